@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "nnkit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Format", targets: ["Format"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "Interop", targets: ["Interop"]),
+        .library(name: "Tabular", targets: ["Tabular"]),
+        .executable(name: "nnconv", targets: ["nnconv"]),
+        .executable(name: "nnrun", targets: ["nnrun"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // MARK: - Public API
+
+        /// The `.nnf` container, the model description it carries, and the HDF5 container.
+        .target(name: "Format", dependencies: ["_HDF5"]),
+        /// Forward, backward and training of sequential models (BLAS-backed).
+        .target(name: "Runtime", dependencies: ["Format", "CBLAS"]),
+        /// Keras importers and exporters (legacy HDF5, weights-only HDF5, `.keras` archives).
+        .target(name: "Interop", dependencies: ["Format", "_HDF5", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        /// Streaming CSV reading and writing for data files.
+        .target(name: "Tabular"),
+
+        // MARK: - Internal wrappers
+
+        /// Swift ownership of libhdf5 handles; only Format and Interop import it.
+        .target(name: "_HDF5", dependencies: ["CHDF5"]),
+
+        // MARK: - C shims
+
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: - Command-line tools
+
+        .executableTarget(name: "nnconv", dependencies: [
+            "Format", "Interop", "Runtime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "nnrun", dependencies: [
+            "Format", "Interop", "Runtime", "Tabular",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: - Tests
+
+        .target(name: "TestSupport", dependencies: ["Format"], path: "Tests/TestSupport"),
+        .testTarget(name: "FormatTests", dependencies: ["Format", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Runtime", "Format", "TestSupport"]),
+        .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Format", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Streaming CSV reading and writing.

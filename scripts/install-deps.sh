@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nnkit needs, only those that are missing.
+# Used by `make demo`, `make test` and CI; safe to run repeatedly.
+set -euo pipefail
+
+PACKAGES=(
+  libhdf5-dev        # Format: the HDF5 container and Keras .h5 files
+  libprotobuf-c-dev  # ONNX interchange
+  libopenblas-dev    # Runtime: cblas_sgemm
+  pkg-config         # SwiftPM finds the three above through it
+  python3 python3-venv python3-pip  # fixtures/venv.sh: Keras reference and interop checks
+  ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
