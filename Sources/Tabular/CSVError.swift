@@ -1,0 +1,83 @@
+/// A problem with a CSV data file, naming the file and the place (1-based line and column).
+///
+/// `column` is 1-based; `columnName` is the header's name for it when the file has a header.
+/// `description` is one sentence a user can act on, e.g.
+/// `data.csv, line 7, column 2 ("x1"): "abc" is not a number`.
+public enum CSVError: Error, Equatable, CustomStringConvertible {
+    /// The file could not be opened or read (`reason` is the system's message).
+    case unreadable(file: String, reason: String)
+    /// The file holds no records (it may hold a byte-order mark or nothing at all).
+    case emptyFile(file: String)
+    /// The file has a header row but no data rows.
+    case noDataRows(file: String)
+    /// A quoted field was still open at the end of the file; `line` is where the quote opened.
+    case unterminatedQuote(file: String, line: Int, column: Int)
+    /// A `"` inside a field that did not start with a quote.
+    case quoteInUnquotedField(file: String, line: Int, column: Int)
+    /// Characters after the closing quote of a quoted field, before the next delimiter.
+    case textAfterClosingQuote(file: String, line: Int, column: Int)
+    /// A record longer than the reader's limit (protects memory against a file without newlines).
+    case recordTooLong(file: String, line: Int, limit: Int)
+    /// A row with a different number of fields than the first row.
+    case raggedRow(file: String, line: Int, found: Int, expected: Int)
+    /// An empty value where a number is required.
+    case emptyValue(file: String, line: Int, column: Int, columnName: String?)
+    /// A value that is not a decimal number.
+    case notNumeric(file: String, line: Int, column: Int, columnName: String?, text: String)
+    /// A value spelled NaN.
+    case notANumber(file: String, line: Int, column: Int, columnName: String?, text: String)
+    /// A value that is infinite, or too large for float32.
+    case infinite(file: String, line: Int, column: Int, columnName: String?, text: String)
+    /// A column the model or the command line requires is not in the header.
+    case missingColumn(file: String, name: String, available: [String])
+    /// A column index beyond the row width.
+    case columnOutOfRange(file: String, reference: String, columnCount: Int)
+    /// The file has a different number of columns than required.
+    case columnCountMismatch(file: String, found: Int, expected: Int, detail: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let f, let r):
+            return "\(f): cannot read: \(r)"
+        case .emptyFile(let f):
+            return "\(f): the file is empty; expected CSV rows of numbers"
+        case .noDataRows(let f):
+            return "\(f): the file has a header row but no data rows"
+        case .unterminatedQuote(let f, let l, let c):
+            return "\(f), line \(l), column \(c): the quoted field opened here is never closed"
+        case .quoteInUnquotedField(let f, let l, let c):
+            return "\(f), line \(l), column \(c): a quote character inside an unquoted field (quote the whole field and double inner quotes)"
+        case .textAfterClosingQuote(let f, let l, let c):
+            return "\(f), line \(l), column \(c): text after the closing quote of a quoted field"
+        case .recordTooLong(let f, let l, let limit):
+            return "\(f), line \(l): the row is longer than \(limit) bytes"
+        case .raggedRow(let f, let l, let found, let expected):
+            return "\(f), line \(l): the row has \(found) field\(found == 1 ? "" : "s"), expected \(expected) like the first row"
+        case .emptyValue(let f, let l, let c, let n):
+            return "\(f), line \(l), \(Self.column(c, n)): the value is empty; expected a number"
+        case .notNumeric(let f, let l, let c, let n, let t):
+            return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not a number"
+        case .notANumber(let f, let l, let c, let n, let t):
+            return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is NaN; expected a finite number"
+        case .infinite(let f, let l, let c, let n, let t):
+            return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is infinite or beyond float32's range; expected a finite number"
+        case .missingColumn(let f, let name, let available):
+            let shown = available.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ")
+            return "\(f): no column named \"\(name)\" in the header (columns: \(shown)\(available.count > 20 ? ", …" : ""))"
+        case .columnOutOfRange(let f, let r, let n):
+            return "\(f): column \(r) does not exist; the rows have \(n) column\(n == 1 ? "" : "s") (indices are 0-based)"
+        case .columnCountMismatch(let f, let found, let expected, let detail):
+            return "\(f): the rows have \(found) column\(found == 1 ? "" : "s"), expected \(expected) (\(detail))"
+        }
+    }
+
+    static func column(_ c: Int, _ name: String?) -> String {
+        if let name { return "column \(c) (\"\(name)\")" }
+        return "column \(c)"
+    }
+
+    static func quoted(_ text: String) -> String {
+        let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
+        return "\"\(shown)\""
+    }
+}

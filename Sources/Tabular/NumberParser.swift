@@ -1,0 +1,63 @@
+/// Strict decimal parsing of CSV values to float32.
+///
+/// Accepted: optional spaces around an optional sign, digits with an optional fraction (`1`, `1.`,
+/// `.5`, `-0.25`) and an optional exponent (`1e-3`, `2E+5`). Rejected: empty text, hexadecimal,
+/// thousands separators, decimal commas, and the words NaN/inf/infinity (reported as such).
+/// Values round to the nearest float32 (correctly rounded, as `Float(String)` does); a value beyond
+/// float32's range is reported as infinite rather than silently becoming ±inf.
+public enum NumberParser {
+    public enum Result: Equatable {
+        case value(Float)
+        case empty
+        case notNumeric
+        case notANumber
+        case infinite
+    }
+
+    /// Parses the UTF-8 bytes of one field.
+    public static func parse(_ field: UnsafeBufferPointer<UInt8>) -> Result {
+        var lo = 0, hi = field.count
+        while lo < hi, field[lo] == 0x20 || field[lo] == 0x09 { lo += 1 }
+        while hi > lo, field[hi - 1] == 0x20 || field[hi - 1] == 0x09 { hi -= 1 }
+        if lo == hi { return .empty }
+        var i = lo
+        if field[i] == UInt8(ascii: "+") || field[i] == UInt8(ascii: "-") { i += 1 }
+        var digits = 0
+        while i < hi, field[i] &- 0x30 < 10 { i += 1; digits += 1 }
+        if i < hi, field[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < hi, field[i] &- 0x30 < 10 { i += 1; digits += 1 }
+        }
+        if digits == 0 {
+            return special(field, from: i, to: hi)
+        }
+        if i < hi, field[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            if i < hi, field[i] == UInt8(ascii: "+") || field[i] == UInt8(ascii: "-") { i += 1 }
+            var expDigits = 0
+            while i < hi, field[i] &- 0x30 < 10 { i += 1; expDigits += 1 }
+            if expDigits == 0 { return .notNumeric }
+        }
+        if i != hi { return .notNumeric }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: field[lo..<hi]), as: UTF8.self)
+        guard let v = Float(text) else { return .notNumeric }
+        return v.isFinite ? .value(v) : .infinite
+    }
+
+    /// Parses a string (convenience for tests and command-line values).
+    public static func parse(_ text: String) -> Result {
+        var copy = text
+        return copy.withUTF8 { parse($0) }
+    }
+
+    /// `nan`, `inf`, `infinity` (any case, after an optional sign at `from`).
+    private static func special(_ field: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Result {
+        var word: [UInt8] = []
+        for j in from..<to { word.append(field[j] | 0x20) }
+        switch String(decoding: word, as: UTF8.self) {
+        case "nan": return .notANumber
+        case "inf", "infinity": return .infinite
+        default: return .notNumeric
+        }
+    }
+}

@@ -1,0 +1,142 @@
+/// Reads a CSV file of numbers row by row, with an optional header row.
+///
+/// The first record is a header when any of its fields is not numeric (empty fields, `nan` and
+/// `inf` count as numeric-looking, so a first data row with a bad value is reported as such rather
+/// than mistaken for a header). Every row must have as many fields as the first record. Selected
+/// columns are parsed as float32 with ``NumberParser``; other columns are not parsed, so text
+/// identifier columns may be passed through.
+public final class NumericCSVReader {
+    public let csv: CSVReader
+    /// The header's column names, or nil when the file starts with data.
+    public let header: [String]?
+    /// Fields per row (the first record's field count).
+    public let columnCount: Int
+    /// Data rows read so far.
+    public private(set) var rowsRead = 0
+    /// Line of the most recently read data row.
+    public var currentLine: Int { csv.recordLine }
+
+    private var pendingFirstRow: Bool
+
+    /// Reads the first record and decides whether it is a header.
+    /// - Throws: ``CSVError/emptyFile(file:)`` when there is no record, or a reading error.
+    public init(_ csv: CSVReader) throws {
+        self.csv = csv
+        guard try csv.next() else { throw CSVError.emptyFile(file: csv.fileName) }
+        columnCount = csv.fieldCount
+        var isHeader = false
+        for i in 0..<csv.fieldCount {
+            let r = csv.withField(i) { NumberParser.parse($0) }
+            if r == .notNumeric { isHeader = true; break }
+        }
+        if isHeader {
+            header = csv.fields
+            pendingFirstRow = false
+        } else {
+            header = nil
+            pendingFirstRow = true
+        }
+    }
+
+    /// Opens `path` (`-` is standard input).
+    public convenience init(path: String) throws {
+        try self.init(CSVReader(path: path))
+    }
+
+    public var fileName: String { csv.fileName }
+
+    /// Name of column `index` (0-based) when there is a header and the name is not empty.
+    public func columnName(_ index: Int) -> String? {
+        guard let header, index < header.count, !header[index].isEmpty else { return nil }
+        return header[index]
+    }
+
+    /// A short label for messages: the header name, else `column <index+1>`.
+    public func columnLabel(_ index: Int) -> String {
+        columnName(index) ?? "column \(index + 1)"
+    }
+
+    /// Index (0-based) of the first column with this header name, or nil.
+    public func columnIndex(named name: String) -> Int? {
+        header?.firstIndex(of: name)
+    }
+
+    /// Indices of the named columns, in the order given.
+    /// - Throws: ``CSVError/missingColumn(file:name:available:)`` for the first name not in the header
+    ///   (every name is missing when the file has no header).
+    public func columnIndices(named names: [String]) throws -> [Int] {
+        try names.map { name in
+            guard let i = columnIndex(named: name) else {
+                throw CSVError.missingColumn(file: fileName, name: name, available: header ?? [])
+            }
+            return i
+        }
+    }
+
+    /// Advances to the next data row; false at the end. Checks the row's width.
+    /// - Throws: ``CSVError/raggedRow(file:line:found:expected:)``, ``CSVError/noDataRows(file:)`` when
+    ///   the end comes before any data row, or a reading error.
+    public func nextRow() throws -> Bool {
+        if pendingFirstRow {
+            pendingFirstRow = false
+        } else {
+            guard try csv.next() else {
+                if rowsRead == 0 { throw CSVError.noDataRows(file: fileName) }
+                return false
+            }
+            guard csv.fieldCount == columnCount else {
+                throw CSVError.raggedRow(file: fileName, line: csv.recordLine, found: csv.fieldCount, expected: columnCount)
+            }
+        }
+        rowsRead += 1
+        return true
+    }
+
+    /// The number in column `index` (0-based) of the current row.
+    /// - Throws: ``CSVError`` naming the line and column for an empty, non-numeric, NaN or infinite value.
+    public func value(_ index: Int) throws -> Float {
+        let r = csv.withField(index) { NumberParser.parse($0) }
+        switch r {
+        case .value(let v): return v
+        case .empty:
+            throw CSVError.emptyValue(file: fileName, line: csv.recordLine, column: index + 1, columnName: columnName(index))
+        case .notNumeric:
+            throw CSVError.notNumeric(file: fileName, line: csv.recordLine, column: index + 1, columnName: columnName(index), text: csv.field(index))
+        case .notANumber:
+            throw CSVError.notANumber(file: fileName, line: csv.recordLine, column: index + 1, columnName: columnName(index), text: csv.field(index))
+        case .infinite:
+            throw CSVError.infinite(file: fileName, line: csv.recordLine, column: index + 1, columnName: columnName(index), text: csv.field(index))
+        }
+    }
+
+    /// The text of column `index` (0-based) of the current row, unparsed.
+    public func text(_ index: Int) -> String { csv.field(index) }
+
+    /// Reads up to `maxRows` rows, appending the values of `columns` row-major to `values`
+    /// (`columns.count` floats per row) and the text of `textColumns` to `text`.
+    /// - Returns: the number of rows read; 0 at the end of the file.
+    /// - Throws: as ``nextRow()`` and ``value(_:)``.
+    public func readRows(max maxRows: Int, columns: [Int], into values: inout [Float],
+                         textColumns: [Int] = [], text: inout [String]) throws -> Int {
+        var n = 0
+        while n < maxRows, try nextRow() {
+            for c in columns { values.append(try value(c)) }
+            for c in textColumns { text.append(self.text(c)) }
+            n += 1
+        }
+        return n
+    }
+
+    /// Reads up to `maxRows` rows of `columns` (no text columns).
+    public func readRows(max maxRows: Int, columns: [Int], into values: inout [Float]) throws -> Int {
+        var unused: [String] = []
+        return try readRows(max: maxRows, columns: columns, into: &values, textColumns: [], text: &unused)
+    }
+
+    /// Reads every remaining row of `columns` into one row-major array.
+    public func readAll(columns: [Int]) throws -> (values: [Float], rows: Int) {
+        var values: [Float] = []
+        let rows = try readRows(max: .max, columns: columns, into: &values)
+        return (values, rows)
+    }
+}

@@ -1,1 +1,0 @@
-// Streaming CSV reading and writing.
