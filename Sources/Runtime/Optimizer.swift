@@ -1,0 +1,238 @@
+import Format
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The base of every optimizer: Keras 3's `BaseOptimizer.apply` with a per-parameter update.
+///
+/// An optimizer is built for a fixed list of parameters (Keras' `build(var_list)`): the trainable
+/// ones, in model order. Each subclass names its slots (per-parameter state tensors such as
+/// Adam's moments, with Keras 3's slot names) and implements ``applySingle(_:gradient:slots:step:)``;
+/// the base owns the slots, the iteration count and what Keras does around the update.
+/// ``step()`` reproduces `BaseOptimizer.apply` → `_backend_apply_gradients` in order:
+/// 1. clip the gradients (``GradientClipping``, from `clipnorm` / `global_clipnorm` / `clipvalue`);
+/// 2. decoupled weight decay, when `weight_decay` is set (any optimizer, as in Keras 3, every
+///    trainable parameter — Keras excludes nothing unless asked to):
+///    `value -= value * weight_decay * learning_rate`;
+/// 3. the optimizer's update of each parameter, with `localStep = iterations + 1`;
+/// 4. `iterations += 1`.
+///
+/// Arithmetic is float32 as in Keras (variables and hyper-parameters are cast to float32; Python
+/// expressions such as `1 - beta_1` are evaluated in double and then cast, as TensorFlow does).
+///
+/// State: ``slotTensors()`` writes each slot as `optimizer.<slot>.<parameter path>`;
+/// ``restore(from:iterations:)`` reads them back so that training continues bit-identically.
+public class Optimizer {
+    /// The configuration, with Keras 3's names and defaults.
+    public let spec: OptimizerSpec
+    /// The parameters this optimizer updates: the trainable ones it was built with, in order.
+    public let parameters: [Parameter]
+    /// Optimizer steps taken (Keras' `optimizer.iterations`). Bias corrections use `iterations + 1`.
+    public internal(set) var iterations: Int = 0
+    /// The step size as Keras holds it (a float32 variable).
+    public let learningRate: Float
+    /// The clipping applied to gradients before each step.
+    public let clipping: GradientClipping
+    /// Decoupled weight decay per step (`weight_decay`), or nil.
+    public let weightDecay: Float?
+    /// Keras 3 slot names this optimizer keeps per parameter, in creation order.
+    public let slotNames: [String]
+
+    private let slotInitialValue: Float
+    /// `slots[p][s]` is slot `slotNames[s]` of `parameters[p]`, `parameters[p].count` floats.
+    private var slots: [[UnsafeMutableBufferPointer<Float>]]
+
+    /// Creates the optimizer `spec` names for `parameters` (non-trainable ones are ignored).
+    /// - Throws: ``OptimizerError`` for a hyper-parameter outside the range Keras accepts or allows.
+    public static func make(_ spec: OptimizerSpec, parameters: [Parameter]) throws -> Optimizer {
+        switch spec.name {
+        case .sgd: try SGD(spec: spec, parameters: parameters)
+        case .adam, .adamw: try Adam(spec: spec, parameters: parameters)
+        case .rmsprop: try RMSprop(spec: spec, parameters: parameters)
+        case .adagrad: try Adagrad(spec: spec, parameters: parameters)
+        }
+    }
+
+    /// For subclasses: validates the shared hyper-parameters and allocates slots filled with
+    /// `slotInitialValue`.
+    init(spec: OptimizerSpec, parameters: [Parameter], slotNames: [String], slotInitialValue: Float = 0) throws {
+        let name = spec.name.rawValue
+        guard spec.learningRate.isFinite, spec.learningRate >= 0 else {
+            throw OptimizerError.invalidHyperparameter(optimizer: name, name: "learning_rate", value: spec.learningRate, expected: "a finite number >= 0")
+        }
+        if let wd = spec.weightDecay, !(wd.isFinite && wd >= 0) {
+            throw OptimizerError.invalidHyperparameter(optimizer: name, name: "weight_decay", value: wd, expected: "a finite number >= 0")
+        }
+        self.spec = spec
+        self.parameters = parameters.filter(\.trainable)
+        self.learningRate = Float(spec.learningRate)
+        self.clipping = try GradientClipping(spec: spec)
+        self.weightDecay = spec.weightDecay.map(Float.init)
+        self.slotNames = slotNames
+        self.slotInitialValue = slotInitialValue
+        self.slots = self.parameters.map { p in
+            slotNames.map { _ in
+                let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: p.count)
+                b.initialize(repeating: slotInitialValue)
+                return b
+            }
+        }
+    }
+
+    deinit {
+        for perParameter in slots { for b in perParameter { b.deallocate() } }
+    }
+
+    /// One optimizer step from the gradients currently in ``parameters`` (see the type
+    /// documentation for the order of operations). Clipping rewrites the gradients in place.
+    /// Allocates nothing.
+    public func step() {
+        clipping.apply(to: parameters)
+        if let wd = weightDecay {
+            let lr = learningRate
+            for p in parameters {
+                p.values.withUnsafeMutableBufferPointer { v in
+                    for i in v.indices { v[i] = v[i] - v[i] * wd * lr }
+                }
+            }
+        }
+        let step = StepContext(learningRate: learningRate, localStep: Float(iterations + 1))
+        for (index, p) in parameters.enumerated() {
+            let s = slots[index]
+            p.gradient.withUnsafeBufferPointer { g in
+                p.values.withUnsafeMutableBufferPointer { v in
+                    applySingle(v, gradient: g, slots: s, step: step)
+                }
+            }
+        }
+        iterations += 1
+    }
+
+    /// What one update sees besides the parameter: the float32 learning rate and Keras'
+    /// `local_step = iterations + 1` as float32.
+    public struct StepContext: Sendable {
+        public var learningRate: Float
+        public var localStep: Float
+    }
+
+    /// The optimizer's update of one parameter (Keras `update_step`). Subclasses override.
+    /// - Parameters:
+    ///   - values: the parameter's values, updated in place.
+    ///   - gradient: its (clipped) gradient, same count.
+    ///   - slots: its slot buffers, in ``slotNames`` order, updated in place.
+    func applySingle(_ values: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                     slots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
+        // The base optimizer is abstract; `make` only builds subclasses.
+    }
+
+    // MARK: - State
+
+    /// The slot values as tensors named `optimizer.<slot>.<parameter path>`, parameter by parameter,
+    /// slots in ``slotNames`` order (the order Keras creates them in).
+    public func slotTensors() -> [NamedTensor] {
+        var out: [NamedTensor] = []
+        for (index, p) in parameters.enumerated() {
+            for (s, slot) in slotNames.enumerated() {
+                out.append(NamedTensor(name: TrainingState.slotPath(slot, p.name),
+                                       tensor: Tensor(shape: p.shape, values: Array(slots[index][s]))))
+            }
+        }
+        return out
+    }
+
+    /// The current value of slot `slot` for the parameter at `path`, or nil.
+    public func slot(_ slot: String, of path: String) -> [Float]? {
+        guard let s = slotNames.firstIndex(of: slot), let p = parameters.firstIndex(where: { $0.name == path }) else { return nil }
+        return Array(slots[p][s])
+    }
+
+    /// Restores iterations and slots saved by ``slotTensors()``.
+    ///
+    /// `tensors` may be a model file's whole tensor table: only names starting with `optimizer.`
+    /// are read. When it holds no slot tensor at all, slots start fresh (as Keras builds them) and
+    /// only `iterations` is taken; otherwise every slot of every parameter must be present.
+    /// - Throws: ``OptimizerError/missingSlot(_:)``, ``OptimizerError/unexpectedSlot(_:)``,
+    ///   ``OptimizerError/slotShapeMismatch(name:expected:actual:)``,
+    ///   ``OptimizerError/invalidIterations(_:)``.
+    public func restore(from tensors: [NamedTensor], iterations: Int) throws {
+        guard iterations >= 0 else { throw OptimizerError.invalidIterations(iterations) }
+        let slotTensors = tensors.filter { $0.name.hasPrefix(TrainingState.slotPrefix) }
+        var byName: [String: Tensor] = [:]
+        for t in slotTensors { byName[t.name] = t.tensor }
+        var loaded: [[[Float]]] = []
+        if !slotTensors.isEmpty {
+            var used = Set<String>()
+            for p in parameters {
+                var perParameter: [[Float]] = []
+                for slot in slotNames {
+                    let name = TrainingState.slotPath(slot, p.name)
+                    guard let t = byName[name] else { throw OptimizerError.missingSlot(name) }
+                    guard t.shape == p.shape else { throw OptimizerError.slotShapeMismatch(name: name, expected: p.shape, actual: t.shape) }
+                    perParameter.append(t.floats())
+                    used.insert(name)
+                }
+                loaded.append(perParameter)
+            }
+            if let extra = slotTensors.first(where: { !used.contains($0.name) }) {
+                throw OptimizerError.unexpectedSlot(extra.name)
+            }
+        }
+        // Commit only after everything validated.
+        for (p, perParameter) in slots.enumerated() {
+            for (s, buffer) in perParameter.enumerated() {
+                if loaded.isEmpty {
+                    buffer.update(repeating: slotInitialValue)
+                } else {
+                    for i in buffer.indices { buffer[i] = loaded[p][s][i] }
+                }
+            }
+        }
+        self.iterations = iterations
+    }
+
+    /// Back to the state of a freshly built optimizer: zero iterations, initial slot values.
+    public func reset() {
+        for perParameter in slots { for b in perParameter { b.update(repeating: slotInitialValue) } }
+        iterations = 0
+    }
+}
+
+/// A configuration or saved state the optimizers cannot use.
+public enum OptimizerError: Error, Equatable, CustomStringConvertible {
+    /// A hyper-parameter outside its valid range, e.g. SGD momentum 1.5.
+    case invalidHyperparameter(optimizer: String, name: String, value: Double, expected: String)
+    /// More than one of `clipnorm`, `global_clipnorm`, `clipvalue` is set (Keras allows one).
+    case conflictingClipping([String])
+    /// AdamW configured without a weight decay.
+    case missingWeightDecay
+    /// A slot tensor this optimizer needs is absent from the saved state.
+    case missingSlot(String)
+    /// A saved slot tensor belongs to no parameter/slot of this optimizer.
+    case unexpectedSlot(String)
+    /// A saved slot tensor's shape differs from its parameter's.
+    case slotShapeMismatch(name: String, expected: [Int], actual: [Int])
+    /// A negative saved iteration count.
+    case invalidIterations(Int)
+
+    public var description: String {
+        switch self {
+        case .invalidHyperparameter(let o, let n, let v, let e):
+            "optimizer \(o): \(n) is \(v), expected \(e)"
+        case .conflictingClipping(let names):
+            "only one of clipnorm, global_clipnorm and clipvalue can be set, found \(names.joined(separator: ", "))"
+        case .missingWeightDecay:
+            "optimizer adamw: weight_decay must be a number, found none"
+        case .missingSlot(let n):
+            "optimizer state: slot tensor \"\(n)\" is missing (the saved state is incomplete; reset the optimizer state to start fresh)"
+        case .unexpectedSlot(let n):
+            "optimizer state: slot tensor \"\(n)\" does not belong to this optimizer's configuration (was the model trained with another optimizer? reset the optimizer state)"
+        case .slotShapeMismatch(let n, let e, let a):
+            "optimizer state: slot tensor \"\(n)\" has shape \(a), its parameter has shape \(e)"
+        case .invalidIterations(let i):
+            "optimizer state: iterations must be >= 0, found \(i)"
+        }
+    }
+}
