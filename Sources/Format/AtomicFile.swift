@@ -1,0 +1,149 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Replaces files so that readers (and a crash or power loss) see either the old file or the whole
+/// new one, never a mixture.
+///
+/// Protocol: create a temporary file next to the target (same directory, hence same file system;
+/// unique name `.<target name>.tmp-<pid>-<random>`, created with `O_CREAT | O_EXCL`), let the caller
+/// fill it, `fsync` it, `rename(2)` it over the target (atomic on POSIX file systems), then `fsync` the
+/// directory so that the rename itself is durable. On any error before the rename, the temporary file
+/// is removed and the target is untouched. A process killed (SIGKILL, power loss) before the rename
+/// leaves the target untouched and may leave its temporary file behind; the names start with the
+/// target's name so they are easy to find.
+///
+/// When the target exists, the new file gets its permission bits; otherwise `0666 & ~umask`.
+public enum AtomicFile {
+    /// Atomically replaces (or creates) `url` with `bytes`.
+    /// - Throws: ``AtomicFileError`` naming the failing system call and path; the target is untouched then.
+    public static func write(_ bytes: [UInt8], to url: URL) throws {
+        try replace(at: url) { temp in
+            try writeAll(bytes, toPath: temp.path)
+        }
+    }
+
+    /// Atomically replaces (or creates) `url` with whatever `body` writes to the temporary file it is given.
+    ///
+    /// `body` receives the URL of an existing, empty temporary file in the target's directory and may
+    /// write it by any means (a C library opening it by path, such as libhdf5, truncating and
+    /// rewriting it is fine). When `body` returns, the file is flushed and renamed over `url`.
+    /// - Parameters:
+    ///   - url: the file to replace; its directory must exist and be writable.
+    ///   - body: writes the new content to the given path. Errors it throws are rethrown unchanged
+    ///     after the temporary file is removed.
+    /// - Throws: `body`'s error, or ``AtomicFileError`` when a system call fails. In both cases the
+    ///   target is untouched and no temporary file is left.
+    public static func replace(at url: URL, using body: (URL) throws -> Void) throws {
+        let target = url.standardizedFileURL
+        let directory = target.deletingLastPathComponent()
+        let temp = try createTemporary(next: target)
+        var renamed = false
+        defer { if !renamed { _ = unlink(temp.path) } }
+
+        try body(temp)
+        try copyPermissions(from: target, to: temp)
+        try syncFile(atPath: temp.path)
+        guard rename(temp.path, target.path) == 0 else {
+            throw AtomicFileError(call: "rename", path: target.path, errno: errno, detail: "from \(temp.lastPathComponent)")
+        }
+        renamed = true
+        try syncDirectory(atPath: directory.path)
+    }
+
+    /// Writes `bytes` to the file at `path` (truncating it), retrying short writes and `EINTR`.
+    static func writeAll(_ bytes: [UInt8], toPath path: String) throws {
+        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard fd >= 0 else { throw AtomicFileError(call: "open", path: path, errno: errno) }
+        defer { _ = close(fd) }
+        try bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var done = 0
+            while done < raw.count {
+                let n = posixWrite(fd, base + done, min(raw.count - done, 1 << 30))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw AtomicFileError(call: "write", path: path, errno: errno, detail: "after \(done) of \(raw.count) bytes")
+                }
+                done += n
+            }
+        }
+    }
+
+    /// Creates an empty file with a fresh name in `target`'s directory, retrying on name collisions.
+    static func createTemporary(next target: URL) throws -> URL {
+        let directory = target.deletingLastPathComponent()
+        for _ in 0..<16 {
+            let name = ".\(target.lastPathComponent).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+            let temp = directory.appendingPathComponent(name)
+            let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if fd >= 0 {
+                _ = close(fd)
+                return temp
+            }
+            if errno != EEXIST {
+                throw AtomicFileError(call: "open", path: temp.path, errno: errno, detail: "creating the temporary file for \(target.lastPathComponent)")
+            }
+        }
+        throw AtomicFileError(call: "open", path: directory.path, errno: EEXIST, detail: "no unused temporary name after 16 tries")
+    }
+
+    /// Gives `temp` the permission bits of `target` when the target exists.
+    static func copyPermissions(from target: URL, to temp: URL) throws {
+        var st = stat()
+        guard stat(target.path, &st) == 0 else { return }
+        guard chmod(temp.path, st.st_mode & 0o7777) == 0 else {
+            throw AtomicFileError(call: "chmod", path: temp.path, errno: errno)
+        }
+    }
+
+    static func syncFile(atPath path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw AtomicFileError(call: "open", path: path, errno: errno) }
+        defer { _ = close(fd) }
+        guard fsync(fd) == 0 else { throw AtomicFileError(call: "fsync", path: path, errno: errno) }
+    }
+
+    static func syncDirectory(atPath path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw AtomicFileError(call: "open", path: path, errno: errno, detail: "to sync the directory") }
+        defer { _ = close(fd) }
+        // Some file systems refuse fsync on directories (EINVAL); the rename has happened, so only real I/O errors count.
+        guard fsync(fd) == 0 || errno == EINVAL else { throw AtomicFileError(call: "fsync", path: path, errno: errno) }
+    }
+}
+
+/// `write(2)`, reachable under a name that `AtomicFile.write` does not shadow.
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}
+
+/// A system call that failed while replacing a file; the target file was left as it was
+/// (except for a failing directory `fsync`, which happens after the rename).
+public struct AtomicFileError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The failing call: `open`, `write`, `chmod`, `fsync` or `rename`.
+    public var call: String
+    /// The path the call was made on.
+    public var path: String
+    /// The `errno` value.
+    public var errno: Int32
+    /// Extra context, such as how many bytes were written.
+    public var detail: String
+
+    public init(call: String, path: String, errno: Int32, detail: String = "") {
+        self.call = call
+        self.path = path
+        self.errno = errno
+        self.detail = detail
+    }
+
+    public var description: String {
+        "\(path): \(call) failed: \(String(cString: strerror(errno)))" + (detail.isEmpty ? "" : " (\(detail))")
+            + "; the existing file, if any, was not changed"
+    }
+}

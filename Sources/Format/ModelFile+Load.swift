@@ -1,0 +1,51 @@
+import Foundation
+
+extension ModelFile {
+    /// The first eight bytes of every HDF5 file (the superblock signature at offset 0).
+    public static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// Loads a model file of any container this library reads, chosen by its first bytes (not its
+    /// extension): `.nnf` (``NNF/magic``) is read by ``NNF/read(contentsOf:)``.
+    /// - Throws: ``ModelLoadError`` when the file cannot be opened or is of no known kind; otherwise
+    ///   the container reader's error (``NNFError``).
+    public static func load(contentsOf url: URL) throws -> ModelFile {
+        let head = try ModelLoadError.sniff(url)
+        if head == NNF.magic { return try NNF.read(contentsOf: url) }
+        if head == hdf5Signature { throw ModelLoadError.unsupportedContainer(file: url.path, container: "HDF5") }
+        throw ModelLoadError.unrecognized(file: url.path, found: head)
+    }
+}
+
+/// Why ``ModelFile/load(contentsOf:)`` could not pick a reader for a file.
+public enum ModelLoadError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The file could not be opened or read.
+    case cannotRead(file: String, reason: String)
+    /// The file starts with bytes that match no supported container (`found`: up to 8 bytes).
+    case unrecognized(file: String, found: [UInt8])
+    /// The container was recognised but this build cannot read it yet.
+    case unsupportedContainer(file: String, container: String)
+
+    public var description: String {
+        switch self {
+        case .cannotRead(let f, let r):
+            return "\(f): cannot read the file: \(r)"
+        case .unrecognized(let f, let found):
+            let shown = found.map { b in let s = String(b, radix: 16, uppercase: true); return s.count == 1 ? "0" + s : s }.joined(separator: " ")
+            return "\(f): not a model file: it starts with \(found.isEmpty ? "nothing (empty file)" : shown); expected a .nnf file "
+                + "(starting 89 4E 4E 46 0D 0A 1A 0A) or an HDF5 model (starting 89 48 44 46 0D 0A 1A 0A)"
+        case .unsupportedContainer(let f, let c):
+            return "\(f): \(c) model files are not supported by this build; convert the file to .nnf with nnconv"
+        }
+    }
+
+    /// Up to the first 8 bytes of the file.
+    static func sniff(_ url: URL) throws -> [UInt8] {
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            return Array(try handle.read(upToCount: 8) ?? Data())
+        } catch {
+            throw ModelLoadError.cannotRead(file: url.path, reason: error.localizedDescription)
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+
+/// Validates and decodes the bytes of one `.nnf` file; see ``NNF/decode(_:fileName:)-([UInt8],_)``.
+///
+/// Checks run in the order of the numbered rules in `spec/nnf.md` ("Reader safety rules") and the
+/// first failing rule is reported. Nothing is allocated from a length read from the file until
+/// every offset and length has been checked against the bytes actually present; tensors are then
+/// built by copying whole byte ranges.
+struct NNFReader {
+    let buffer: UnsafeRawBufferPointer
+    let file: String
+
+    init(buffer: UnsafeRawBufferPointer, file: String) {
+        self.buffer = buffer
+        self.file = file
+    }
+
+    func read() throws -> ModelFile {
+        let size = buffer.count
+        // R1: the preamble is complete.
+        guard size >= NNF.preambleSize else { throw NNFError.truncatedPreamble(file: file, size: size) }
+        // R2: magic.
+        let magic = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<8]))
+        guard magic == NNF.magic else { throw NNFError.badMagic(file: file, found: magic) }
+        let pre = NNFPreamble(buffer: buffer)
+        // R3: major version (any minor is accepted).
+        guard pre.major == NNF.versionMajor else {
+            throw NNFError.unsupportedVersion(file: file, major: pre.major, minor: pre.minor)
+        }
+        // R4: header size cap, before anything depends on the length.
+        guard pre.headerLength <= UInt64(NNF.maxHeaderLength) else {
+            throw NNFError.headerTooLarge(file: file, length: pre.headerLength, limit: NNF.maxHeaderLength)
+        }
+        let headerLength = Int(pre.headerLength)
+        let dataStart = NNF.preambleSize + headerLength
+        // R5: the header lies inside the file.
+        guard dataStart <= size else {
+            throw NNFError.headerBeyondFile(file: file, headerEnd: UInt64(dataStart), fileSize: size)
+        }
+        // R6: the data section is 64-byte aligned.
+        guard dataStart % NNF.alignment == 0 else {
+            throw NNFError.misalignedDataSection(file: file, dataStart: UInt64(dataStart))
+        }
+        // R7: CRC-32C of preamble bytes 0..<20 followed by the header bytes.
+        let headerBytes = UnsafeRawBufferPointer(rebasing: buffer[NNF.preambleSize..<dataStart])
+        let computed = CRC32C.checksum(headerBytes, seed: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<NNF.crcFieldOffset])))
+        guard computed == pre.headerCRC else {
+            throw NNFError.headerChecksumMismatch(file: file, stored: pre.headerCRC, computed: computed)
+        }
+        // R8: UTF-8.
+        if let bad = Self.firstInvalidUTF8(headerBytes) {
+            throw NNFError.headerNotUTF8(file: file, offset: NNF.preambleSize + bad)
+        }
+        // R9–R12: JSON structure.
+        let header = try decodeHeader(Data(headerBytes))
+
+        // R13–R22: the tensor table against the data section.
+        let dataSize = size - dataStart
+        let data = UnsafeRawBufferPointer(rebasing: buffer[dataStart...])
+        var dtypes: [DType] = []
+        dtypes.reserveCapacity(header.tensors.count)
+        var seen: [String: Int] = [:]
+        var end: UInt64 = 0
+        var previous = ""
+        for (i, e) in header.tensors.enumerated() {
+            guard let dtype = DType(rawValue: e.dtype) else {
+                throw NNFError.unknownDType(file: file, tensor: e.name, dtype: e.dtype)
+            }
+            if let first = seen.updateValue(i, forKey: e.name) {
+                throw NNFError.duplicateTensorName(file: file, tensor: e.name, first: first, second: i)
+            }
+            guard let count = try? Tensor.elementCount(of: e.shape) else {
+                throw NNFError.invalidShape(file: file, tensor: e.name, shape: e.shape)
+            }
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
+            guard !overflow else { throw NNFError.invalidShape(file: file, tensor: e.name, shape: e.shape) }
+            guard UInt64(bytes) == e.length else {
+                throw NNFError.lengthMismatch(file: file, tensor: e.name, shape: e.shape, dtype: dtype, expected: UInt64(bytes), found: e.length)
+            }
+            guard e.offset % UInt64(NNF.alignment) == 0 else {
+                throw NNFError.misalignedOffset(file: file, tensor: e.name, offset: e.offset)
+            }
+            let (tensorEnd, endOverflow) = e.offset.addingReportingOverflow(e.length)
+            guard !endOverflow, tensorEnd <= UInt64(dataSize) else {
+                throw NNFError.tensorBeyondFile(file: file, tensor: e.name, offset: e.offset, length: e.length, dataSize: dataSize)
+            }
+            let expected = NNFLayout.aligned(end)
+            guard e.offset >= expected else {
+                throw NNFError.overlappingTensor(file: file, tensor: e.name, offset: e.offset, previous: previous, previousEnd: end)
+            }
+            guard e.offset == expected else {
+                throw NNFError.gapBeforeTensor(file: file, tensor: e.name, offset: e.offset, expected: expected)
+            }
+            // R21: the alignment padding before this tensor is zero.
+            for p in Int(end)..<Int(e.offset) where data[p] != 0 {
+                throw NNFError.nonZeroPadding(file: file, after: previous, offset: dataStart + p, value: data[p])
+            }
+            dtypes.append(dtype)
+            end = tensorEnd
+            previous = e.name
+        }
+        // R22: nothing after the last tensor.
+        guard UInt64(dataSize) == end else {
+            throw NNFError.trailingBytes(file: file, expectedSize: dataStart + Int(end), actualSize: size)
+        }
+        // R23: tensor checksums.
+        for e in header.tensors {
+            let range = Int(e.offset)..<Int(e.offset + e.length)
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: data[range]))
+            guard crc == e.crc32c else {
+                throw NNFError.tensorChecksumMismatch(file: file, tensor: e.name, stored: e.crc32c, computed: crc)
+            }
+        }
+
+        // Every range is now known to be inside the file: allocate and copy.
+        var tensors: [NamedTensor] = []
+        tensors.reserveCapacity(header.tensors.count)
+        for (e, dtype) in zip(header.tensors, dtypes) {
+            let range = Int(e.offset)..<Int(e.offset + e.length)
+            let tensor = try Tensor(dtype: dtype, shape: e.shape, bytes: Array(UnsafeRawBufferPointer(rebasing: data[range])))
+            tensors.append(NamedTensor(name: e.name, tensor: tensor))
+        }
+        let model = ModelFile(model: header.model, tensors: tensors, metadata: header.metadata, training: header.training)
+        // R24: the tensors agree with the model configuration.
+        do {
+            try model.validate()
+        } catch let e as ModelError {
+            throw NNFError.invalidModel(file: file, e)
+        }
+        return model
+    }
+
+    /// Decodes the JSON header, turning `DecodingError`s into rules R9–R12.
+    func decodeHeader(_ json: Data) throws -> NNFHeader {
+        do {
+            return try JSONDecoder().decode(NNFHeader.self, from: json)
+        } catch let error as DecodingError {
+            throw mapDecodingError(error, json: json)
+        }
+    }
+
+    func mapDecodingError(_ error: DecodingError, json: Data) -> NNFError {
+        switch error {
+        case .keyNotFound(let key, let ctx):
+            return .missingField(file: file, path: Self.path(ctx.codingPath + [key]))
+        case .valueNotFound(_, let ctx):
+            return .invalidField(file: file, path: Self.path(ctx.codingPath), reason: "null where a value is required")
+        case .typeMismatch(let type, let ctx):
+            return .invalidField(file: file, path: Self.path(ctx.codingPath), reason: "expected \(Self.typeName(type)); \(ctx.debugDescription)")
+        case .dataCorrupted(let ctx):
+            if ctx.codingPath.isEmpty {
+                let detail = (ctx.underlyingError as? CustomStringConvertible)?.description ?? ctx.debugDescription
+                return .malformedHeader(file: file, reason: detail.isEmpty ? ctx.debugDescription : detail)
+            }
+            let keys = ctx.codingPath
+            if keys.count == 4, keys[0].stringValue == "model", keys[1].stringValue == "layers",
+               let index = keys[2].intValue, keys[3].stringValue == "kind",
+               let kind = Self.layerKind(in: json, index: index) {
+                return .unknownLayerKind(file: file, layer: index, kind: kind)
+            }
+            return .invalidField(file: file, path: Self.path(keys), reason: ctx.debugDescription)
+        @unknown default:
+            return .malformedHeader(file: file, reason: "\(error)")
+        }
+    }
+
+    /// The `kind` string of layer `index`, read loosely (only used to word an error).
+    static func layerKind(in json: Data, index: Int) -> String? {
+        guard let root = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
+              let model = root["model"] as? [String: Any], let layers = model["layers"] as? [Any],
+              index < layers.count, let layer = layers[index] as? [String: Any] else { return nil }
+        return layer["kind"] as? String
+    }
+
+    /// `model.layers[1].units` from a coding path.
+    static func path(_ keys: [CodingKey]) -> String {
+        var s = ""
+        for k in keys {
+            if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? k.stringValue : "." + k.stringValue }
+        }
+        return s.isEmpty ? "(top level)" : s
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is UInt64.Type, is UInt32.Type: "an integer"
+        case is Double.Type: "a number"
+        default:
+            "\(type)".hasPrefix("Array") ? "an array" : (("\(type)".hasPrefix("Dictionary")) ? "an object" : "\(type)")
+        }
+    }
+
+    /// Byte index of the first byte that is not part of a valid UTF-8 sequence, or nil.
+    static func firstInvalidUTF8(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        // Fast path: ASCII.
+        var i = 0
+        while i < bytes.count && bytes[i] < 0x80 { i += 1 }
+        if i == bytes.count { return nil }
+        var parser = Unicode.UTF8.ForwardParser()
+        var it = UnsafeRawBufferPointer(rebasing: bytes[i...]).makeIterator()
+        var offset = i
+        while true {
+            switch parser.parseScalar(from: &it) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
+    }
+}
