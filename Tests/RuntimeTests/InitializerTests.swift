@@ -93,4 +93,51 @@ import TestSupport
         let b = Initializer.heUniform.values(shape: [4], generator: &g)
         #expect(b.allSatisfy { abs($0) <= Float((6.0 / 4.0).squareRoot()) })
     }
+
+    // MARK: - ModelFactory
+
+    static let description = ModelDescription(inputWidth: 3, layers: [
+        LayerSpec(name: "norm", kind: .normalization(Normalization())),
+        LayerSpec(name: "hidden", kind: .dense(Dense(units: 4, activation: .relu))),
+        LayerSpec(name: "bn", kind: .batchNormalization(BatchNormalization())),
+        LayerSpec(name: "out", kind: .dense(Dense(units: 2, activation: .softmax))),
+    ])
+
+    @Test func factoryInitialisesLikeAFreshKerasSequential() throws {
+        let file = try ModelFactory().makeModel(Self.description, seed: 99)
+        try file.validate()
+        #expect(file.tensors.map(\.name) == ["layers.0.mean", "layers.0.variance", "layers.0.count",
+                                             "layers.1.kernel", "layers.1.bias",
+                                             "layers.2.gamma", "layers.2.beta", "layers.2.moving_mean", "layers.2.moving_variance",
+                                             "layers.3.kernel", "layers.3.bias"])
+        func values(_ n: String) -> [Float] { file.tensor(named: n)!.floats() }
+        #expect(values("layers.0.mean") == [0, 0, 0] && values("layers.0.variance") == [1, 1, 1] && values("layers.0.count") == [0])
+        #expect(values("layers.1.bias") == [0, 0, 0, 0] && values("layers.3.bias") == [0, 0])
+        #expect(values("layers.2.gamma") == [1, 1, 1, 1] && values("layers.2.beta") == [0, 0, 0, 0])
+        #expect(values("layers.2.moving_mean") == [0, 0, 0, 0] && values("layers.2.moving_variance") == [1, 1, 1, 1])
+        // glorot_uniform limits sqrt(6 / (3 + 4)) and sqrt(6 / (4 + 2)), and the kernels are not constant.
+        let k1 = values("layers.1.kernel"), k3 = values("layers.3.kernel")
+        #expect(k1.allSatisfy { abs($0) <= Float((6.0 / 7.0).squareRoot()) } && Set(k1).count == 12)
+        #expect(k3.allSatisfy { abs($0) <= 1 } && Set(k3).count == 8)
+        #expect(file.training == nil)
+    }
+
+    @Test func factoryIsReproducibleFromTheSeed() throws {
+        let a = try ModelFactory().makeModel(Self.description, seed: 5)
+        let b = try ModelFactory().makeModel(Self.description, seed: 5)
+        let c = try ModelFactory().makeModel(Self.description, seed: 6)
+        #expect(a == b && a != c)
+        let he = try ModelFactory(kernelInitializer: .heNormal, biasInitializer: .ones).makeModel(Self.description, seed: 5)
+        #expect(he.tensor(named: "layers.1.bias")!.floats() == [1, 1, 1, 1] && he.tensor(named: "layers.1.kernel") != a.tensor(named: "layers.1.kernel"))
+    }
+
+    @Test func factoryRejectsAnInvalidDescription() {
+        let bad = ModelDescription(inputWidth: 2, layers: [LayerSpec(name: "d", kind: .dense(Dense(units: 0)))])
+        #expect(throws: ModelError.invalidLayer(index: 0, name: "d", reason: "units must be at least 1, found 0")) {
+            try ModelFactory().makeModel(bad, seed: 1)
+        }
+        #expect(throws: ModelError.invalidInputWidth(0)) {
+            try ModelFactory().makeModel(ModelDescription(inputWidth: 0, layers: []), seed: 1)
+        }
+    }
 }
