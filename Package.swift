@@ -52,7 +52,8 @@ let package = Package(
         // MARK: - Tests
 
         .target(name: "TestSupport", dependencies: ["Format"], path: "Tests/TestSupport"),
-        .testTarget(name: "FormatTests", dependencies: ["Format", "TestSupport"]),
+        .testTarget(name: "FormatTests", dependencies: ["Format", "_HDF5", "TestSupport"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["_HDF5", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Runtime", "Format", "TestSupport"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),

@@ -1,0 +1,114 @@
+import CHDF5
+
+/// An open dataset with its shape and element type. Owns its `hid_t` and closes it in `deinit`.
+///
+/// Opening checks the rank against ``H5Limits/maxRank`` and refuses data kept outside the file
+/// (external storage, virtual datasets). Each read checks the element count and the byte count
+/// in the memory type against the limits before allocating; libhdf5 converts the stored type to
+/// the requested one (float16 → Float included, via its soft float conversion).
+public final class H5Dataset: H5AttributeOwner {
+    let id: hid_t
+    public let file: H5File
+    /// The absolute object path, e.g. `/model_weights/dense/dense/kernel:0`.
+    public let path: String
+    /// Dimensions, row-major; `[]` for a scalar dataset, `[0]` for a null dataspace.
+    public let shape: [Int]
+    /// The element type as stored.
+    public let elementType: H5ElementType
+
+    public var objectID: hid_t { id }
+
+    /// Takes ownership of `id` (closed on every path, including throws).
+    init(id: hid_t, file: H5File, path: String) throws {
+        self.id = id
+        self.file = file
+        self.path = path
+        do {
+            let dcpl = try H5Library.check(H5Dget_create_plist(id), "H5Dget_create_plist", file: file.path, object: path)
+            defer { H5Pclose(dcpl) }
+            let external = try H5Library.check(H5Pget_external_count(dcpl), "H5Pget_external_count", file: file.path, object: path)
+            guard external == 0 else {
+                throw HDF5Error(kind: .externalStorageRefused, call: "storage check", file: file.path, object: path,
+                                message: "dataset stores its data in \(external) external file(s); nnkit reads only data inside the file")
+            }
+            guard H5Pget_layout(dcpl) != H5D_VIRTUAL else {
+                throw HDF5Error(kind: .externalStorageRefused, call: "storage check", file: file.path, object: path,
+                                message: "virtual dataset (maps data from other datasets or files); nnkit reads only plain datasets")
+            }
+            let space = try H5Library.check(H5Dget_space(id), "H5Dget_space", file: file.path, object: path)
+            defer { H5Sclose(space) }
+            shape = try h5Extent(space: space, maxRank: file.limits.maxRank, file: file.path, object: path)
+            let type = try H5Library.check(H5Dget_type(id), "H5Dget_type", file: file.path, object: path)
+            defer { H5Tclose(type) }
+            elementType = H5ElementType(type: type)
+        } catch {
+            H5Dclose(id)
+            throw error
+        }
+    }
+
+    deinit { H5Dclose(id) }
+
+    /// Number of elements (product of ``shape``; 1 for a scalar).
+    public var elementCount: Int { shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue } }
+
+    /// The values converted to Float (from any float or integer type).
+    /// - Parameter limits: caps for this read; defaults to the file's.
+    /// - Throws: `.wrongType` for non-numeric data, `.limitExceeded` before allocating too much.
+    public func readFloats(limits: H5Limits? = nil) throws -> [Float] {
+        try read(Float.self, memType: nnk_H5T_NATIVE_FLOAT(), limits: limits, integerOnly: false)
+    }
+
+    /// The values converted to Double (from any float or integer type).
+    public func readDoubles(limits: H5Limits? = nil) throws -> [Double] {
+        try read(Double.self, memType: nnk_H5T_NATIVE_DOUBLE(), limits: limits, integerOnly: false)
+    }
+
+    /// The values of an integer dataset as Int64 (float datasets are refused: no silent truncation).
+    public func readInt64s(limits: H5Limits? = nil) throws -> [Int64] {
+        try read(Int64.self, memType: nnk_H5T_NATIVE_INT64(), limits: limits, integerOnly: true)
+    }
+
+    /// The raw 16-bit patterns of a 16-bit dataset (uint16/int16 or a 16-bit float type), unconverted.
+    /// This is how float16/bfloat16 tensors are read bit-exactly.
+    /// - Throws: `.wrongType` when the stored elements are not 16 bits wide.
+    public func readUInt16Bits(limits: H5Limits? = nil) throws -> [UInt16] {
+        switch elementType {
+        case .integer(16, _), .float(16, _): break
+        default:
+            throw HDF5Error(kind: .wrongType, call: "type check", file: file.path, object: path,
+                            message: "expected 16-bit elements, found \(elementType)")
+        }
+        // Read into the file's own type in host byte order, so no value conversion happens
+        // (H5Tget_native_type would map a 16-bit float to native float and convert).
+        let type = try H5Library.check(H5Dget_type(id), "H5Dget_type", file: file.path, object: path)
+        defer { H5Tclose(type) }
+        let native = try H5Library.check(H5Tcopy(type), "H5Tcopy", file: file.path, object: path)
+        defer { H5Tclose(native) }
+        try H5Library.check(H5Tset_order(native, H5Tget_order(nnk_H5T_NATIVE_UINT16())), "H5Tset_order", file: file.path, object: path)
+        return try read(UInt16.self, memType: native, limits: limits, integerOnly: false)
+    }
+
+    private func read<T>(_: T.Type, memType: hid_t, limits: H5Limits?, integerOnly: Bool) throws -> [T] {
+        let limits = limits ?? file.limits
+        switch elementType {
+        case .integer: break
+        case .float where !integerOnly: break
+        default:
+            throw HDF5Error(kind: .wrongType, call: "type check", file: file.path, object: path,
+                            message: "expected \(integerOnly ? "integer" : "numeric") elements, found \(elementType)")
+        }
+        guard shape.count <= limits.maxRank else {
+            throw HDF5Error(kind: .limitExceeded, call: "rank check", file: file.path, object: path,
+                            message: "rank \(shape.count) exceeds the limit of \(limits.maxRank)")
+        }
+        let n = try h5CheckedCount(shape, elementSize: MemoryLayout<T>.stride, maxElements: limits.maxElements,
+                                   maxBytes: limits.maxBytes, file: file.path, object: path)
+        if n == 0 { return [] }
+        return try [T](unsafeUninitializedCapacity: n) { buf, count in
+            try H5Library.check(H5Dread(id, memType, nnk_H5S_ALL(), nnk_H5S_ALL(), nnk_H5P_DEFAULT(), buf.baseAddress),
+                                "H5Dread", file: file.path, object: path)
+            count = n
+        }
+    }
+}

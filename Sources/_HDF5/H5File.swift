@@ -1,0 +1,62 @@
+import CHDF5
+import Foundation
+
+/// An open HDF5 file. Owns its `hid_t` and closes it in `deinit`.
+///
+/// Attributes and members of the root group are reached through ``root``
+/// (h5py's `f.attrs[...]` are the root group's attributes).
+///
+/// ```swift
+/// let file = try H5File(openingReadOnly: url)
+/// let config = try file.root.stringAttribute("model_config")
+/// let kernel = try file.root.dataset("model_weights/dense/dense/kernel:0").readFloats()
+/// ```
+public final class H5File {
+    let id: hid_t
+    /// The path the file was opened or created at; used in every error.
+    public let path: String
+    /// The caps applied to every read below this file.
+    public let limits: H5Limits
+    /// The root group `/` (opened on each access; cheap).
+    public var root: H5Group {
+        get throws { try H5Group(openRootOf: self) }
+    }
+
+    /// Opens an existing file read-only.
+    /// - Parameters:
+    ///   - url: a local file.
+    ///   - limits: caps on sizes declared by the file, checked before allocating.
+    /// - Throws: ``HDF5Error`` with `call == "H5Fopen"` and the library's message when the file is
+    ///   missing or not HDF5.
+    public init(openingReadOnly url: URL, limits: H5Limits = .default) throws {
+        H5Library.ensureInitialized()
+        path = url.path
+        self.limits = limits
+        id = try H5Library.check(H5Fopen(url.path, nnk_H5F_ACC_RDONLY(), nnk_H5P_DEFAULT()), "H5Fopen", file: url.path, object: "/")
+    }
+
+    /// Creates a file, replacing any existing file at `url`.
+    ///
+    /// The file uses the HDF5 1.8 object format as its lowest version (readable by libhdf5 ≥ 1.8 and
+    /// every h5py release), which also lets attributes exceed 64 KiB.
+    /// - Throws: ``HDF5Error`` with `call == "H5Fcreate"` when the file cannot be created.
+    public init(creatingTruncating url: URL, limits: H5Limits = .default) throws {
+        H5Library.ensureInitialized()
+        path = url.path
+        self.limits = limits
+        let fapl = try H5Library.check(H5Pcreate(nnk_H5P_FILE_ACCESS()), "H5Pcreate", file: url.path, object: "/")
+        defer { H5Pclose(fapl) }
+        try H5Library.check(H5Pset_libver_bounds(fapl, nnk_H5F_LIBVER_V18(), nnk_H5F_LIBVER_V18()), "H5Pset_libver_bounds", file: url.path, object: "/")
+        id = try H5Library.check(H5Fcreate(url.path, nnk_H5F_ACC_TRUNC(), nnk_H5P_DEFAULT(), fapl), "H5Fcreate", file: url.path, object: "/")
+    }
+
+    /// Writes buffered data to disk (`H5Fflush`, local scope).
+    public func flush() throws {
+        try H5Library.check(H5Fflush(id, H5F_SCOPE_LOCAL), "H5Fflush", file: path, object: "/")
+    }
+
+    deinit {
+        // Objects opened from this file keep a strong reference to it, so none is open here.
+        H5Fclose(id)
+    }
+}

@@ -1,0 +1,33 @@
+/// Upper bounds checked against the sizes a file declares, before anything is allocated.
+///
+/// Every dataset read and attribute read compares the declared rank, element count and byte
+/// count (in the memory type being read into) with these caps and throws
+/// ``HDF5Error/Kind/limitExceeded`` instead of allocating. Callers that know tighter bounds
+/// (a Keras importer knows each kernel's shape) pass tighter limits.
+public struct H5Limits: Sendable, Equatable {
+    /// Maximum rank of a dataset or attribute. Default 8.
+    public var maxRank: Int
+    /// Maximum number of elements of one dataset. Default 2^31.
+    public var maxElements: Int
+    /// Maximum bytes of one dataset in memory (elements × size of the memory type). Default 4 GiB.
+    public var maxBytes: Int
+    /// Maximum bytes of one string attribute (all its strings together). Default 64 MiB.
+    public var maxStringBytes: Int
+    /// Maximum number of elements of one attribute (strings or numbers). Default 2^20.
+    public var maxAttributeElements: Int
+    /// Maximum number of links listed in one group. Default 2^20.
+    public var maxMembers: Int
+
+    public init(maxRank: Int = 8, maxElements: Int = 1 << 31, maxBytes: Int = 4 << 30,
+                maxStringBytes: Int = 64 << 20, maxAttributeElements: Int = 1 << 20, maxMembers: Int = 1 << 20) {
+        self.maxRank = maxRank
+        self.maxElements = maxElements
+        self.maxBytes = maxBytes
+        self.maxStringBytes = maxStringBytes
+        self.maxAttributeElements = maxAttributeElements
+        self.maxMembers = maxMembers
+    }
+
+    /// The defaults listed on each property.
+    public static let `default` = H5Limits()
+}
