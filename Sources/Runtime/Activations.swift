@@ -1,0 +1,318 @@
+import Format
+
+/// An activation function with its options, computed exactly as Keras 3 (TensorFlow backend) does.
+///
+/// Element-wise except ``Kind/softmax`` and ``Kind/logSoftmax``, which act on each row (the last
+/// axis). Every case defines its forward value and, next to it, its local derivative used by
+/// ``backward`` (for the row-wise ones, the Jacobian-vector product).
+///
+/// Definitions (Keras 3.15 `keras/src/activations/activations.py`, `backend/tensorflow/nn.py`):
+/// - `relu` = max(x, 0); `relu6` = min(max(x, 0), 6); `leakyRelu(s)` = x > 0 ? x : s·x (Keras default s = 0.2);
+/// - `elu(α)` = x > 0 ? x : α·(eˣ − 1); `selu` = λ·elu(x, α) with α ≈ 1.6732632, λ ≈ 1.0507010;
+/// - `gelu` = ½·x·erfc(−x/√2) (Keras' default `approximate=False`, TensorFlow's erfc form);
+/// - `silu` = x·σ(x); `mish` = x·tanh(softplus(x)); `softplus` = max(x, 0) + log1p(e^−|x|);
+/// - `softsign` = x / (1 + |x|); `sigmoid` = σ(x), evaluated without overflow on either side;
+/// - `hardSigmoid` = relu6(x + 3) / 6; `hardSilu` = x·hardSigmoid(x); `exponential` = eˣ;
+/// - `softmax` = e^(x−max) / Σ e^(x−max); `logSoftmax` = x − max − log Σ e^(x−max);
+/// - `relu(ReLU)`: Keras' `ReLU` layer / `activations.relu(x, negative_slope, max_value, threshold)`, see ``reluLayer(_:_:)``.
+///
+/// NaN inputs give NaN outputs. Infinite inputs give Keras' values where Keras' are finite
+/// (σ(±∞) = 1/0, softplus(−∞) = 0, elu(−∞) = −α); products such as silu(−∞) = −∞·0 are NaN in
+/// Keras and here.
+public struct ActivationFunction: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case linear, relu, relu6
+        case leakyRelu(negativeSlope: Double)
+        case elu(alpha: Double)
+        case selu, gelu, silu, mish, softplus, softsign, tanh, sigmoid, hardSigmoid, hardSilu, exponential
+        case softmax, logSoftmax
+        /// Keras' general ReLU with `max_value`, `negative_slope` and `threshold`.
+        case reluLayer(ReLU)
+    }
+
+    public var kind: Kind
+
+    public init(_ kind: Kind) { self.kind = kind }
+
+    /// The activation a layer names, with Keras' default options (`leaky_relu` slope 0.2, `elu` alpha 1).
+    public init(_ name: ActivationName) {
+        switch name {
+        case .linear: kind = .linear
+        case .relu: kind = .relu
+        case .relu6: kind = .relu6
+        case .leakyRelu: kind = .leakyRelu(negativeSlope: 0.2)
+        case .elu: kind = .elu(alpha: 1)
+        case .selu: kind = .selu
+        case .gelu: kind = .gelu
+        case .silu: kind = .silu
+        case .mish: kind = .mish
+        case .softplus: kind = .softplus
+        case .softsign: kind = .softsign
+        case .tanh: kind = .tanh
+        case .sigmoid: kind = .sigmoid
+        case .hardSigmoid: kind = .hardSigmoid
+        case .hardSilu: kind = .hardSilu
+        case .exponential: kind = .exponential
+        case .softmax: kind = .softmax
+        case .logSoftmax: kind = .logSoftmax
+        }
+    }
+
+    /// Whether this is the identity (then layers skip it and keep no pre-activation copy).
+    public var isLinear: Bool { kind == .linear }
+
+    /// Whether this is softmax or sigmoid: the activations whose inputs Keras' cross-entropies use
+    /// as logits (`_keras_logits`, see ``Loss``).
+    var isLogitsActivation: Bool { kind == .softmax || kind == .sigmoid }
+
+    /// Whether a row's outputs depend on the whole row (softmax, log-softmax).
+    var isRowWise: Bool { kind == .softmax || kind == .logSoftmax }
+
+    // MARK: - Public matrix forms
+
+    /// The activation of every element (softmax variants: of every row) of `x`.
+    public func callAsFunction(_ x: Matrix) -> Matrix {
+        var y = x
+        x.values.withUnsafeBufferPointer { src in
+            y.values.withUnsafeMutableBufferPointer { dst in
+                forward(src.baseAddress!, dst.baseAddress!, rows: x.rows, cols: x.cols)
+            }
+        }
+        return y
+    }
+
+    /// dLoss/dx given the input `x`, its activation `y = self(x)` and the upstream gradient dLoss/dy.
+    public func gradient(input x: Matrix, output y: Matrix, upstream dy: Matrix) -> Matrix {
+        var dx = dy
+        x.values.withUnsafeBufferPointer { xp in
+            y.values.withUnsafeBufferPointer { yp in
+                dy.values.withUnsafeBufferPointer { dyp in
+                    dx.values.withUnsafeMutableBufferPointer { dxp in
+                        backward(x: xp.baseAddress!, y: yp.baseAddress!, dy: dyp.baseAddress!, dx: dxp.baseAddress!, rows: x.rows, cols: x.cols)
+                    }
+                }
+            }
+        }
+        return dx
+    }
+
+    // MARK: - Kernels
+
+    /// Writes `f(src)` to `dst` for a `rows × cols` block; `dst` may equal `src`.
+    func forward<T: RuntimeScalar>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, rows: Int, cols: Int) {
+        let n = rows * cols
+        switch kind {
+        case .linear:
+            if UnsafePointer(dst) != src { dst.update(from: src, count: n) }
+        case .relu:
+            for i in 0..<n { let x = src[i]; dst[i] = x < 0 ? 0 : x }
+        case .relu6:
+            for i in 0..<n { let x = src[i]; dst[i] = x < 0 ? 0 : (x > 6 ? 6 : x) }
+        case .leakyRelu(let s):
+            let s = T(s)
+            for i in 0..<n { let x = src[i]; dst[i] = x > 0 ? x : s * x }
+        case .elu(let a):
+            let a = T(a)
+            for i in 0..<n { let x = src[i]; dst[i] = x > 0 ? x : a * T.expm1(x) }
+        case .selu:
+            let a = T(Self.seluAlpha), l = T(Self.seluScale)
+            for i in 0..<n { let x = src[i]; dst[i] = x > 0 ? l * x : l * a * T.expm1(x) }
+        case .gelu:
+            let r = T(Self.sqrtHalf)
+            for i in 0..<n { let x = src[i]; dst[i] = T(0.5) * x * T.erfc(-x * r) }
+        case .silu:
+            for i in 0..<n { let x = src[i]; dst[i] = x * Self.sigmoid(x) }
+        case .mish:
+            for i in 0..<n { let x = src[i]; dst[i] = x * T.tanh(Self.softplus(x)) }
+        case .softplus:
+            for i in 0..<n { dst[i] = Self.softplus(src[i]) }
+        case .softsign:
+            for i in 0..<n { let x = src[i]; dst[i] = x / (1 + abs(x)) }
+        case .tanh:
+            for i in 0..<n { dst[i] = T.tanh(src[i]) }
+        case .sigmoid:
+            for i in 0..<n { dst[i] = Self.sigmoid(src[i]) }
+        case .hardSigmoid:
+            for i in 0..<n { dst[i] = Self.hardSigmoid(src[i]) }
+        case .hardSilu:
+            for i in 0..<n { let x = src[i]; dst[i] = x * Self.hardSigmoid(x) }
+        case .exponential:
+            for i in 0..<n { dst[i] = T.exp(src[i]) }
+        case .softmax:
+            for r in 0..<rows {
+                let s = src + r * cols, d = dst + r * cols
+                var m = -T.infinity
+                for c in 0..<cols where s[c] > m { m = s[c] }
+                if m.isNaN || cols == 0 { m = 0 }
+                var sum: T = 0
+                for c in 0..<cols { let e = T.exp(s[c] - m); d[c] = e; sum += e }
+                let inv = 1 / sum
+                for c in 0..<cols { d[c] *= inv }
+            }
+        case .logSoftmax:
+            for r in 0..<rows {
+                let s = src + r * cols, d = dst + r * cols
+                var m = -T.infinity
+                for c in 0..<cols where s[c] > m { m = s[c] }
+                if m.isNaN || cols == 0 { m = 0 }
+                var sum: T = 0
+                for c in 0..<cols { sum += T.exp(s[c] - m) }
+                let lse = T.log(sum)
+                for c in 0..<cols { d[c] = (s[c] - m) - lse }
+            }
+        case .reluLayer(let cfg):
+            for i in 0..<n { dst[i] = Self.reluLayer(src[i], cfg) }
+        }
+    }
+
+    /// Writes dLoss/dx to `dx` from the input `x`, output `y` and upstream `dy` of a `rows × cols`
+    /// block; `dx` may equal `dy` (but not `x` or `y`).
+    func backward<T: RuntimeScalar>(x: UnsafePointer<T>, y: UnsafePointer<T>, dy: UnsafePointer<T>, dx: UnsafeMutablePointer<T>, rows: Int, cols: Int) {
+        let n = rows * cols
+        switch kind {
+        case .linear:
+            if UnsafePointer(dx) != dy { dx.update(from: dy, count: n) }
+        case .relu:
+            for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : 0 }
+        case .relu6:
+            for i in 0..<n { dx[i] = (x[i] > 0 && x[i] < 6) ? dy[i] : 0 }
+        case .leakyRelu(let s):
+            let s = T(s)
+            for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : s * dy[i] }
+        case .elu(let a):
+            // d/dx α(eˣ − 1) = α·eˣ = y + α.
+            let a = T(a)
+            for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : dy[i] * (y[i] + a) }
+        case .selu:
+            let a = T(Self.seluAlpha), l = T(Self.seluScale)
+            for i in 0..<n { dx[i] = x[i] > 0 ? l * dy[i] : dy[i] * (y[i] + l * a) }
+        case .gelu:
+            // d/dx ½x·erfc(−x/√2) = ½erfc(−x/√2) + x·φ(x), φ the standard normal density.
+            let r = T(Self.sqrtHalf), c = T(Self.invSqrt2Pi)
+            for i in 0..<n {
+                let v = x[i]
+                dx[i] = dy[i] * (T(0.5) * T.erfc(-v * r) + v * c * T.exp(T(-0.5) * v * v))
+            }
+        case .silu:
+            // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).
+            for i in 0..<n { let v = x[i], s = Self.sigmoid(v); dx[i] = dy[i] * (s * (1 + v * (1 - s))) }
+        case .mish:
+            // d/dx x·tanh(sp(x)) = tanh(sp) + x·(1 − tanh²(sp))·σ(x).
+            for i in 0..<n {
+                let v = x[i], t = T.tanh(Self.softplus(v))
+                dx[i] = dy[i] * (t + v * (1 - t * t) * Self.sigmoid(v))
+            }
+        case .softplus:
+            for i in 0..<n { dx[i] = dy[i] * Self.sigmoid(x[i]) }
+        case .softsign:
+            for i in 0..<n { let d = 1 + abs(x[i]); dx[i] = dy[i] / (d * d) }
+        case .tanh:
+            for i in 0..<n { dx[i] = dy[i] * (1 - y[i] * y[i]) }
+        case .sigmoid:
+            for i in 0..<n { dx[i] = dy[i] * (y[i] * (1 - y[i])) }
+        case .hardSigmoid:
+            for i in 0..<n { dx[i] = (x[i] > -3 && x[i] < 3) ? dy[i] / 6 : 0 }
+        case .hardSilu:
+            for i in 0..<n {
+                let v = x[i]
+                dx[i] = dy[i] * (Self.hardSigmoid(v) + ((v > -3 && v < 3) ? v / 6 : 0))
+            }
+        case .exponential:
+            for i in 0..<n { dx[i] = dy[i] * y[i] }
+        case .softmax:
+            // dx = y ⊙ (dy − ⟨dy, y⟩).
+            for r in 0..<rows {
+                let o = r * cols
+                var dot: T = 0
+                for c in 0..<cols { dot += dy[o + c] * y[o + c] }
+                for c in 0..<cols { dx[o + c] = y[o + c] * (dy[o + c] - dot) }
+            }
+        case .logSoftmax:
+            // dx = dy − softmax(x)·Σdy, softmax(x) = e^y.
+            for r in 0..<rows {
+                let o = r * cols
+                var sum: T = 0
+                for c in 0..<cols { sum += dy[o + c] }
+                for c in 0..<cols { dx[o + c] = dy[o + c] - T.exp(y[o + c]) * sum }
+            }
+        case .reluLayer(let cfg):
+            for i in 0..<n { dx[i] = dy[i] * Self.reluLayerDerivative(x[i], cfg) }
+        }
+    }
+
+    // MARK: - Scalar pieces
+
+    static let seluAlpha = 1.6732632423543772848170429916717
+    static let seluScale = 1.0507009873554804934193349852946
+    static let sqrtHalf = 0.7071067811865476
+    static let invSqrt2Pi = 0.3989422804014327
+
+    /// σ(x) without overflow: 1/(1+e^−x) for x ≥ 0, eˣ/(1+eˣ) otherwise.
+    @inline(__always) static func sigmoid<T: RuntimeScalar>(_ x: T) -> T {
+        if x >= 0 { return 1 / (1 + T.exp(-x)) }
+        let e = T.exp(x)
+        return e / (1 + e)
+    }
+
+    /// log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), finite for every finite x.
+    @inline(__always) static func softplus<T: RuntimeScalar>(_ x: T) -> T {
+        (x > 0 ? x : 0) + T.log1p(T.exp(-abs(x)))
+    }
+
+    /// relu6(x + 3) / 6.
+    @inline(__always) static func hardSigmoid<T: RuntimeScalar>(_ x: T) -> T {
+        let v = x + 3
+        return (v < 0 ? 0 : (v > 6 ? 6 : v)) / 6
+    }
+
+    /// Keras 3 `ReLU.static_call`, term by term:
+    /// with slope s ≠ 0, no max and no threshold it is leaky_relu; otherwise
+    /// `a = threshold ≠ 0 ? (x > threshold ? x : 0) : (max == 6 ? relu6(x) : relu(x))`,
+    /// then `a = clip(a, 0, max)` when a max is set (and not already applied by relu6),
+    /// then `a −= s·relu(threshold − x)` when s ≠ 0.
+    @inline(__always) static func reluLayer<T: RuntimeScalar>(_ x: T, _ c: ReLU) -> T {
+        let s = T(c.negativeSlope), th = T(c.threshold)
+        if c.negativeSlope != 0 && c.maxValue == nil && c.threshold == 0 { return x > 0 ? x : s * x }
+        var a: T
+        var clip = c.maxValue != nil
+        if c.threshold != 0 {
+            a = x > th ? x : 0
+        } else if c.maxValue == 6 {
+            a = x < 0 ? 0 : (x > 6 ? 6 : x)
+            clip = false
+        } else {
+            a = x < 0 ? 0 : x
+        }
+        if clip, let m = c.maxValue {
+            let mx = T(m)
+            a = a < 0 ? 0 : (a > mx ? mx : a)
+        }
+        if c.negativeSlope != 0 {
+            let neg = th - x
+            a -= s * (neg < 0 ? 0 : neg)
+        }
+        return a
+    }
+
+    /// Derivative of ``reluLayer(_:_:)`` (TensorFlow's: relu passes where x > 0, relu6 where
+    /// 0 < x < 6, clip where the value is inside [0, max] inclusive, `where` where the condition holds).
+    @inline(__always) static func reluLayerDerivative<T: RuntimeScalar>(_ x: T, _ c: ReLU) -> T {
+        let s = T(c.negativeSlope), th = T(c.threshold)
+        if c.negativeSlope != 0 && c.maxValue == nil && c.threshold == 0 { return x > 0 ? 1 : s }
+        var a: T, d: T
+        var clip = c.maxValue != nil
+        if c.threshold != 0 {
+            a = x > th ? x : 0; d = x > th ? 1 : 0
+        } else if c.maxValue == 6 {
+            a = x < 0 ? 0 : (x > 6 ? 6 : x); d = (x > 0 && x < 6) ? 1 : 0
+            clip = false
+        } else {
+            a = x < 0 ? 0 : x; d = x > 0 ? 1 : 0
+        }
+        if clip, let m = c.maxValue {
+            if a < 0 || a > T(m) { d = 0 }
+        }
+        if c.negativeSlope != 0 && th - x > 0 { d += s }
+        return d
+    }
+}

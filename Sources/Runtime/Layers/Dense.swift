@@ -1,0 +1,103 @@
+import Dispatch
+
+/// `y = activation(x · kernel + bias)`; kernel `[in, units]` row-major, bias `[units]`.
+///
+/// Forward: one GEMM into the pre-activation buffer, then one pass per block of rows that adds the
+/// bias and applies the activation while the block is in cache.
+/// Backward: `dz = activation'(z) ⊙ dy`, `dKernel = xᵀ · dz`, `dBias = Σ_rows dz`, `dx = dz · kernelᵀ`.
+struct DenseLayer: Sendable {
+    let inWidth: Int
+    let units: Int
+    let activation: ActivationFunction
+    /// Indices of the kernel and bias in the network's parameter list.
+    let kernel: Int
+    let bias: Int?
+
+    /// Whether training must keep the pre-activation `z` (every activation but linear).
+    var needsPreActivation: Bool { !activation.isLinear }
+
+    /// Rows per bias+activation block: small enough to stay in L1/L2, large enough to amortise dispatch.
+    static let blockElements = 4096
+
+    /// Computes `y` (and `z` into `pre` when given; otherwise `z` is formed in `y` and overwritten).
+    /// - Parameter parallel: split the bias+activation pass over two threads (large inference batches).
+    func forward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int,
+                                 params: [W], pre: UnsafeMutablePointer<W.Scalar>?, parallel: Bool = false) {
+        typealias T = W.Scalar
+        let z = pre ?? y
+        params[kernel].values.withUnsafeBufferPointer { k in
+            T.gemm(transA: false, transB: false, m: rows, n: units, k: inWidth, alpha: 1,
+                   a: x, lda: inWidth, b: k.baseAddress!, ldb: units, beta: 0, c: z, ldc: units)
+        }
+        func run(_ b: UnsafePointer<T>?) {
+            if parallel && rows >= 2 {
+                let half = rows / 2
+                let zs = UncheckedPointer(z), ys = UncheckedPointer(y), bs = b.map { UncheckedPointer(UnsafeMutablePointer(mutating: $0)) }
+                let layer = self
+                DispatchQueue.concurrentPerform(iterations: 2) { i in
+                    layer.biasAndActivation(z: zs.pointer, y: ys.pointer, bias: bs.map { UnsafePointer($0.pointer) },
+                                            rows: i == 0 ? 0..<half : half..<rows)
+                }
+            } else {
+                biasAndActivation(z: z, y: y, bias: b, rows: 0..<rows)
+            }
+        }
+        if let bias {
+            params[bias].values.withUnsafeBufferPointer { run($0.baseAddress!) }
+        } else {
+            run(nil)
+        }
+    }
+
+    /// `y = activation(z + bias)` for `rows`, a block of rows at a time (`y` may equal `z`).
+    func biasAndActivation<T: RuntimeScalar>(z: UnsafeMutablePointer<T>, y: UnsafeMutablePointer<T>, bias b: UnsafePointer<T>?, rows: Range<Int>) {
+        let block = max(1, Self.blockElements / max(units, 1))
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            let n = min(block, rows.upperBound - r)
+            let zr = z + r * units
+            if let b {
+                for i in 0..<n {
+                    let row = zr + i * units
+                    for j in 0..<units { row[j] += b[j] }
+                }
+            }
+            activation.forward(UnsafePointer(zr), y + r * units, rows: n, cols: units)
+            r += n
+        }
+    }
+
+    /// Writes the kernel and bias gradients and, when `dx` is given, dLoss/dx.
+    /// - Parameters:
+    ///   - x: the layer input `[rows, in]`; `z`/`y`: pre-activation and output `[rows, units]`
+    ///     (`z == y` for a linear activation).
+    ///   - dy: dLoss/dy `[rows, units]`; overwritten with dLoss/dz.
+    ///   - skipActivation: `dy` already is dLoss/dz (Keras' logits path for cross-entropies).
+    func backward<W: WeightStore>(x: UnsafePointer<W.Scalar>, z: UnsafePointer<W.Scalar>, y: UnsafePointer<W.Scalar>,
+                                  dy: UnsafeMutablePointer<W.Scalar>, dx: UnsafeMutablePointer<W.Scalar>?, rows: Int,
+                                  params: [W], skipActivation: Bool = false) {
+        typealias T = W.Scalar
+        if !skipActivation && !activation.isLinear {
+            activation.backward(x: z, y: y, dy: UnsafePointer(dy), dx: dy, rows: rows, cols: units)
+        }
+        params[kernel].gradient.withUnsafeMutableBufferPointer { g in
+            T.gemm(transA: true, transB: false, m: inWidth, n: units, k: rows, alpha: 1,
+                   a: x, lda: inWidth, b: dy, ldb: units, beta: 0, c: g.baseAddress!, ldc: units)
+        }
+        if let bias {
+            params[bias].gradient.withUnsafeMutableBufferPointer { g in
+                for j in 0..<units { g[j] = 0 }
+                for r in 0..<rows {
+                    let row = dy + r * units
+                    for j in 0..<units { g[j] += row[j] }
+                }
+            }
+        }
+        if let dx {
+            params[kernel].values.withUnsafeBufferPointer { k in
+                T.gemm(transA: false, transB: true, m: rows, n: inWidth, k: units, alpha: 1,
+                       a: dy, lda: units, b: k.baseAddress!, ldb: units, beta: 0, c: dx, ldc: inWidth)
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// Keras 3 `Normalization` (preprocessing): `y = (x − mean) / max(sqrt(variance), epsilon)`,
+/// epsilon defaulting to Keras' `backend.epsilon()` = 1e-7. Mean, variance and count are not
+/// trainable; backward is `dx = dy / max(sqrt(variance), epsilon)`.
+struct NormalizationLayer: Sendable {
+    let width: Int
+    let epsilon: Double
+    let mean: Int
+    let variance: Int
+
+    func forward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W]) {
+        typealias T = W.Scalar
+        let eps = T(epsilon)
+        withUnsafeTemporaryAllocation(of: T.self, capacity: width) { den in
+            params[variance].values.withUnsafeBufferPointer { v in
+                for j in 0..<width { let s = v[j].squareRoot(); den[j] = s > eps ? s : (s.isNaN ? s : eps) }
+            }
+            params[mean].values.withUnsafeBufferPointer { m in
+                for r in 0..<rows {
+                    let xr = x + r * width, yr = y + r * width
+                    for j in 0..<width { yr[j] = (xr[j] - m[j]) / den[j] }
+                }
+            }
+        }
+    }
+
+    func backward<W: WeightStore>(dy: UnsafePointer<W.Scalar>, dx: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W]) {
+        typealias T = W.Scalar
+        let eps = T(epsilon)
+        withUnsafeTemporaryAllocation(of: T.self, capacity: width) { den in
+            params[variance].values.withUnsafeBufferPointer { v in
+                for j in 0..<width { let s = v[j].squareRoot(); den[j] = s > eps ? s : (s.isNaN ? s : eps) }
+            }
+            for r in 0..<rows {
+                let d = dy + r * width, o = dx + r * width
+                for j in 0..<width { o[j] = d[j] / den[j] }
+            }
+        }
+    }
+}

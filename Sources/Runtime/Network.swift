@@ -1,0 +1,188 @@
+import Format
+
+/// Result of one batch through ``Network/trainStep(_:_:loss:metrics:)`` or ``Network/evaluate(_:_:loss:metrics:)``.
+public struct BatchResult: Sendable, Equatable {
+    /// The batch loss (Keras' `sum_over_batch_size`: mean over the rows).
+    public var loss: Double
+    /// For each requested metric, the sum over rows of its per-row value (see ``Metric/sum(predictions:targets:)``).
+    public var metricSums: [Double]
+    /// Rows in the batch.
+    public var rows: Int
+}
+
+/// A sequential network built from a model file: float32 inference, training forward and backward.
+///
+/// ```swift
+/// let net = try Network(file)                   // validates the file, widens stored dtypes
+/// let y = try net.predict(x)                    // [batch, outputWidth]; thread-safe
+/// let r = try net.trainStep(xb, yb, loss: try Loss(spec), metrics: [.meanAbsoluteError])
+/// optimizer.update(net.parameters)              // gradients are in parameters[i].gradient
+/// let saved = net.modelFile(updating: file)     // current weights back into the file
+/// ```
+///
+/// - ``parameters`` are in `ModelDescription.parameterLayout()` order (`layers.<i>.<weight>`).
+///   After a backward pass each trainable parameter's `gradient` holds dLoss/dValue for the batch
+///   (mean-reduced as the loss is), overwritten each time. Non-trainable BatchNormalization moving
+///   statistics are updated by `forward(training: true)`, as Keras does.
+/// - Thread safety: ``predict(_:)`` only reads parameter values and uses per-call buffers, so it
+///   may run concurrently on one instance. The training methods (`forward`, `backward`,
+///   `trainStep`, `evaluate`) reuse per-batch-size workspaces and must not overlap with each other
+///   or with a parameter update.
+public final class Network: @unchecked Sendable {
+    /// The architecture the network was built from.
+    public let model: ModelDescription
+    /// The tensors, float32, in layout order.
+    public let parameters: [Parameter]
+    let engine: NetworkEngine<Parameter>
+
+    /// Builds the network from a validated model file.
+    /// - Parameters:
+    ///   - file: the model; its tensors are widened to float32 (`Tensor.floats()`).
+    ///   - dropoutSeed: seed of the Dropout mask streams for layers without their own `seed`.
+    /// - Throws: ``RuntimeError/invalidModel`` when `file.validate()` fails.
+    public init(_ file: ModelFile, dropoutSeed: UInt64 = 0) throws {
+        do { try file.validate() } catch { throw RuntimeError.invalidModel("\(error)") }
+        let layout: ParameterLayout
+        do { layout = try file.model.parameterLayout() } catch { throw RuntimeError.invalidModel("\(error)") }
+        var params: [Parameter] = []
+        for spec in layout.parameters {
+            guard let t = file.tensor(named: spec.name) else { throw RuntimeError.invalidModel("tensor \"\(spec.name)\" is missing") }
+            params.append(Parameter(name: spec.name, shape: spec.shape, trainable: spec.trainable, values: t.floats()))
+        }
+        model = file.model
+        parameters = params
+        engine = try NetworkEngine(model: file.model, params: params, dropoutSeed: dropoutSeed)
+    }
+
+    /// Number of input columns.
+    public var inputWidth: Int { engine.inputWidth }
+    /// Number of output columns.
+    public var outputWidth: Int { engine.outputWidth }
+    /// The parameters an optimizer updates.
+    public var trainableParameters: [Parameter] { parameters.filter(\.trainable) }
+
+    /// Restarts the Dropout mask streams from `seed` (layers with their own seed restart from it).
+    public func reseedDropout(_ seed: UInt64) {
+        engine.rngs = NetworkEngine<Parameter>.seededStreams(model: model, seed: seed)
+    }
+
+    private func checkInput(_ x: Matrix) throws {
+        guard x.isConsistent else {
+            throw RuntimeError.shapeMismatch(what: "input matrix", expected: "\(x.rows)×\(x.cols) = \(x.rows * x.cols) values", actual: "\(x.values.count) values")
+        }
+        guard x.cols == inputWidth else { throw RuntimeError.inputWidthMismatch(expected: inputWidth, actual: x.cols) }
+    }
+
+    /// Inference: `[batch, inputWidth]` → `[batch, outputWidth]` (Dropout is the identity,
+    /// BatchNormalization uses its moving statistics). Large batches use both cores.
+    /// - Throws: ``RuntimeError/inputWidthMismatch`` when `x.cols != inputWidth`.
+    public func predict(_ x: Matrix) throws -> Matrix {
+        try checkInput(x)
+        var y = Matrix(rows: x.rows, cols: outputWidth)
+        guard x.rows > 0 else { return y }
+        x.values.withUnsafeBufferPointer { xp in
+            y.values.withUnsafeMutableBufferPointer { yp in
+                engine.predict(xp.baseAddress!, rows: x.rows, into: yp.baseAddress!)
+            }
+        }
+        return y
+    }
+
+    /// Forward pass that keeps what ``backward(lossGradient:)`` needs.
+    /// - Parameter training: Dropout masks and batch statistics (with moving-statistics update) when true.
+    /// - Returns: the output `[batch, outputWidth]`.
+    public func forward(_ x: Matrix, training: Bool) throws -> Matrix {
+        try checkInput(x)
+        var y = Matrix(rows: x.rows, cols: outputWidth)
+        x.values.withUnsafeBufferPointer { xp in
+            let out = engine.forward(xp.baseAddress!, rows: x.rows, training: training)
+            y.values.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: out, count: x.rows * outputWidth) }
+        }
+        return y
+    }
+
+    /// Backward pass for the last ``forward(_:training:)``: writes every trainable parameter's
+    /// `gradient` from dLoss/dOutput (`[batch, outputWidth]`, already divided by the batch size
+    /// if the loss is a batch mean, as ``LossResult/gradient`` is).
+    /// - Throws: ``RuntimeError/backwardWithoutForward`` without a forward of this batch size,
+    ///   ``RuntimeError/shapeMismatch`` for a gradient of the wrong shape.
+    public func backward(lossGradient g: Matrix) throws {
+        guard let ws = engine.current, ws.rows == g.rows else { throw RuntimeError.backwardWithoutForward }
+        guard g.isConsistent, g.cols == outputWidth else {
+            throw RuntimeError.shapeMismatch(what: "loss gradient", expected: "\(ws.rows)×\(outputWidth)", actual: "\(g.rows)×\(g.cols)")
+        }
+        g.values.withUnsafeBufferPointer { ws.gradA.update(from: $0.baseAddress!, count: g.rows * g.cols) }
+        engine.backward(in: ws, top: engine.ops.count - 1, skipActivationAt: nil, inputGradient: nil)
+    }
+
+    /// One training batch: forward in training mode, loss and its gradient, metrics on the
+    /// training-mode outputs, backward. Parameters' gradients are then ready for an optimizer.
+    ///
+    /// Cross-entropies follow Keras' `_keras_logits` rule (see ``Loss``): when the output comes
+    /// straight from a softmax or sigmoid, the loss is computed from that activation's input as
+    /// logits and backward starts below the activation, exactly as Keras trains such models.
+    /// - Throws: shape errors for `x`/`y`, ``RuntimeError/invalidLabel`` for bad sparse labels.
+    ///   A non-finite loss is returned, not thrown (Keras keeps training; the trainer decides).
+    public func trainStep(_ x: Matrix, _ y: Matrix, loss: Loss, metrics: [Metric] = []) throws -> BatchResult {
+        try run(x, y, loss: loss, metrics: metrics, training: true, backward: true)
+    }
+
+    /// Loss and metrics of a batch in inference mode (Keras' `evaluate`/validation), without
+    /// touching gradients. Uses the training workspaces: do not overlap with training calls.
+    public func evaluate(_ x: Matrix, _ y: Matrix, loss: Loss, metrics: [Metric] = []) throws -> BatchResult {
+        try run(x, y, loss: loss, metrics: metrics, training: false, backward: false)
+    }
+
+    private func run(_ x: Matrix, _ y: Matrix, loss: Loss, metrics: [Metric], training: Bool, backward: Bool) throws -> BatchResult {
+        try checkInput(x)
+        let rows = x.rows, cols = outputWidth
+        let dummy = Matrix(rows: rows, cols: cols)
+        try loss.checkShapes(rows: rows, cols: cols, predictions: dummy, targets: y)
+        for m in metrics {
+            let tc = m == .sparseCategoricalAccuracy ? 1 : cols
+            guard y.cols == tc else {
+                throw RuntimeError.shapeMismatch(what: "targets for metric \(m)", expected: "\(rows)×\(tc)", actual: "\(y.rows)×\(y.cols)")
+            }
+        }
+        guard rows > 0 else { return BatchResult(loss: 0, metricSums: metrics.map { _ in 0 }, rows: 0) }
+        return try x.values.withUnsafeBufferPointer { xp in
+            try y.values.withUnsafeBufferPointer { yp in
+                let out = engine.forward(xp.baseAddress!, rows: rows, training: training)
+                let ws = engine.current!
+                let logitsLayer = loss.isCrossentropy ? engine.logitsLayer(training: training) : nil
+                let value: Double
+                if let l = logitsLayer {
+                    value = try loss.compute(UnsafePointer(engine.logits(of: l, in: ws)), yp.baseAddress!, rows: rows, cols: cols,
+                                             fromLogits: true, gradient: backward ? ws.gradA : nil)
+                } else {
+                    value = try loss.compute(UnsafePointer(out), yp.baseAddress!, rows: rows, cols: cols,
+                                             fromLogits: loss.spec.fromLogits, gradient: backward ? ws.gradA : nil)
+                }
+                let sums = metrics.map { $0.sum(UnsafePointer(out), yp.baseAddress!, rows: rows, cols: cols) }
+                if backward {
+                    engine.backward(in: ws, top: logitsLayer ?? (engine.ops.count - 1), skipActivationAt: logitsLayer, inputGradient: nil)
+                }
+                return BatchResult(loss: value, metricSums: sums, rows: rows)
+            }
+        }
+    }
+
+    /// The model file with this network's current weights.
+    ///
+    /// Each parameter tensor is replaced by a float32 tensor of the current values, except that a
+    /// tensor whose values are unchanged keeps its stored dtype and bytes (so a float16 or float64
+    /// file that was not trained round-trips exactly). Other tensors (optimizer slots), metadata
+    /// and training state are kept from `original`; the trainer updates those.
+    public func modelFile(updating original: ModelFile) -> ModelFile {
+        var out = original
+        var byName: [String: Parameter] = [:]
+        for p in parameters { byName[p.name] = p }
+        out.tensors = original.tensors.map { nt in
+            guard let p = byName[nt.name] else { return nt }
+            let stored = nt.tensor.floats()
+            let same = stored.count == p.values.count && zip(stored, p.values).allSatisfy { $0.bitPattern == $1.bitPattern }
+            return same ? nt : NamedTensor(name: nt.name, tensor: Tensor(shape: p.shape, values: p.values))
+        }
+        return out
+    }
+}

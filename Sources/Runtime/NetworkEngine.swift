@@ -1,0 +1,317 @@
+import Dispatch
+import Format
+
+/// One layer's computation, dispatched by a switch so every call is statically specialised.
+enum LayerOp: Sendable {
+    case dense(DenseLayer)
+    case activation(ActivationLayer)
+    case dropout(DropoutLayer)
+    case batchNorm(BatchNormLayer)
+    case normalization(NormalizationLayer)
+    /// Input and Flatten: no computation. `keepsLogits`: whether Keras' `_keras_logits` survives it.
+    case identity(keepsLogits: Bool)
+}
+
+/// Buffers of one batch size, allocated once and reused by every training step of that size.
+final class Workspace<T: RuntimeScalar> {
+    let rows: Int
+    let input: UnsafeMutablePointer<T>
+    /// Output of each layer (`[rows, width_i]`); identity layers alias their input.
+    var outputs: [UnsafeMutablePointer<T>] = []
+    /// Dense pre-activations (nil for linear activation: `z == y`).
+    var pre: [UnsafeMutablePointer<T>?] = []
+    /// Dropout masks, BatchNormalization x̂.
+    var aux: [UnsafeMutablePointer<T>?] = []
+    /// BatchNormalization statistics.
+    var stats: [UnsafeMutablePointer<T>?] = []
+    /// Ping-pong gradient buffers `[rows, maxWidth]`.
+    let gradA: UnsafeMutablePointer<T>
+    let gradB: UnsafeMutablePointer<T>
+    /// Whether the last forward into this workspace was in training mode (nil: none yet).
+    var forwardMode: Bool?
+    private var owned: [UnsafeMutablePointer<T>] = []
+
+    init(rows: Int, inputWidth: Int, widths: [Int], ops: [LayerOp]) {
+        self.rows = rows
+        func alloc(_ n: Int) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: max(n, 1))
+            return p
+        }
+        let maxWidth = max(inputWidth, widths.max() ?? 0)
+        input = alloc(rows * inputWidth)
+        gradA = alloc(rows * maxWidth)
+        gradB = alloc(rows * maxWidth)
+        owned = [input, gradA, gradB]
+        var previous = input
+        for (i, op) in ops.enumerated() {
+            let n = rows * widths[i]
+            var out = previous, pre: UnsafeMutablePointer<T>? = nil, aux: UnsafeMutablePointer<T>? = nil, st: UnsafeMutablePointer<T>? = nil
+            switch op {
+            case .identity: break
+            case .dense(let d):
+                out = alloc(n); owned.append(out)
+                if d.needsPreActivation { pre = alloc(n); owned.append(pre!) }
+            case .activation, .normalization:
+                out = alloc(n); owned.append(out)
+            case .dropout:
+                out = alloc(n); aux = alloc(n); owned += [out, aux!]
+            case .batchNorm(let b):
+                out = alloc(n); aux = alloc(n); st = alloc(BatchNormLayer.statsCount(width: b.width)); owned += [out, aux!, st!]
+            }
+            outputs.append(out); self.pre.append(pre); self.aux.append(aux); stats.append(st)
+            previous = out
+        }
+    }
+
+    deinit { for p in owned { p.deallocate() } }
+}
+
+/// The network computation over a weight store: inference, training forward and backward.
+///
+/// Generic so that the float64 gradient checks run this exact code; ``Network`` is the float32 face.
+final class NetworkEngine<W: WeightStore> {
+    typealias T = W.Scalar
+    let inputWidth: Int
+    /// Output width of each layer.
+    let widths: [Int]
+    let ops: [LayerOp]
+    let params: [W]
+    /// Per-layer dropout streams (unused entries for other layers).
+    var rngs: [SplitMix64]
+    private var workspaces: [Int: Workspace<T>] = [:]
+    private(set) var current: Workspace<T>?
+    /// The lowest layer holding a trainable tensor: backward stops there.
+    let lowestTrainableLayer: Int?
+
+    /// Elements of a Dense output from which inference splits the bias+activation pass over two threads.
+    static var parallelThreshold: Int { 1 << 15 }
+
+    /// - Parameter params: one store per tensor of `model.parameterLayout()`, in that order.
+    init(model: ModelDescription, params: [W], dropoutSeed: UInt64) throws {
+        let layout: ParameterLayout
+        do { layout = try model.parameterLayout() } catch { throw RuntimeError.invalidModel("\(error)") }
+        guard params.count == layout.parameters.count else {
+            throw RuntimeError.shapeMismatch(what: "parameter list", expected: "\(layout.parameters.count) tensors", actual: "\(params.count)")
+        }
+        for (spec, p) in zip(layout.parameters, params) {
+            let n = spec.shape.reduce(1, *)
+            guard p.values.count == n, p.gradient.count == n else {
+                throw RuntimeError.shapeMismatch(what: "tensor \"\(spec.name)\"", expected: "\(n) values for shape \(spec.shape)", actual: "\(p.values.count)")
+            }
+        }
+        func index(_ name: String) -> Int? { layout.parameters.firstIndex { $0.name == name } }
+        var ops: [LayerOp] = []
+        var width = layout.inputWidth
+        var lowest: Int? = nil
+        for (i, layer) in model.layers.enumerated() {
+            let p = "layers.\(i)."
+            let out = layout.layerWidths[i]
+            switch layer.kind {
+            case .dense(let d):
+                guard let k = index(p + "kernel") else { throw RuntimeError.invalidModel("missing \(p)kernel") }
+                ops.append(.dense(DenseLayer(inWidth: width, units: d.units, activation: ActivationFunction(d.activation),
+                                             kernel: k, bias: d.useBias ? index(p + "bias") : nil)))
+            case .activation(let a):
+                ops.append(a == .linear ? .identity(keepsLogits: true) : .activation(ActivationLayer(width: width, function: ActivationFunction(a))))
+            case .dropout(let d):
+                ops.append(.dropout(DropoutLayer(width: width, rate: d.rate)))
+            case .batchNormalization(let b):
+                guard let mm = index(p + "moving_mean"), let mv = index(p + "moving_variance") else {
+                    throw RuntimeError.invalidModel("missing moving statistics of layer \(i)")
+                }
+                ops.append(.batchNorm(BatchNormLayer(width: width, momentum: b.momentum, epsilon: b.epsilon,
+                                                     gamma: b.scale ? index(p + "gamma") : nil, beta: b.center ? index(p + "beta") : nil,
+                                                     movingMean: mm, movingVariance: mv)))
+            case .normalization(let n):
+                guard let m = index(p + "mean"), let v = index(p + "variance") else { throw RuntimeError.invalidModel("missing mean/variance of layer \(i)") }
+                ops.append(.normalization(NormalizationLayer(width: width, epsilon: n.epsilon ?? 1e-7, mean: m, variance: v)))
+            case .relu(let r):
+                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(.reluLayer(r)))))
+            case .leakyReLU(let s):
+                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(.leakyRelu(negativeSlope: s)))))
+            case .elu(let a):
+                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(.elu(alpha: a)))))
+            case .softmax:
+                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(ActivationFunction.Kind.softmax))))
+            case .input:
+                ops.append(.identity(keepsLogits: true))
+            case .flatten:
+                ops.append(.identity(keepsLogits: false))
+            }
+            if lowest == nil, layout.parameters.contains(where: { $0.layer == i && $0.trainable }) { lowest = i }
+            width = out
+        }
+        self.inputWidth = layout.inputWidth
+        self.widths = layout.layerWidths
+        self.ops = ops
+        self.params = params
+        self.lowestTrainableLayer = lowest
+        self.rngs = []
+        self.rngs = Self.seededStreams(model: model, seed: dropoutSeed)
+    }
+
+    /// One SplitMix64 stream per layer: from the layer's own seed when it has one, else from
+    /// `seed` mixed with the layer index.
+    static func seededStreams(model: ModelDescription, seed: UInt64) -> [SplitMix64] {
+        model.layers.enumerated().map { i, layer in
+            if case .dropout(let d) = layer.kind, let s = d.seed { return SplitMix64(seed: s) }
+            var mix = SplitMix64(seed: seed ^ (UInt64(i) &* 0xD1B5_4A32_D192_ED03))
+            return SplitMix64(seed: mix.next())
+        }
+    }
+
+    var outputWidth: Int { widths.last ?? inputWidth }
+
+    // MARK: - Inference
+
+    /// Inference forward of `rows` rows from `x` into `out` (`[rows, outputWidth]`).
+    /// Reads the parameters only and uses per-call buffers, so concurrent calls are safe.
+    func predict(_ x: UnsafePointer<T>, rows: Int, into out: UnsafeMutablePointer<T>) {
+        let maxWidth = max(inputWidth, widths.max() ?? 0)
+        let bufA = UnsafeMutablePointer<T>.allocate(capacity: max(rows * maxWidth, 1))
+        let bufB = UnsafeMutablePointer<T>.allocate(capacity: max(rows * maxWidth, 1))
+        defer { bufA.deallocate(); bufB.deallocate() }
+        var src = x
+        var useA = true
+        for op in ops {
+            let dst = useA ? bufA : bufB
+            switch op {
+            case .identity, .dropout:
+                continue
+            case .dense(let d):
+                d.forward(src, dst, rows: rows, params: params, pre: nil, parallel: rows * d.units >= Self.parallelThreshold)
+            case .activation(let a):
+                a.forward(src, dst, rows: rows)
+            case .batchNorm(let b):
+                b.predict(src, dst, rows: rows, params: params)
+            case .normalization(let n):
+                n.forward(src, dst, rows: rows, params: params)
+            }
+
+            src = UnsafePointer(dst)
+            useA.toggle()
+        }
+        out.update(from: src, count: rows * outputWidth)
+    }
+
+    // MARK: - Training
+
+    func workspace(rows: Int) -> Workspace<T> {
+        if let w = workspaces[rows] { return w }
+        if workspaces.count >= 4 { workspaces.removeAll() }
+        let w = Workspace<T>(rows: rows, inputWidth: inputWidth, widths: widths, ops: ops)
+        workspaces[rows] = w
+        return w
+    }
+
+    /// Forward pass keeping what backward needs. In training mode Dropout draws masks and
+    /// BatchNormalization uses batch statistics and updates its moving statistics.
+    /// - Returns: the output buffer (`[rows, outputWidth]`, owned by the workspace).
+    @discardableResult
+    func forward(_ x: UnsafePointer<T>, rows: Int, training: Bool) -> UnsafeMutablePointer<T> {
+        let ws = workspace(rows: rows)
+        ws.input.update(from: x, count: rows * inputWidth)
+        var src = ws.input
+        for (i, op) in ops.enumerated() {
+            let dst = ws.outputs[i]
+            switch op {
+            case .identity:
+                break
+            case .dense(let d):
+                d.forward(src, dst, rows: rows, params: params, pre: ws.pre[i])
+            case .activation(let a):
+                a.forward(src, dst, rows: rows)
+            case .dropout(let d):
+                if training && d.rate > 0 {
+                    d.forwardTraining(src, dst, rows: rows, mask: ws.aux[i]!, rng: &rngs[i])
+                } else {
+                    dst.update(from: src, count: rows * d.width)
+                    for j in 0..<(rows * d.width) { ws.aux[i]![j] = 1 }
+                }
+            case .batchNorm(let b):
+                if training {
+                    b.forwardTraining(src, dst, rows: rows, params: params, xhat: ws.aux[i]!, stats: ws.stats[i]!)
+                } else {
+                    b.predict(src, dst, rows: rows, params: params, xhat: ws.aux[i]!, stats: ws.stats[i]!)
+                }
+            case .normalization(let n):
+                n.forward(src, dst, rows: rows, params: params)
+            }
+            src = dst
+        }
+        ws.forwardMode = training
+        current = ws
+        return src
+    }
+
+    /// The layer whose softmax/sigmoid output Keras' cross-entropies would read as logits
+    /// (`_keras_logits`): the last layer, looking through layers that return their input tensor
+    /// unchanged (Input, linear Activation, Dropout at inference or with rate 0).
+    func logitsLayer(training: Bool) -> Int? {
+        var i = ops.count - 1
+        while i >= 0 {
+            switch ops[i] {
+            case .identity(let keeps): if !keeps { return nil }
+            case .dropout(let d): if training && d.rate > 0 { return nil }
+            case .dense(let d): return d.activation.isLogitsActivation ? i : nil
+            case .activation(let a): return a.function.isLogitsActivation ? i : nil
+            case .batchNorm, .normalization: return nil
+            }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// The input of layer `i`'s activation in the current workspace (Dense: its pre-activation).
+    func logits(of i: Int, in ws: Workspace<T>) -> UnsafeMutablePointer<T> {
+        if case .dense = ops[i] { return ws.pre[i] ?? ws.outputs[i] }
+        return i == 0 ? ws.input : ws.outputs[i - 1]
+    }
+
+    /// Backward pass from layer `top` down, with dLoss/d(output of `top`) already in `ws.gradA`.
+    /// Writes every trainable parameter's gradient (overwriting) and, when `inputGradient` is
+    /// given, dLoss/dInput into it.
+    /// - Parameter skipActivationAt: the layer whose activation derivative is skipped because the
+    ///   gradient in `gradA` is already taken with respect to its logits.
+    func backward(in ws: Workspace<T>, top: Int, skipActivationAt: Int?, inputGradient: UnsafeMutablePointer<T>?) {
+        let rows = ws.rows
+        let training = ws.forwardMode ?? true
+        var cur = ws.gradA, other = ws.gradB
+        let bottom = inputGradient != nil ? 0 : (lowestTrainableLayer ?? ops.count)
+        var i = top
+        while i >= bottom && i >= 0 {
+            let x = i == 0 ? ws.input : ws.outputs[i - 1]
+            let needDx = i > bottom || inputGradient != nil
+            let dx = i == 0 ? inputGradient : (needDx ? other : nil)
+            var wrote = false
+            switch ops[i] {
+            case .identity:
+                break
+            case .dense(let d):
+                d.backward(x: x, z: ws.pre[i] ?? ws.outputs[i], y: ws.outputs[i], dy: cur, dx: dx, rows: rows,
+                           params: params, skipActivation: skipActivationAt == i)
+                wrote = true
+            case .activation(let a):
+                if skipActivationAt != i, let dx {
+                    a.backward(x: x, y: ws.outputs[i], dy: cur, dx: dx, rows: rows)
+                    wrote = true
+                }
+            case .dropout(let d):
+                if let dx { d.backward(dy: cur, dx: dx, rows: rows, mask: ws.aux[i]!); wrote = true }
+            case .batchNorm(let b):
+                b.backward(dy: cur, dx: dx, rows: rows, params: params, xhat: ws.aux[i]!, stats: ws.stats[i]!, training: training)
+                wrote = true
+            case .normalization(let n):
+                if let dx { n.backward(dy: cur, dx: dx, rows: rows, params: params); wrote = true }
+            }
+            if i == 0, let inputGradient, !wrote {
+                inputGradient.update(from: cur, count: rows * inputWidth)
+            } else if wrote, dx != nil, i > 0 {
+                swap(&cur, &other)
+            }
+            i -= 1
+        }
+        if top < 0, let inputGradient { inputGradient.update(from: cur, count: rows * inputWidth) }
+    }
+}
