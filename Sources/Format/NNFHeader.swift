@@ -46,6 +46,46 @@ struct NNFTensorEntry: Codable, Equatable {
     var length: UInt64
     /// CRC-32C of the tensor's `length` bytes.
     var crc32c: UInt32
+
+    init(name: String, dtype: String, shape: [Int], offset: UInt64, length: UInt64, crc32c: UInt32) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.offset = offset
+        self.length = length
+        self.crc32c = crc32c
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, dtype, shape, offset, length, crc32c
+    }
+
+    /// Decodes like the synthesised initializer, but a negative, fractional or too large number is
+    /// reported at its key (Foundation's decoder reports those without a coding path).
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        dtype = try c.decode(String.self, forKey: .dtype)
+        if let s = try? c.decode([Int].self, forKey: .shape) {
+            shape = s
+        } else if let d = try? c.decode([Double].self, forKey: .shape) {
+            throw DecodingError.dataCorruptedError(forKey: .shape, in: c, debugDescription: "dimensions must be integers, found \(d)")
+        } else {
+            shape = try c.decode([Int].self, forKey: .shape)
+        }
+        offset = try Self.integer(c, .offset)
+        length = try Self.integer(c, .length)
+        crc32c = try Self.integer(c, .crc32c)
+    }
+
+    private static func integer<T: FixedWidthInteger & Decodable>(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> T {
+        if let v = try? c.decode(T.self, forKey: key) { return v }
+        if let d = try? c.decode(Double.self, forKey: key) {
+            let shown = d == d.rounded() && abs(d) < 1e18 ? String(Int64(d)) : "\(d)"
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "expected an integer in \(T.min)...\(T.max), found \(shown)")
+        }
+        return try c.decode(T.self, forKey: key)
+    }
 }
 
 /// The fixed 24-byte preamble, little-endian.

@@ -145,11 +145,17 @@ struct NNFReader {
             return .missingField(file: file, path: Self.path(ctx.codingPath + [key]))
         case .valueNotFound(_, let ctx):
             return .invalidField(file: file, path: Self.path(ctx.codingPath), reason: "null where a value is required")
+        case .typeMismatch(_, let ctx) where ctx.codingPath.isEmpty:
+            return .malformedHeader(file: file, reason: "the header must be a JSON object {\"model\": …, \"tensors\": […], …}")
         case .typeMismatch(let type, let ctx):
             return .invalidField(file: file, path: Self.path(ctx.codingPath), reason: "expected \(Self.typeName(type)); \(ctx.debugDescription)")
         case .dataCorrupted(let ctx):
             if ctx.codingPath.isEmpty {
-                let detail = (ctx.underlyingError as? CustomStringConvertible)?.description ?? ctx.debugDescription
+                if (try? JSONSerialization.jsonObject(with: json)) != nil {
+                    // Foundation reports a number that does not fit its Swift type without a path.
+                    return .invalidField(file: file, path: "(unknown)", reason: "a number does not fit its field (negative, fractional or too large where a count is expected)")
+                }
+                let detail = (ctx.underlyingError as? CustomStringConvertible)?.description ?? ""
                 return .malformedHeader(file: file, reason: detail.isEmpty ? ctx.debugDescription : detail)
             }
             let keys = ctx.codingPath

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import Format
+
+/// CRC-32C against published check values, and the slicing-by-8 loop against a bit-by-bit reference.
+@Suite struct NNFChecksumTests {
+    /// The catalogue check value of CRC-32/ISCSI.
+    @Test func checkValueOf123456789() {
+        #expect(CRC32C.checksum("123456789") == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8]()) == 0)
+    }
+
+    /// RFC 3720 (iSCSI), Appendix B.4 "CRC Examples".
+    @Test func rfc3720Examples() {
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
+        #expect(CRC32C.checksum((0..<32).map { UInt8($0) }) == 0x46DD_794E)
+        #expect(CRC32C.checksum((0..<32).reversed().map { UInt8($0) }) == 0x113F_DB5C)
+    }
+
+    /// Bit-by-bit definition (reflected polynomial 0x82F63B78), independent of the tables.
+    static func reference(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for b in bytes {
+            crc ^= UInt32(b)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    /// Every start alignment and every length up to 70 bytes (covering the byte-wise head, the
+    /// 8-byte loop and the tail), plus running checksums fed through `seed`.
+    @Test func slicingBy8MatchesTheBitwiseDefinitionAtEveryAlignment() {
+        var rng = SplitMix64(seed: 42)
+        let data = (0..<200).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for start in 0..<9 {
+            for length in 0...70 {
+                let slice = data[start..<(start + length)]
+                let fast = slice.withUnsafeBytes { CRC32C.checksum($0) }
+                #expect(fast == Self.reference(slice), "start \(start) length \(length)")
+            }
+        }
+        let whole = CRC32C.checksum(data)
+        let split = CRC32C.checksum(Array(data[77...]), seed: CRC32C.checksum(Array(data[..<77])))
+        #expect(whole == split)
+    }
+}
