@@ -148,20 +148,8 @@ public final class Network: @unchecked Sendable {
         return try x.values.withUnsafeBufferPointer { xp in
             try y.values.withUnsafeBufferPointer { yp in
                 let out = engine.forward(xp.baseAddress!, rows: rows, training: training)
-                let ws = engine.current!
-                let logitsLayer = loss.isCrossentropy ? engine.logitsLayer(training: training) : nil
-                let value: Double
-                if let l = logitsLayer {
-                    value = try loss.compute(UnsafePointer(engine.logits(of: l, in: ws)), yp.baseAddress!, rows: rows, cols: cols,
-                                             fromLogits: true, gradient: backward ? ws.gradA : nil)
-                } else {
-                    value = try loss.compute(UnsafePointer(out), yp.baseAddress!, rows: rows, cols: cols,
-                                             fromLogits: loss.spec.fromLogits, gradient: backward ? ws.gradA : nil)
-                }
+                let value = try engine.lossAndBackward(targets: yp.baseAddress!, loss: loss, backward: backward)
                 let sums = metrics.map { $0.sum(UnsafePointer(out), yp.baseAddress!, rows: rows, cols: cols) }
-                if backward {
-                    engine.backward(in: ws, top: logitsLayer ?? (engine.ops.count - 1), skipActivationAt: logitsLayer, inputGradient: nil)
-                }
                 return BatchResult(loss: value, metricSums: sums, rows: rows)
             }
         }

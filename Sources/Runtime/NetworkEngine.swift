@@ -314,4 +314,25 @@ final class NetworkEngine<W: WeightStore> {
         }
         if top < 0, let inputGradient { inputGradient.update(from: cur, count: rows * inputWidth) }
     }
+
+    /// The loss of the current forward's output against `targets` and, when `backward`, the
+    /// backward pass from it. Cross-entropies use Keras' `_keras_logits` rule (``logitsLayer(training:)``).
+    func lossAndBackward(targets: UnsafePointer<T>, loss: Loss, backward: Bool, inputGradient: UnsafeMutablePointer<T>? = nil) throws -> Double {
+        guard let ws = current else { throw RuntimeError.backwardWithoutForward }
+        let rows = ws.rows, cols = outputWidth
+        let training = ws.forwardMode ?? true
+        let top = ops.count - 1
+        let output = top >= 0 ? ws.outputs[top] : ws.input
+        let l = loss.isCrossentropy ? logitsLayer(training: training) : nil
+        let value: Double
+        if let l {
+            value = try loss.compute(UnsafePointer(logits(of: l, in: ws)), targets, rows: rows, cols: cols,
+                                     fromLogits: true, gradient: backward ? ws.gradA : nil)
+        } else {
+            value = try loss.compute(UnsafePointer(output), targets, rows: rows, cols: cols,
+                                     fromLogits: loss.spec.fromLogits, gradient: backward ? ws.gradA : nil)
+        }
+        if backward { self.backward(in: ws, top: l ?? top, skipActivationAt: l, inputGradient: inputGradient) }
+        return value
+    }
 }
