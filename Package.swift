@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Format"], path: "Tests/TestSupport"),
         .testTarget(name: "FormatTests", dependencies: ["Format", "_HDF5", "TestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["_HDF5", "TestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport", "_HDF5"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Runtime", "Format", "TestSupport"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Format", "TestSupport"]),
