@@ -42,6 +42,21 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         s3 = splitMix(&sm)
     }
 
+    /// A generator for sub-stream `stream` of `seed` (e.g. the shuffle order of epoch 7):
+    /// seeded with `mix(seed ^ mix(stream &+ 0x632B_E59B_D9B4_E019))` where `mix` is SplitMix64's
+    /// output function, so that neighbouring streams and seeds give unrelated sequences.
+    public init(seed: UInt64, stream: UInt64) {
+        self.init(seed: RandomGenerator.mix(seed ^ RandomGenerator.mix(stream &+ 0x632B_E59B_D9B4_E019)))
+    }
+
+    /// SplitMix64's output function (a bijective 64-bit mixer).
+    public static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
     /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9

@@ -1,0 +1,393 @@
+import Format
+
+/// The result of a training run: the model to save, what each epoch reported, and why it ended.
+public struct TrainingResult: Sendable, Equatable {
+    /// The trained model: current weights (or the best epoch's, see early stopping), the optimizer
+    /// slots as `optimizer.<slot>.<path>` tensors and a ``TrainingState`` with iterations and epochs,
+    /// so that training it again continues exactly.
+    public var model: ModelFile
+    public var history: History
+    public var stopReason: StopReason
+    /// With early stopping: the 0-based (all-runs) epoch whose weights are best, when known.
+    public var bestEpoch: Int?
+    /// Whether the best epoch's weights were put back (``TrainingConfiguration/EarlyStopping/restoreBestWeights``).
+    public var restoredBestWeights: Bool
+    /// Whether the optimizer continued from state saved in the input model (false: fresh start).
+    public var optimizerStateRestored: Bool
+
+    public enum StopReason: Sendable, Equatable {
+        /// All configured epochs ran.
+        case completed
+        /// Early stopping ended the run after this (0-based, all-runs) epoch.
+        case earlyStopping(epoch: Int)
+        /// A callback asked to stop after this epoch and batch (0-based; the epoch was closed early).
+        case requested(epoch: Int, batch: Int)
+        /// A non-finite loss or weight ended the run (only inside ``TrainerError``).
+        case nonFinite(epoch: Int, batch: Int)
+    }
+}
+
+/// Progress after one training batch, for progress bars.
+public struct BatchProgress: Sendable, Equatable {
+    /// 0-based epoch counted over all runs.
+    public var epoch: Int
+    /// 0-based index of the batch just finished, and the number of batches per epoch.
+    public var batch: Int
+    public var batchCount: Int
+    /// The epoch's running loss so far (what Keras' progress bar shows).
+    public var loss: Double
+}
+
+/// What a callback wants next.
+public enum TrainingControl: Sendable, Equatable {
+    case proceed
+    /// Finish cleanly: after a batch callback, the current epoch is closed with the batches done
+    /// so far (logs and validation computed, epoch callback called), then training returns.
+    case stop
+}
+
+/// Keras' `fit` loop over a ``Network`` with an ``Optimizer``.
+///
+/// Per epoch: the training rows (after taking off a validation split) are visited in order or in
+/// a seeded random order, in mini-batches of ``TrainingConfiguration/batchSize`` with a smaller last
+/// batch; each batch runs ``Network/trainStep(_:_:loss:metrics:)`` (forward in training mode, loss,
+/// backward) and one ``Optimizer/step()``; the epoch's loss and metrics are Keras' running means;
+/// validation runs at the end of the epoch in inference mode; then early stopping and the epoch
+/// callback. See ``EpochLog`` for how each number is computed.
+///
+/// Non-finite values (Keras' `TerminateOnNaN`, but handing back usable weights): before each batch
+/// the trainer snapshots all parameter values and the optimizer state (no allocation: buffers are
+/// sized once). When a batch's loss is NaN or infinite, or a step makes a weight non-finite, the
+/// snapshot is restored and ``TrainerError/nonFiniteLoss(epoch:batch:loss:lastGood:)`` /
+/// ``TrainerError/nonFiniteWeights(epoch:batch:parameter:lastGood:)`` is thrown with the model as
+/// it was before that batch.
+///
+/// Reproducibility: shuffling and Dropout masks of epoch `e` (counted over all runs) come from
+/// streams derived from the seed and `e`, and the optimizer state travels in the model file, so
+/// training 2 epochs equals training 1, saving, loading and training 1 more, bit for bit.
+///
+/// Allocation: batch inputs/targets live in buffers made once per run (one for full batches, one
+/// for the last partial batch); the per-batch loop adds nothing beyond what the network does.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    /// The network being trained (weights live in its ``Network/parameters``).
+    public let network: Network
+    public let optimizer: Optimizer
+    /// Epochs finished before this trainer started (from the model's ``TrainingState``).
+    public let initialEpoch: Int
+    /// Whether the optimizer continued from the state saved in the model.
+    public let optimizerStateRestored: Bool
+    /// Every epoch this trainer has run.
+    public private(set) var history = History()
+
+    private let original: ModelFile
+    private let loss: Loss
+    private let metrics: [Metric]
+    private var epochsDone = 0
+
+    /// Builds the network and the optimizer for `model` and, unless the configuration resets it or
+    /// names another optimizer, restores the optimizer state saved in the model.
+    /// - Throws: ``TrainerError/invalidConfiguration(field:value:expected:)``, the network's
+    ///   ``RuntimeError`` for an invalid model or an unknown metric, ``OptimizerError`` for bad
+    ///   hyper-parameters or saved slots that do not fit the configured optimizer.
+    public init(model: ModelFile, configuration: TrainingConfiguration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.original = model
+        self.network = try Network(model, dropoutSeed: configuration.seed)
+        self.loss = try Loss(configuration.loss)
+        let targetWidth = loss.targetWidth(outputWidth: network.outputWidth)
+        self.metrics = try configuration.metrics.map { try Metric(keras: $0, outputWidth: network.outputWidth, targetWidth: targetWidth) }
+        self.optimizer = try Optimizer.make(configuration.optimizer, parameters: network.parameters)
+        self.initialEpoch = model.training?.epochs ?? 0
+        if !configuration.resetOptimizerState, let state = model.training, state.optimizer.name == configuration.optimizer.name {
+            try optimizer.restore(from: model.tensors, iterations: state.iterations)
+            optimizerStateRestored = true
+        } else {
+            optimizerStateRestored = false
+        }
+    }
+
+    /// The model file as it stands now: current weights, optimizer slots and training state.
+    /// Safe to call from the epoch callback (for checkpoints).
+    public func currentModelFile() -> ModelFile {
+        var file = network.modelFile(updating: original)
+        file.tensors.removeAll { $0.name.hasPrefix(TrainingState.slotPrefix) }
+        file.tensors.append(contentsOf: optimizer.slotTensors())
+        file.training = TrainingState(loss: configuration.loss, optimizer: configuration.optimizer, metrics: configuration.metrics,
+                                      iterations: optimizer.iterations, epochs: initialEpoch + epochsDone)
+        return file
+    }
+
+    /// Trains on `x` (`[rows, inputWidth]`) and `y` (`[rows, targetWidth]`) for the configured epochs.
+    /// - Parameters:
+    ///   - onBatch: called after every training batch; return ``TrainingControl/stop`` to stop
+    ///     cleanly after it (e.g. on Ctrl-C).
+    ///   - onEpoch: called after every epoch with its log (validation included); return
+    ///     ``TrainingControl/stop`` to end training. ``currentModelFile()`` gives a checkpoint.
+    /// - Returns: the trained model, the history of this call and why it ended.
+    /// - Throws: ``TrainerError`` for inconsistent data or a non-finite loss (with the last good
+    ///   model), ``RuntimeError`` for data whose shape does not fit the model or loss.
+    public func fit(x: Matrix, y: Matrix,
+                    onBatch: ((BatchProgress) -> TrainingControl)? = nil,
+                    onEpoch: ((EpochLog) -> TrainingControl)? = nil) throws -> TrainingResult {
+        let config = configuration
+        guard x.rows == y.rows else { throw TrainerError.sampleCountMismatch(what: "training data", inputs: x.rows, targets: y.rows) }
+
+        // Validation data: Keras takes the last fraction before any shuffling.
+        var trainX = x, trainY = y
+        var validation: (x: Matrix, y: Matrix)?
+        switch config.validation {
+        case .none:
+            break
+        case .split(let fraction):
+            let n = x.rows
+            let splitAt = Int((Double(n) * (1.0 - fraction)).rounded(.down))
+            guard splitAt > 0, splitAt < n else { throw TrainerError.splitTooSmall(samples: n, split: fraction) }
+            trainX = x.rows(0..<splitAt)
+            trainY = y.rows(0..<splitAt)
+            validation = (x.rows(splitAt..<n), y.rows(splitAt..<n))
+        case .data(let vx, let vy):
+            guard vx.rows == vy.rows else { throw TrainerError.sampleCountMismatch(what: "validation data", inputs: vx.rows, targets: vy.rows) }
+            validation = (vx, vy)
+        }
+        let n = trainX.rows
+        guard n > 0 else { throw TrainerError.noTrainingData }
+        guard trainX.isConsistent, trainY.isConsistent else {
+            throw RuntimeError.shapeMismatch(what: "training data", expected: "\(n) complete rows", actual: "\(trainX.values.count) input and \(trainY.values.count) target values")
+        }
+
+        var stopper = try EarlyStopper(config.earlyStopping, metricNames: config.metrics, metrics: metrics, hasValidation: validation != nil)
+
+        let batchSize = min(config.batchSize, n)
+        let batchCount = (n + batchSize - 1) / batchSize
+        let lastRows = n - (batchCount - 1) * batchSize
+        let xCols = trainX.cols, yCols = trainY.cols
+        var fullX = Matrix(rows: batchSize, cols: xCols), fullY = Matrix(rows: batchSize, cols: yCols)
+        var lastX = Matrix(rows: lastRows, cols: xCols), lastY = Matrix(rows: lastRows, cols: yCols)
+        var order = Array(0..<n)
+        var metricTotals = [Float](repeating: 0, count: metrics.count)
+        var snapshot = Snapshot(network: network, optimizer: optimizer)
+
+        var runHistory = History()
+        var stopReason = TrainingResult.StopReason.completed
+
+        epochLoop: for e in 0..<config.epochs {
+            let epoch = initialEpoch + epochsDone
+            if config.shuffle {
+                for i in 0..<n { order[i] = i }
+                var g = RandomGenerator(seed: config.seed, stream: UInt64(epoch) &* 2)
+                g.shuffle(&order)
+            }
+            network.reseedDropout(RandomGenerator.mix(config.seed ^ RandomGenerator.mix(UInt64(epoch) &* 2 &+ 1)))
+            var lossTotal: Float = 0, count: Float = 0
+            for i in metricTotals.indices { metricTotals[i] = 0 }
+            var batchesDone = 0
+            var stopAfterEpoch = false
+
+            for b in 0..<batchCount {
+                let start = b * batchSize
+                let isLast = b == batchCount - 1 && lastRows != batchSize
+                let rows = isLast ? lastRows : batchSize
+                if isLast {
+                    Trainer.gather(trainX, order, start, rows, into: &lastX)
+                    Trainer.gather(trainY, order, start, rows, into: &lastY)
+                } else {
+                    Trainer.gather(trainX, order, start, rows, into: &fullX)
+                    Trainer.gather(trainY, order, start, rows, into: &fullY)
+                }
+                snapshot.take(network: network, optimizer: optimizer)
+                let r = isLast ? try network.trainStep(lastX, lastY, loss: loss, metrics: metrics)
+                               : try network.trainStep(fullX, fullY, loss: loss, metrics: metrics)
+                if !r.loss.isFinite {
+                    snapshot.restore(network: network, optimizer: optimizer)
+                    throw TrainerError.nonFiniteLoss(epoch: epoch, batch: b, loss: r.loss,
+                                                     lastGood: result(runHistory, .nonFinite(epoch: epoch, batch: b), stopper))
+                }
+                optimizer.step()
+                if let bad = Trainer.firstNonFinite(optimizer.parameters) {
+                    snapshot.restore(network: network, optimizer: optimizer)
+                    throw TrainerError.nonFiniteWeights(epoch: epoch, batch: b, parameter: bad,
+                                                        lastGood: result(runHistory, .nonFinite(epoch: epoch, batch: b), stopper))
+                }
+                // Keras' loss tracker: Mean weighted by the batch's row count, in float32.
+                lossTotal += Float(r.loss) * Float(r.rows)
+                count += Float(r.rows)
+                for i in metricTotals.indices { metricTotals[i] += Float(r.metricSums[i]) }
+                batchesDone += 1
+                if let onBatch, onBatch(BatchProgress(epoch: epoch, batch: b, batchCount: batchCount, loss: Double(lossTotal / count))) == .stop {
+                    stopReason = .requested(epoch: epoch, batch: b)
+                    stopAfterEpoch = true
+                    break
+                }
+            }
+
+            var log = EpochLog(epoch: epoch, batches: batchesDone, loss: Double(lossTotal / count))
+            for (i, name) in config.metrics.enumerated() { log.metrics[name] = Double(metricTotals[i] / count) }
+            if let validation {
+                let (vl, vm) = try evaluate(validation.x, validation.y, batchSize: config.batchSize)
+                log.validationLoss = vl
+                for (i, name) in config.metrics.enumerated() { log.validationMetrics[name] = vm[i] }
+            }
+            epochsDone += 1
+            runHistory.epochs.append(log)
+            history.epochs.append(log)
+
+            if stopper.update(log: log, runEpoch: e, network: network) {
+                if stopReason == .completed { stopReason = .earlyStopping(epoch: epoch) }
+                stopAfterEpoch = true
+            }
+            if let onEpoch, onEpoch(log) == .stop {
+                if stopReason == .completed { stopReason = .requested(epoch: epoch, batch: batchesDone - 1) }
+                stopAfterEpoch = true
+            }
+            if stopAfterEpoch { break epochLoop }
+        }
+
+        let restored = stopper.restoreBest(into: network)
+        var out = result(runHistory, stopReason, stopper)
+        out.restoredBestWeights = restored
+        return out
+    }
+
+    /// Loss and metric means of `x`/`y` in inference mode, batch by batch (Keras `evaluate`).
+    private func evaluate(_ x: Matrix, _ y: Matrix, batchSize: Int) throws -> (Double, [Double]) {
+        var total: Float = 0, count: Float = 0
+        var sums = [Float](repeating: 0, count: metrics.count)
+        var start = 0
+        while start < x.rows {
+            let end = min(start + batchSize, x.rows)
+            let r = try network.evaluate(x.rows(start..<end), y.rows(start..<end), loss: loss, metrics: metrics)
+            total += Float(r.loss) * Float(r.rows)
+            count += Float(r.rows)
+            for i in sums.indices { sums[i] += Float(r.metricSums[i]) }
+            start = end
+        }
+        guard count > 0 else { return (0, sums.map { _ in 0 }) }
+        return (Double(total / count), sums.map { Double($0 / count) })
+    }
+
+    private func result(_ runHistory: History, _ reason: TrainingResult.StopReason, _ stopper: EarlyStopper) -> TrainingResult {
+        TrainingResult(model: currentModelFile(), history: runHistory, stopReason: reason, bestEpoch: stopper.bestEpoch,
+                       restoredBestWeights: false, optimizerStateRestored: optimizerStateRestored)
+    }
+
+    /// Copies rows `order[start ..< start + rows]` of `source` into `batch` (which has `rows` rows).
+    private static func gather(_ source: Matrix, _ order: [Int], _ start: Int, _ rows: Int, into batch: inout Matrix) {
+        let cols = source.cols
+        source.values.withUnsafeBufferPointer { src in
+            order.withUnsafeBufferPointer { idx in
+                batch.values.withUnsafeMutableBufferPointer { dst in
+                    for r in 0..<rows {
+                        let from = idx[start + r] * cols, to = r * cols
+                        for c in 0..<cols { dst[to + c] = src[from + c] }
+                    }
+                }
+            }
+        }
+    }
+
+    private static func firstNonFinite(_ parameters: [Parameter]) -> String? {
+        for p in parameters {
+            let bad = p.values.withUnsafeBufferPointer { v in v.contains { !$0.isFinite } }
+            if bad { return p.name }
+        }
+        return nil
+    }
+}
+
+/// The state a batch can be rolled back to: every parameter's values (including non-trainable
+/// statistics that a training forward updates) and the optimizer's slots and iterations.
+private struct Snapshot {
+    var values: [[Float]]
+    var slots: [Float]
+    var iterations = 0
+
+    init(network: Network, optimizer: Optimizer) {
+        values = network.parameters.map { [Float](repeating: 0, count: $0.count) }
+        slots = [Float](repeating: 0, count: optimizer.stateCount)
+    }
+
+    mutating func take(network: Network, optimizer: Optimizer) {
+        for (i, p) in network.parameters.enumerated() {
+            values[i].withUnsafeMutableBufferPointer { dst in
+                p.values.withUnsafeBufferPointer { src in _ = dst.update(fromContentsOf: src) }
+            }
+        }
+        optimizer.copyState(into: &slots)
+        iterations = optimizer.iterations
+    }
+
+    func restore(network: Network, optimizer: Optimizer) {
+        for (i, p) in network.parameters.enumerated() {
+            p.values.withUnsafeMutableBufferPointer { dst in
+                values[i].withUnsafeBufferPointer { src in _ = dst.update(fromContentsOf: src) }
+            }
+        }
+        optimizer.loadState(from: slots, iterations: iterations)
+    }
+}
+
+/// Keras 3 `EarlyStopping` (see ``TrainingConfiguration/EarlyStopping``).
+private struct EarlyStopper {
+    let config: TrainingConfiguration.EarlyStopping?
+    let monitor: String
+    let maximize: Bool
+    var best: Double?
+    var wait = 0
+    /// The best epoch (0-based, all runs).
+    var bestEpoch: Int?
+    var bestWeights: [[Float]]?
+
+    init(_ config: TrainingConfiguration.EarlyStopping?, metricNames: [String], metrics: [Metric], hasValidation: Bool) throws {
+        self.config = config
+        let monitor = config?.monitor ?? (hasValidation ? "val_loss" : "loss")
+        self.monitor = monitor
+        var available = ["loss"] + metricNames
+        if hasValidation { available += available.map { "val_" + $0 } }
+        if config != nil, !available.contains(monitor) {
+            throw TrainerError.unknownMonitor(monitor, available: available)
+        }
+        // Keras' "auto" mode: losses and error metrics are minimised, accuracies maximised.
+        let base = monitor.hasPrefix("val_") ? String(monitor.dropFirst(4)) : monitor
+        if let i = metricNames.firstIndex(of: base) {
+            switch metrics[i] {
+            case .binaryAccuracy, .categoricalAccuracy, .sparseCategoricalAccuracy: maximize = true
+            default: maximize = false
+            }
+        } else {
+            maximize = false
+        }
+    }
+
+    private func isImprovement(_ value: Double, over reference: Double?) -> Bool {
+        guard let reference else { return true }
+        let delta = abs(config?.minDelta ?? 0)
+        return maximize ? value - delta > reference : value + delta < reference
+    }
+
+    /// Keras `EarlyStopping.on_epoch_end`; returns whether training should stop.
+    mutating func update(log: EpochLog, runEpoch: Int, network: Network) -> Bool {
+        guard let config, let value = log.logs[monitor] else { return false }
+        if config.restoreBestWeights && bestWeights == nil {
+            bestWeights = network.parameters.map(\.values)
+            bestEpoch = log.epoch
+        }
+        wait += 1
+        if isImprovement(value, over: best) {
+            best = value
+            bestEpoch = log.epoch
+            if config.restoreBestWeights { bestWeights = network.parameters.map(\.values) }
+            wait = 0
+            return false
+        }
+        return wait >= config.patience && runEpoch > 0
+    }
+
+    /// Keras `EarlyStopping.on_train_end`: puts the best weights back when asked to.
+    func restoreBest(into network: Network) -> Bool {
+        guard config?.restoreBestWeights == true, let bestWeights else { return false }
+        for (p, v) in zip(network.parameters, bestWeights) { p.values = v }
+        return true
+    }
+}
