@@ -94,10 +94,12 @@ public final class Trainer {
         try configuration.validate()
         self.configuration = configuration
         self.original = model
-        self.network = try Network(model, dropoutSeed: configuration.seed)
-        self.loss = try Loss(configuration.loss)
-        let targetWidth = loss.targetWidth(outputWidth: network.outputWidth)
-        self.metrics = try configuration.metrics.map { try Metric(keras: $0, outputWidth: network.outputWidth, targetWidth: targetWidth) }
+        let network = try Network(model, dropoutSeed: configuration.seed)
+        let loss = try Loss(configuration.loss)
+        let outputWidth = network.outputWidth, targetWidth = loss.targetWidth(outputWidth: outputWidth)
+        self.network = network
+        self.loss = loss
+        self.metrics = try configuration.metrics.map { try Metric(keras: $0, outputWidth: outputWidth, targetWidth: targetWidth) }
         self.optimizer = try Optimizer.make(configuration.optimizer, parameters: network.parameters)
         self.initialEpoch = model.training?.epochs ?? 0
         if !configuration.resetOptimizerState, let state = model.training, state.optimizer.name == configuration.optimizer.name {
