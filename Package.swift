@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "FormatTests", dependencies: ["Format", "_HDF5", "TestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["_HDF5", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport", "_HDF5"]),
-        .testTarget(name: "InteropTests", dependencies: ["Interop", "Runtime", "Format", "TestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Runtime", "Format", "_HDF5", "TestSupport"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Format", "TestSupport"]),
     ]

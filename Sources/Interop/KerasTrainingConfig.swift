@@ -1,0 +1,213 @@
+import Format
+
+/// Reads and writes Keras' training configuration: the loss, the optimizer with its
+/// hyper-parameters, and the metrics.
+///
+/// Sources: the `training_config` attribute of legacy `.h5` files (Keras 2 and 3:
+/// `{"loss": …, "metrics": …, "optimizer_config": {"class_name": "Adam" | "Custom>Adam", "config": {…}}}`)
+/// and the `compile_config` of a `.keras` archive's `config.json` (Keras 3:
+/// `{"optimizer": {"module": "keras.optimizers", "class_name": "Adam", "config": {…}} | "adam", "loss": …, "metrics": …}`).
+enum KerasTrainingConfig {
+    static let supportedOptimizers = "SGD, Adam, AdamW, RMSprop, Adagrad"
+    static let supportedLosses = LossSpec.Name.allCases.map(\.rawValue).joined(separator: ", ")
+
+    /// The training state a training or compile configuration describes (iterations 0, epochs 0).
+    /// Returns nil when the configuration names no loss (a model compiled without one cannot be trained).
+    /// - Parameters:
+    ///   - optimizerJSON: the optimizer entry (`optimizer_config` or `compile_config.optimizer`); nil
+    ///     means Keras' default for `compile()` (RMSprop, learning rate 0.001).
+    static func parse(loss lossJSON: JSONValue?, optimizer optimizerJSON: JSONValue?, metrics metricsJSON: JSONValue?,
+                      file: String, place: String) throws -> TrainingState? {
+        guard let lossJSON, !lossJSON.isNull else { return nil }
+        let loss = try parseLoss(lossJSON, file: file, place: "\(place): loss")
+        let optimizer = try optimizerJSON.map { try parseOptimizer($0, file: file, place: "\(place): optimizer") } ?? OptimizerSpec(name: .rmsprop)
+        return TrainingState(loss: loss, optimizer: optimizer, metrics: parseMetrics(metricsJSON))
+    }
+
+    static func parseLoss(_ v: JSONValue, file: String, place: String) throws -> LossSpec {
+        func unsupported(_ what: String) -> KerasImportError {
+            .unsupportedTraining(file: file, place: place, value: what, supported: supportedLosses + " (one loss for the single output)")
+        }
+        if let s = v.string {
+            guard let n = LossSpec.Name(keras: s) else { throw unsupported("loss \(s)") }
+            return LossSpec(name: n)
+        }
+        guard let cls = v["class_name"]?.string else { throw unsupported("loss \(v.text)") }
+        if let fn = v["config"]?.string {  // {"class_name": "function", "config": "mean_squared_error"}
+            guard let n = LossSpec.Name(keras: fn) else { throw unsupported("loss \(fn)") }
+            return LossSpec(name: n)
+        }
+        guard let n = LossSpec.Name(keras: cls) else { throw unsupported("loss \(cls)") }
+        var spec = LossSpec(name: n)
+        let c = v["config"] ?? .object(JSONObject())
+        if let r = c["reduction"]?.string, !["auto", "sum_over_batch_size"].contains(r) {
+            throw KerasImportError.unsupportedTraining(file: file, place: place, value: "loss reduction \(r)", supported: "sum_over_batch_size")
+        }
+        if let a = c["axis"], !a.isNull, a.int != -1, a.int != 1 {
+            throw KerasImportError.unsupportedTraining(file: file, place: place, value: "loss axis \(a.text)", supported: "-1")
+        }
+        spec.fromLogits = c["from_logits"]?.bool ?? false
+        spec.labelSmoothing = c["label_smoothing"]?.double ?? 0
+        spec.delta = c["delta"]?.double ?? 1
+        return spec
+    }
+
+    static func parseOptimizer(_ v: JSONValue, file: String, place: String) throws -> OptimizerSpec {
+        func unsupported(_ what: String, _ supported: String) -> KerasImportError {
+            .unsupportedTraining(file: file, place: place, value: what, supported: supported)
+        }
+        if let s = v.string {
+            guard let n = OptimizerSpec.Name(keras: s) else { throw unsupported("optimizer \(s)", supportedOptimizers) }
+            return OptimizerSpec(name: n)
+        }
+        guard var cls = v["class_name"]?.string else { throw unsupported("optimizer \(v.text)", supportedOptimizers) }
+        if cls.hasPrefix("Custom>") { cls = String(cls.dropFirst("Custom>".count)) }  // tf_keras registers its optimizers this way
+        guard let name = OptimizerSpec.Name(keras: cls) else { throw unsupported("optimizer \(cls)", supportedOptimizers) }
+        let c = v["config"] ?? .object(JSONObject())
+        if c["is_legacy_optimizer"]?.bool == true {
+            throw unsupported("legacy tf.keras optimizer (is_legacy_optimizer: true)", "the Keras 2.11+ / Keras 3 optimizers")
+        }
+        if c["use_ema"]?.bool == true { throw unsupported("use_ema: true", "use_ema: false") }
+        for key in ["loss_scale_factor", "gradient_accumulation_steps"] {
+            if let x = c[key], !x.isNull { throw unsupported("\(key): \(x.text)", "null") }
+        }
+        if let d = c["decay"]?.double, d != 0 { throw unsupported("decay: \(d)", "0 (use a constant learning rate)") }
+        var spec = OptimizerSpec(name: name)
+        if let lr = c["learning_rate"] ?? c["lr"] {
+            guard let x = lr.double else { throw unsupported("learning_rate \(lr.text) (a schedule)", "a constant number") }
+            spec.learningRate = x
+        }
+        func num(_ key: String, _ into: inout Double) throws {
+            guard let x = c[key], !x.isNull else { return }
+            guard let d = x.double else { throw unsupported("\(key): \(x.text)", "a number") }
+            into = d
+        }
+        func optNum(_ key: String) throws -> Double? {
+            guard let x = c[key], !x.isNull else { return nil }
+            guard let d = x.double else { throw unsupported("\(key): \(x.text)", "a number or null") }
+            return d
+        }
+        try num("momentum", &spec.momentum)
+        try num("beta_1", &spec.beta1)
+        try num("beta_2", &spec.beta2)
+        try num("epsilon", &spec.epsilon)
+        try num("rho", &spec.rho)
+        try num("initial_accumulator_value", &spec.initialAccumulatorValue)
+        spec.nesterov = c["nesterov"]?.bool ?? spec.nesterov
+        spec.amsgrad = c["amsgrad"]?.bool ?? spec.amsgrad
+        spec.centered = c["centered"]?.bool ?? spec.centered
+        if c["weight_decay"] != nil { spec.weightDecay = try optNum("weight_decay") }
+        spec.clipnorm = try optNum("clipnorm")
+        spec.clipvalue = try optNum("clipvalue")
+        spec.globalClipnorm = try optNum("global_clipnorm")
+        return spec
+    }
+
+    /// Metric names; dict entries give their `config.name` or class name. Unknown shapes are skipped.
+    static func parseMetrics(_ v: JSONValue?) -> [String] {
+        guard let v else { return [] }
+        switch v {
+        case .string(let s): return [s]
+        case .array(let a): return a.flatMap { parseMetrics($0) }
+        case .object:
+            if let n = v["config"]?["name"]?.string { return [n] }
+            if let c = v["class_name"]?.string { return [KerasNaming.snakeCase(c)] }
+            return []
+        default: return []
+        }
+    }
+
+    // MARK: Writing (Keras 3 compile_config)
+
+    /// Keras 3's class name and default instance name for an optimizer.
+    static func kerasClass(_ n: OptimizerSpec.Name) -> (className: String, name: String) {
+        switch n {
+        case .sgd: ("SGD", "sgd")
+        case .adam: ("Adam", "adam")
+        case .adamw: ("AdamW", "adam_w")
+        case .rmsprop: ("RMSprop", "rm_sprop")
+        case .adagrad: ("Adagrad", "adagrad")
+        }
+    }
+
+    /// The serialized Keras 3 optimizer (`{"module": "keras.optimizers", "class_name": …, "config": …}`).
+    static func optimizerJSON(_ o: OptimizerSpec) -> JSONValue {
+        let (cls, name) = kerasClass(o.name)
+        var c = JSONObject()
+        c["name"] = .string(name)
+        c["learning_rate"] = .double(o.learningRate)
+        c["weight_decay"] = o.weightDecay.map(JSONValue.double) ?? .null
+        c["clipnorm"] = o.clipnorm.map(JSONValue.double) ?? .null
+        c["global_clipnorm"] = o.globalClipnorm.map(JSONValue.double) ?? .null
+        c["clipvalue"] = o.clipvalue.map(JSONValue.double) ?? .null
+        c["use_ema"] = false
+        c["ema_momentum"] = .double(0.99)
+        c["ema_overwrite_frequency"] = .null
+        c["loss_scale_factor"] = .null
+        c["gradient_accumulation_steps"] = .null
+        switch o.name {
+        case .sgd:
+            c["momentum"] = .double(o.momentum)
+            c["nesterov"] = .bool(o.nesterov)
+        case .adam, .adamw:
+            c["beta_1"] = .double(o.beta1)
+            c["beta_2"] = .double(o.beta2)
+            c["epsilon"] = .double(o.epsilon)
+            c["amsgrad"] = .bool(o.amsgrad)
+        case .rmsprop:
+            c["rho"] = .double(o.rho)
+            c["momentum"] = .double(o.momentum)
+            c["epsilon"] = .double(o.epsilon)
+            c["centered"] = .bool(o.centered)
+        case .adagrad:
+            c["initial_accumulator_value"] = .double(o.initialAccumulatorValue)
+            c["epsilon"] = .double(o.epsilon)
+        }
+        return .object(JSONObject(["module": "keras.optimizers", "class_name": .string(cls), "config": .object(c), "registered_name": .null]))
+    }
+
+    /// The serialized Keras 3 loss: its name when the options are the defaults, else the class with its config.
+    static func lossJSON(_ l: LossSpec) -> JSONValue {
+        let isDefault = !l.fromLogits && l.labelSmoothing == 0 && l.delta == 1
+        if isDefault { return .string(l.name.rawValue) }
+        let cls: String
+        var c = JSONObject()
+        c["name"] = .string(l.name.rawValue)
+        c["reduction"] = "sum_over_batch_size"
+        switch l.name {
+        case .meanSquaredError: cls = "MeanSquaredError"
+        case .meanAbsoluteError: cls = "MeanAbsoluteError"
+        case .huber:
+            cls = "Huber"
+            c["delta"] = .double(l.delta)
+        case .binaryCrossentropy:
+            cls = "BinaryCrossentropy"
+            c["from_logits"] = .bool(l.fromLogits)
+            c["label_smoothing"] = .double(l.labelSmoothing)
+            c["axis"] = -1
+        case .categoricalCrossentropy:
+            cls = "CategoricalCrossentropy"
+            c["from_logits"] = .bool(l.fromLogits)
+            c["label_smoothing"] = .double(l.labelSmoothing)
+            c["axis"] = -1
+        case .sparseCategoricalCrossentropy:
+            cls = "SparseCategoricalCrossentropy"
+            c["from_logits"] = .bool(l.fromLogits)
+        }
+        return .object(JSONObject(["module": "keras.losses", "class_name": .string(cls), "config": .object(c), "registered_name": .null]))
+    }
+
+    /// Keras 3's `compile_config` for a training state.
+    static func compileConfigJSON(_ t: TrainingState) -> JSONValue {
+        .object(JSONObject([
+            "optimizer": optimizerJSON(t.optimizer),
+            "loss": lossJSON(t.loss),
+            "loss_weights": .null,
+            "metrics": t.metrics.isEmpty ? .null : .array(t.metrics.map(JSONValue.string)),
+            "weighted_metrics": .null,
+            "run_eagerly": false,
+            "steps_per_execution": 1,
+            "jit_compile": false,
+        ]))
+    }
+}
