@@ -41,6 +41,8 @@ static inline void nnk_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NU
 /// `H5P_GROUP_ACCESS` / `H5P_DATASET_ACCESS` are macro expressions; open calls get property lists that refuse external-link traversal.
 static inline hid_t nnk_H5P_GROUP_ACCESS(void) { return H5P_GROUP_ACCESS; }
 static inline hid_t nnk_H5P_DATASET_ACCESS(void) { return H5P_DATASET_ACCESS; }
+/// `H5F_ACC_RDWR` is a macro constant; tests open containers for update to build hostile variants.
+static inline unsigned nnk_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
 /// `H5E_DEFAULT` is a macro constant (the current thread's error stack); needed for H5Ewalk2.
 static inline hid_t nnk_H5E_DEFAULT(void) { return H5E_DEFAULT; }
 /// `H5T_NATIVE_INT8` / `INT16` / `UINT32` / `UINT64` are macro expressions; used as memory types for integer reads.

@@ -237,6 +237,15 @@ extension H5AttributeOwner {
         try writeStrings(name, strings, shape: [strings.count], storage: storage)
     }
 
+    /// Removes attribute `name`.
+    /// - Throws: ``HDF5Error/Kind/notFound`` when it does not exist.
+    public func deleteAttribute(_ name: String) throws {
+        guard try hasAttribute(name) else {
+            throw HDF5Error(kind: .notFound, call: "H5Aexists", file: file.path, object: "\(path)@\(name)", message: "no attribute \"\(name)\" on \(path)")
+        }
+        try H5Library.check(H5Adelete(objectID, name), "H5Adelete", file: file.path, object: "\(path)@\(name)")
+    }
+
     /// Writes a scalar float64 attribute.
     public func setAttribute(_ name: String, double: Double) throws {
         var v = double

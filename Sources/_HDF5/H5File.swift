@@ -35,6 +35,14 @@ public final class H5File {
         id = try H5Library.check(H5Fopen(url.path, nnk_H5F_ACC_RDONLY(), nnk_H5P_DEFAULT()), "H5Fopen", file: url.path, object: "/")
     }
 
+    /// Opens an existing file for reading and writing (used to patch files, e.g. to build hostile test files).
+    public init(openingForUpdate url: URL, limits: H5Limits = .default) throws {
+        H5Library.ensureInitialized()
+        path = url.path
+        self.limits = limits
+        id = try H5Library.check(H5Fopen(url.path, nnk_H5F_ACC_RDWR(), nnk_H5P_DEFAULT()), "H5Fopen", file: url.path, object: "/")
+    }
+
     /// Creates a file, replacing any existing file at `url`.
     ///
     /// The file uses the HDF5 1.8 object format as its lowest version (readable by libhdf5 ≥ 1.8 and

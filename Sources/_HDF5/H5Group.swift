@@ -204,6 +204,24 @@ public final class H5Group: H5AttributeOwner {
         return ds
     }
 
+    /// Removes the link `name` (one component) from this group; the object goes when no link is left.
+    public func deleteLink(_ name: String) throws {
+        try H5Library.check(H5Ldelete(id, name, nnk_H5P_DEFAULT()), "H5Ldelete", file: file.path, object: h5Join(path, name))
+    }
+
+    /// Creates a link `name` to `object` in the file `targetFile` (which need not exist). nnkit never
+    /// follows such links; this exists to build the files that prove it.
+    public func createExternalLink(_ name: String, targetFile: String, object: String) throws {
+        try H5Library.check(H5Lcreate_external(targetFile, object, id, name, nnk_H5P_DEFAULT(), nnk_H5P_DEFAULT()),
+                            "H5Lcreate_external", file: file.path, object: h5Join(path, name))
+    }
+
+    /// Creates a soft link `name` pointing to the path `target` in the same file (refused when reading, like external links).
+    public func createSoftLink(_ name: String, target: String) throws {
+        try H5Library.check(H5Lcreate_soft(target, id, name, nnk_H5P_DEFAULT(), nnk_H5P_DEFAULT()),
+                            "H5Lcreate_soft", file: file.path, object: h5Join(path, name))
+    }
+
     private func linkCreation(_ full: String) throws -> hid_t {
         let lcpl = try H5Library.check(H5Pcreate(nnk_H5P_LINK_CREATE()), "H5Pcreate", file: file.path, object: full)
         if H5Pset_create_intermediate_group(lcpl, 1) < 0 || H5Pset_char_encoding(lcpl, H5T_CSET_UTF8) < 0 {
