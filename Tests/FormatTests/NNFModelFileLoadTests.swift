@@ -36,4 +36,22 @@ import TestSupport
         let m = try #require(throws: ModelLoadError.self) { try ModelFile.load(contentsOf: missing) }
         guard case .cannotRead(missing.path, _) = m else { Issue.record("got \(m)"); return }
     }
+
+    @Test func hdf5FilesAreRecognisedBySignature() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("model.nnf")  // misleading extension on purpose
+        try Data([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0, count: 56)).write(to: url)
+        #expect(throws: ModelLoadError.unsupportedContainer(file: url.path, container: "HDF5")) { try ModelFile.load(contentsOf: url) }
+        // NNF.read itself points the user at the right reader.
+        let e = try #require(throws: NNFError.self) { try NNF.read(contentsOf: url) }
+        #expect(e.description.contains("HDF5"))
+    }
+
+    @Test func missingFileIsReportedByPath() throws {
+        let url = URL(fileURLWithPath: "/nonexistent-dir/none.nnf")
+        let e = try #require(throws: NNFError.self) { try NNF.read(contentsOf: url) }
+        guard case .cannotRead("/nonexistent-dir/none.nnf", _) = e else { Issue.record("got \(e)"); return }
+        #expect(e.description.hasPrefix("/nonexistent-dir/none.nnf: cannot read"))
+    }
 }
