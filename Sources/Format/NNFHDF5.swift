@@ -42,7 +42,9 @@ public enum NNFHDF5 {
         try root.setAttribute("model_config", string: kerasModelConfig(model.model, layers: layers))
         try root.setAttribute("keras_version", string: kerasVersion)
         try root.setAttribute("backend", string: "tensorflow")
-        if let t = model.training {
+        // tf_keras 2.21 cannot compile an AdamW training_config and then refuses the whole file, so an
+        // AdamW model is written without one (both loaders then open it uncompiled; nnf_training keeps it).
+        if let t = model.training, t.optimizer.name != .adamw {
             try root.setAttribute("training_config", string: kerasTrainingConfig(t))
         }
         // Ours.

@@ -116,3 +116,30 @@ import _HDF5
         #expect(try w.dataset("d_1/d_1/kernel:0").readFloats() == [3])
     }
 }
+
+@Suite struct HDF5ContainerTrainingConfigTests {
+    @Test func adamWKeepsItsStateButGetsNoKerasTrainingConfig() throws {
+        var file = HDF5ContainerFixtures.plain()
+        var opt = OptimizerSpec(name: .adamw, learningRate: 0.002)
+        opt.weightDecay = 0.01
+        file.training = TrainingState(loss: LossSpec(name: .meanSquaredError), optimizer: opt, metrics: ["mae"], iterations: 5, epochs: 1)
+        file.tensors.append(NamedTensor(name: "optimizer.momentum.layers.0.bias", tensor: Tensor(shape: [2], values: [0.5, -0.5])))
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("w.h5")
+        try NNFHDF5.write(file, to: url)
+        #expect(try NNFHDF5.read(contentsOf: url) == file)
+        #expect(try !H5File(openingReadOnly: url).root.hasAttribute("training_config"))
+    }
+
+    @Test func trainingConfigSpellsLossAndOptimizerAsKerasDoes() throws {
+        var o = OptimizerSpec(name: .sgd, learningRate: 0.5)
+        o.momentum = 0.9
+        o.nesterov = true
+        o.clipvalue = 0.25
+        let json = NNFHDF5.kerasTrainingConfig(TrainingState(loss: LossSpec(name: .huber, delta: 2), optimizer: o, metrics: ["mae"]))
+        #expect(json == #"{"loss": {"class_name": "Huber", "config": {"name": "huber_loss", "delta": 2.0}}, "metrics": ["mae"], "weighted_metrics": null, "loss_weights": null, "optimizer_config": {"class_name": "SGD", "config": {"name": "SGD", "learning_rate": 0.5, "momentum": 0.9, "nesterov": true, "clipvalue": 0.25}}}"#)
+        let plain = NNFHDF5.kerasTrainingConfig(TrainingState(loss: LossSpec(name: .meanSquaredError), optimizer: OptimizerSpec(name: .adagrad)))
+        #expect(plain.hasPrefix(#"{"loss": "mean_squared_error", "metrics": [], "#))
+    }
+}
