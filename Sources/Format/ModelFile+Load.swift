@@ -5,13 +5,14 @@ extension ModelFile {
     public static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// Loads a model file of any container this library reads, chosen by its first bytes (not its
-    /// extension): `.nnf` (``NNF/magic``) is read by ``NNF/read(contentsOf:)``.
+    /// extension): `.nnf` (``NNF/magic``) is read by ``NNF/read(contentsOf:)``, HDF5 (signature at
+    /// offset 0, as Keras and h5py write it) by ``NNFHDF5/read(contentsOf:limits:)``.
     /// - Throws: ``ModelLoadError`` when the file cannot be opened or is of no known kind; otherwise
-    ///   the container reader's error (``NNFError``).
+    ///   the container reader's error (``NNFError``, or ``NNFHDF5Error``/`HDF5Error`).
     public static func load(contentsOf url: URL) throws -> ModelFile {
         let head = try ModelLoadError.sniff(url)
         if head == NNF.magic { return try NNF.read(contentsOf: url) }
-        if head == hdf5Signature { throw ModelLoadError.unsupportedContainer(file: url.path, container: "HDF5") }
+        if head == hdf5Signature { return try NNFHDF5.read(contentsOf: url) }
         throw ModelLoadError.unrecognized(file: url.path, found: head)
     }
 }
@@ -22,8 +23,6 @@ public enum ModelLoadError: Error, Equatable, CustomStringConvertible, Sendable 
     case cannotRead(file: String, reason: String)
     /// The file starts with bytes that match no supported container (`found`: up to 8 bytes).
     case unrecognized(file: String, found: [UInt8])
-    /// The container was recognised but this build cannot read it yet.
-    case unsupportedContainer(file: String, container: String)
 
     public var description: String {
         switch self {
@@ -33,8 +32,6 @@ public enum ModelLoadError: Error, Equatable, CustomStringConvertible, Sendable 
             let shown = found.map { b in let s = String(b, radix: 16, uppercase: true); return s.count == 1 ? "0" + s : s }.joined(separator: " ")
             return "\(f): not a model file: it starts with \(found.isEmpty ? "nothing (empty file)" : shown); expected a .nnf file "
                 + "(starting 89 4E 4E 46 0D 0A 1A 0A) or an HDF5 model (starting 89 48 44 46 0D 0A 1A 0A)"
-        case .unsupportedContainer(let f, let c):
-            return "\(f): \(c) model files are not supported by this build; convert the file to .nnf with nnconv"
         }
     }
 

@@ -37,15 +37,25 @@ import TestSupport
         guard case .cannotRead(missing.path, _) = m else { Issue.record("got \(m)"); return }
     }
 
-    @Test func hdf5FilesAreRecognisedBySignature() throws {
+    @Test func hdf5FilesAreRecognisedBySignatureAndReadByTheHDF5Container() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("model.nnf")  // misleading extension on purpose
-        try Data([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0, count: 56)).write(to: url)
-        #expect(throws: ModelLoadError.unsupportedContainer(file: url.path, container: "HDF5")) { try ModelFile.load(contentsOf: url) }
+        try NNFHDF5.write(try NNFGolden.model(), to: url)
+        #expect(Array(try Data(contentsOf: url).prefix(8)) == ModelFile.hdf5Signature)
+        #expect(try ModelFile.load(contentsOf: url) == (try NNFGolden.model()))
         // NNF.read itself points the user at the right reader.
         let e = try #require(throws: NNFError.self) { try NNF.read(contentsOf: url) }
         #expect(e.description.contains("HDF5"))
+        // A file with only the signature goes to the HDF5 reader and fails there, not as "unrecognized".
+        let fake = dir.appendingPathComponent("fake.h5")
+        try Data(ModelFile.hdf5Signature + [UInt8](repeating: 0, count: 56)).write(to: fake)
+        do {
+            _ = try ModelFile.load(contentsOf: fake)
+            Issue.record("a bare HDF5 signature was loaded")
+        } catch {
+            #expect(!(error is ModelLoadError) && !(error is NNFError), "\(error)")
+        }
     }
 
     @Test func missingFileIsReportedByPath() throws {
