@@ -45,19 +45,13 @@ static inline hid_t nnk_H5P_DATASET_ACCESS(void) { return H5P_DATASET_ACCESS; }
 static inline unsigned nnk_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
 /// `H5E_DEFAULT` is a macro constant (the current thread's error stack); needed for H5Ewalk2.
 static inline hid_t nnk_H5E_DEFAULT(void) { return H5E_DEFAULT; }
-/// `H5T_NATIVE_INT8` / `INT16` / `UINT32` / `UINT64` are macro expressions; used as memory types for integer reads.
-static inline hid_t nnk_H5T_NATIVE_INT8(void) { return H5T_NATIVE_INT8; }
-static inline hid_t nnk_H5T_NATIVE_INT16(void) { return H5T_NATIVE_INT16; }
-static inline hid_t nnk_H5T_NATIVE_UINT32(void) { return H5T_NATIVE_UINT32; }
-static inline hid_t nnk_H5T_NATIVE_UINT64(void) { return H5T_NATIVE_UINT64; }
 /// Explicit little-endian file types (macro expressions), so files are the same on every host.
 static inline hid_t nnk_H5T_IEEE_F32LE(void) { return H5T_IEEE_F32LE; }
 static inline hid_t nnk_H5T_IEEE_F64LE(void) { return H5T_IEEE_F64LE; }
 static inline hid_t nnk_H5T_STD_U16LE(void) { return H5T_STD_U16LE; }
 static inline hid_t nnk_H5T_STD_I64LE(void) { return H5T_STD_I64LE; }
-/// `H5P_LINK_CREATE` / `H5P_GROUP_CREATE` are macro expressions; used to create intermediate groups (`dense/kernel:0`).
+/// `H5P_LINK_CREATE` is a macro expression; its lists create intermediate groups (`dense/kernel:0`).
 static inline hid_t nnk_H5P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
-static inline hid_t nnk_H5P_GROUP_CREATE(void) { return H5P_GROUP_CREATE; }
 /// `H5F_LIBVER_LATEST` is a macro alias; the writer pins the low bound to the 1.8 format instead (large attributes).
 static inline H5F_libver_t nnk_H5F_LIBVER_V18(void) { return H5F_LIBVER_V18; }
 
