@@ -32,7 +32,7 @@ public struct ActivationFunction: Sendable, Equatable {
 
     public var kind: Kind
 
-    public init(_ kind: Kind) { self.kind = kind }
+    public init(kind: Kind) { self.kind = kind }
 
     /// The activation a layer names, with Keras' default options (`leaky_relu` slope 0.2, `elu` alpha 1).
     public init(_ name: ActivationName) {

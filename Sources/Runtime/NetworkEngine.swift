@@ -127,13 +127,13 @@ final class NetworkEngine<W: WeightStore> {
                 guard let m = index(p + "mean"), let v = index(p + "variance") else { throw RuntimeError.invalidModel("missing mean/variance of layer \(i)") }
                 ops.append(.normalization(NormalizationLayer(width: width, epsilon: n.epsilon ?? 1e-7, mean: m, variance: v)))
             case .relu(let r):
-                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(.reluLayer(r)))))
+                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(kind: .reluLayer(r)))))
             case .leakyReLU(let s):
-                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(.leakyRelu(negativeSlope: s)))))
+                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(kind: .leakyRelu(negativeSlope: s)))))
             case .elu(let a):
-                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(.elu(alpha: a)))))
+                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(kind: .elu(alpha: a)))))
             case .softmax:
-                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(ActivationFunction.Kind.softmax))))
+                ops.append(.activation(ActivationLayer(width: width, function: ActivationFunction(kind: .softmax))))
             case .input:
                 ops.append(.identity(keepsLogits: true))
             case .flatten:
