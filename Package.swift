@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "Interop", dependencies: ["Format", "_HDF5", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// Streaming CSV reading and writing for data files.
         .target(name: "Tabular"),
+        /// The logic of the `nnrun` commands (predict streaming, training runs, summaries, plots), testable in process.
+        .target(name: "NNRunKit", dependencies: ["Format", "Interop", "Runtime", "Tabular"]),
 
         // MARK: - Internal wrappers
 
@@ -45,7 +47,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nnrun", dependencies: [
-            "Format", "Interop", "Runtime", "Tabular",
+            "Format", "Interop", "Runtime", "Tabular", "NNRunKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -57,6 +59,6 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport", "_HDF5"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Runtime", "Format", "_HDF5", "TestSupport"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Format", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Format", "Tabular", "TestSupport"]),
     ]
 )

@@ -1,0 +1,69 @@
+import Foundation
+import Format
+import Runtime
+
+/// `nnrun bench`: in-process prediction throughput and latency on synthetic inputs.
+public enum BenchCommand {
+    public struct Report {
+        public var rowsPerSecond: Double
+        /// Per-batch latency, milliseconds.
+        public var batch: LatencyStatistics
+        /// Per-row latency (batch latency / batch size), microseconds.
+        public var row: LatencyStatistics
+        public var batchSize: Int
+        public var threads: Int
+        public var rows: Int
+        public var seconds: Double
+
+        public func json() -> String {
+            func stats(_ s: LatencyStatistics) -> String {
+                "{\"p50\": \(JSONNumber.format(s.p50)), \"p90\": \(JSONNumber.format(s.p90)), \"p99\": \(JSONNumber.format(s.p99)), \"mean\": \(JSONNumber.format(s.mean))}"
+            }
+            return "{\"rows_per_second\": \(JSONNumber.format(rowsPerSecond)), \"batch_latency_ms\": \(stats(batch)), "
+                + "\"row_latency_us\": \(stats(row)), \"batch_size\": \(batchSize), \"threads\": \(threads), \"rows\": \(rows), "
+                + "\"seconds\": \(JSONNumber.format(seconds))}"
+        }
+    }
+
+    /// Predicts `rows` synthetic rows (rounded up to whole batches) in batches of `batchSize` on
+    /// `threads` threads sharing one network (``Network/predict(_:)`` is thread-safe).
+    public static func run(modelPath: String, batchSize: Int, rows: Int, threads: Int) throws -> Report {
+        let file = try ModelIO.load(modelPath)
+        let net: Network
+        do { net = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
+        let b = max(1, batchSize)
+        let batches = max(1, (rows + b - 1) / b)
+        var rng = RandomGenerator(seed: 42)
+        let x = (0..<(b * net.inputWidth)).map { _ in rng.nextUniform(-1, 1) }
+        let input = try Matrix(rows: b, cols: net.inputWidth, values: x)
+        _ = try net.predict(input)  // warm-up: workspaces, caches, BLAS threads
+
+        let t = max(1, threads)
+        let lock = NSLock()
+        nonisolated(unsafe) var samples: [Double] = []
+        nonisolated(unsafe) var failure: Error?
+        samples.reserveCapacity(batches)
+        let started = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: t) { worker in
+            var mine: [Double] = []
+            var k = worker
+            while k < batches {
+                let s = DispatchTime.now().uptimeNanoseconds
+                do { _ = try net.predict(input) } catch {
+                    lock.lock(); failure = error; lock.unlock()
+                    return
+                }
+                mine.append(Double(DispatchTime.now().uptimeNanoseconds - s))
+                k += t
+            }
+            lock.lock(); samples.append(contentsOf: mine); lock.unlock()
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        if let failure { throw NNRunError.io("\(failure)") }
+        let total = batches * b
+        return Report(rowsPerSecond: Double(total) / seconds,
+                      batch: LatencyStatistics(samples: samples.map { $0 / 1e6 }),
+                      row: LatencyStatistics(samples: samples.map { $0 / 1e3 / Double(b) }),
+                      batchSize: b, threads: t, rows: total, seconds: seconds)
+    }
+}

@@ -1,0 +1,30 @@
+import Format
+import Tabular
+
+/// Which CSV columns feed a model's inputs.
+///
+/// When the model knows its input names (``Metadata/inputNames``) and the file has a header, columns
+/// are matched by name (order in the file does not matter, extra columns are ignored, a missing name
+/// is an error naming it). Otherwise the inputs are the file's columns other than `excluded`
+/// (identifier columns passed through, or training targets) in file order, and their count must
+/// equal the model's input width.
+public enum InputColumns {
+    /// - Throws: ``CSVError/missingColumn(file:name:available:)`` or ``CSVError/columnCountMismatch(file:found:expected:detail:)``.
+    public static func resolve(reader: NumericCSVReader, inputWidth: Int, inputNames: [String]?, excluding excluded: [Int] = []) throws -> [Int] {
+        if let inputNames, inputNames.count == inputWidth, reader.header != nil {
+            return try reader.columnIndices(named: inputNames)
+        }
+        let candidates = (0..<reader.columnCount).filter { !excluded.contains($0) }
+        guard candidates.count == inputWidth else {
+            let detail: String
+            if inputNames != nil {
+                detail = "the model takes \(inputWidth) input\(inputWidth == 1 ? "" : "s"); the file has no header to match its input names"
+            } else {
+                detail = "the model takes \(inputWidth) input\(inputWidth == 1 ? "" : "s") and has no input names to match columns by"
+            }
+            let excludedNote = excluded.isEmpty ? "" : " besides \(excluded.count) other column\(excluded.count == 1 ? "" : "s")"
+            throw CSVError.columnCountMismatch(file: reader.fileName, found: candidates.count, expected: inputWidth, detail: detail + excludedNote)
+        }
+        return candidates
+    }
+}

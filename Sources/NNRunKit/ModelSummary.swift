@@ -1,0 +1,121 @@
+import Foundation
+import Format
+
+/// A Keras-style text summary of a model file: one row per layer (name, kind, output shape,
+/// parameter count), totals of trainable and non-trainable parameters, then metadata and training
+/// state.
+public enum ModelSummary {
+    /// Keras class name for a layer kind, as `model.summary()` shows it.
+    public static func kerasClass(_ kind: LayerKind) -> String {
+        switch kind {
+        case .dense: "Dense"
+        case .activation: "Activation"
+        case .dropout: "Dropout"
+        case .batchNormalization: "BatchNormalization"
+        case .normalization: "Normalization"
+        case .relu: "ReLU"
+        case .leakyReLU: "LeakyReLU"
+        case .elu: "ELU"
+        case .softmax: "Softmax"
+        case .input: "InputLayer"
+        case .flatten: "Flatten"
+        }
+    }
+
+    /// The summary text (ends with a newline).
+    /// - Parameters:
+    ///   - name: the file name shown in the title.
+    ///   - format: a description of the container, e.g. `nnf 1.0`.
+    /// - Throws: ``ModelError`` when the description is invalid.
+    public static func render(_ file: ModelFile, name: String, format: String?) throws -> String {
+        let layout = try file.model.parameterLayout()
+        var rows: [[String]] = [["Layer (type)", "Output Shape", "Param #", "Activation"]]
+        var trainable = 0, nonTrainable = 0
+        for (i, layer) in file.model.layers.enumerated() {
+            let params = layout.parameters.filter { $0.layer == i }
+            let count = params.reduce(0) { $0 + $1.shape.reduce(1, *) }
+            for p in params {
+                if p.trainable { trainable += p.shape.reduce(1, *) } else { nonTrainable += p.shape.reduce(1, *) }
+            }
+            var activation = ""
+            switch layer.kind {
+            case .dense(let d): activation = d.activation.rawValue
+            case .activation(let a): activation = a.rawValue
+            default: break
+            }
+            rows.append(["\(layer.name) (\(kerasClass(layer.kind)))", "(None, \(layout.layerWidths[i]))", String(count), activation])
+        }
+        let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        func line(_ r: [String]) -> String {
+            (0..<4).map { c in c == 2 ? pad(r[c], widths[c], right: true) : pad(r[c], widths[c]) }.joined(separator: "   ")
+                .trimmingTrailingSpaces()
+        }
+        let rule = String(repeating: "─", count: widths.reduce(0, +) + 9)
+        var out = "Model: \"\(name)\"\n"
+        if let format { out += "Format: \(format)\n" }
+        out += "Input: (None, \(layout.inputWidth))\n"
+        out += rule + "\n" + line(rows[0]) + "\n" + rule + "\n"
+        for r in rows.dropFirst() { out += line(r) + "\n" }
+        out += rule + "\n"
+        let slots = file.tensors.filter { $0.name.hasPrefix(TrainingState.slotPrefix) }.reduce(0) { $0 + $1.tensor.elementCount }
+        out += " Total params: \(trainable + nonTrainable) (\(bytes(4 * (trainable + nonTrainable))))\n"
+        out += " Trainable params: \(trainable)\n"
+        out += " Non-trainable params: \(nonTrainable)\n"
+        if slots > 0 { out += " Optimizer params: \(slots)\n" }
+        let dtypes = Set(file.tensors.map(\.tensor.dtype.rawValue)).sorted()
+        out += " Stored dtypes: \(dtypes.isEmpty ? "none" : dtypes.joined(separator: ", "))\n"
+
+        let m = file.metadata
+        var meta: [(String, String)] = []
+        if let v = m.producer { meta.append(("producer", v)) }
+        if let v = m.sourceFormat { meta.append(("source format", v)) }
+        if let v = m.sourceFile { meta.append(("source file", v)) }
+        if let v = m.createdAt { meta.append(("created at", v)) }
+        if let v = m.inputNames { meta.append(("input names", v.joined(separator: ", "))) }
+        if let v = m.outputNames { meta.append(("output names", v.joined(separator: ", "))) }
+        if let v = m.classLabels { meta.append(("class labels", v.joined(separator: ", "))) }
+        for (k, v) in m.extra.sorted(by: { $0.key < $1.key }) { meta.append((k, v)) }
+        out += "\nMetadata:\n"
+        if meta.isEmpty { out += "  (none)\n" }
+        for (k, v) in meta { out += "  \(k): \(v)\n" }
+
+        out += "\nTraining state:\n"
+        if let t = file.training {
+            out += "  loss: \(t.loss.name.rawValue)" + (t.loss.fromLogits ? " (from logits)" : "") + "\n"
+            let o = t.optimizer
+            var hp = "learning_rate=\(o.learningRate)"
+            switch o.name {
+            case .sgd: hp += ", momentum=\(o.momentum), nesterov=\(o.nesterov)"
+            case .adam, .adamw: hp += ", beta_1=\(o.beta1), beta_2=\(o.beta2), epsilon=\(o.epsilon), amsgrad=\(o.amsgrad)"
+            case .rmsprop: hp += ", rho=\(o.rho), momentum=\(o.momentum), epsilon=\(o.epsilon), centered=\(o.centered)"
+            case .adagrad: hp += ", initial_accumulator_value=\(o.initialAccumulatorValue), epsilon=\(o.epsilon)"
+            }
+            if let w = o.weightDecay { hp += ", weight_decay=\(w)" }
+            out += "  optimizer: \(o.name.rawValue) (\(hp))\n"
+            if !t.metrics.isEmpty { out += "  metrics: \(t.metrics.joined(separator: ", "))\n" }
+            out += "  iterations: \(t.iterations), epochs: \(t.epochs)\n"
+        } else {
+            out += "  (none: inference only)\n"
+        }
+        return out
+    }
+
+    static func pad(_ s: String, _ w: Int, right: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, w - s.count))
+        return right ? fill + s : s + fill
+    }
+
+    static func bytes(_ n: Int) -> String {
+        if n < 1024 { return "\(n) B" }
+        if n < 1024 * 1024 { return String(format: "%.2f KB", Double(n) / 1024) }
+        return String(format: "%.2f MB", Double(n) / 1048576)
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

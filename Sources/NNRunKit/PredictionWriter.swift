@@ -1,0 +1,93 @@
+import Format
+import Tabular
+
+/// Streams predictions for a CSV file: reads a batch of rows, predicts, writes, repeats, so memory
+/// stays bounded by one batch however long the input.
+///
+/// Output: a header row (kept columns, then the model's output names or `y0, y1, …`, then `class`
+/// with `--classes`), then one row per input row. Values are float32 in shortest round-trip form.
+public struct PredictionWriter {
+    /// Computes outputs `[rows, outputWidth]` (row-major) for inputs `[rows, inputWidth]`.
+    public typealias BatchFunction = (_ inputs: [Float], _ rows: Int) throws -> [Float]
+
+    public var inputWidth: Int
+    public var outputWidth: Int
+    public var metadata: Metadata
+    /// Rows per batch; at least 1.
+    public var batchSize: Int = 1024
+    /// Append the predicted class.
+    public var classes = false
+    /// Columns copied through, first in the output (header names or 0-based indices).
+    public var keep: [String] = []
+
+    public init(inputWidth: Int, outputWidth: Int, metadata: Metadata) {
+        self.inputWidth = inputWidth
+        self.outputWidth = outputWidth
+        self.metadata = metadata
+    }
+
+    /// The output column names for the outputs (without kept or class columns).
+    public var outputNames: [String] {
+        if let names = metadata.outputNames, names.count == outputWidth { return names }
+        return (0..<outputWidth).map { "y\($0)" }
+    }
+
+    /// The class name for one output row: arg-max (first maximum) over the outputs, or for a single
+    /// output `value >= 0.5`; the model's class labels name it when there are enough, else the index.
+    public func className(_ row: UnsafeBufferPointer<Float>) -> String {
+        var k = 0
+        if outputWidth == 1 {
+            k = row[0] >= 0.5 ? 1 : 0
+        } else {
+            for j in 1..<outputWidth where row[j] > row[k] { k = j }
+        }
+        if let labels = metadata.classLabels, k < labels.count { return labels[k] }
+        return String(k)
+    }
+
+    /// Predicts every row of `reader` and writes the CSV to `writer` (flushed at the end).
+    /// - Parameter shouldStop: polled between batches; when it returns true the run stops with
+    ///   ``NNRunError/interrupted(saved:)``.
+    /// - Returns: the number of rows predicted.
+    /// - Throws: ``CSVError`` for bad input (rows before the bad one may already be written to the
+    ///   writer's sink), the batch function's errors, write errors.
+    @discardableResult
+    public func run(reader: NumericCSVReader, writer: CSVWriter, shouldStop: () -> Bool = { false }, predict: BatchFunction) throws -> Int {
+        let keepColumns = try keep.map { try ColumnSelector($0).resolve(in: reader) }.flatMap { $0 }
+        let inputs = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: metadata.inputNames, excluding: keepColumns)
+
+        for c in keepColumns { writer.write(field: reader.columnName(c) ?? "c\(c)") }
+        for n in outputNames { writer.write(field: n) }
+        if classes { writer.write(field: "class") }
+        try writer.endRow()
+
+        let size = max(1, batchSize)
+        var x: [Float] = []
+        var text: [String] = []
+        x.reserveCapacity(size * inputWidth)
+        var total = 0
+        while true {
+            if shouldStop() { throw NNRunError.interrupted(saved: nil) }
+            x.removeAll(keepingCapacity: true)
+            text.removeAll(keepingCapacity: true)
+            let n = try reader.readRows(max: size, columns: inputs, into: &x, textColumns: keepColumns, text: &text)
+            if n == 0 { break }
+            let y = try predict(x, n)
+            guard y.count == n * outputWidth else {
+                throw NNRunError.io("internal error: \(y.count) outputs for \(n) rows of width \(outputWidth)")
+            }
+            try y.withUnsafeBufferPointer { out in
+                for r in 0..<n {
+                    for k in 0..<keepColumns.count { writer.write(field: text[r * keepColumns.count + k]) }
+                    let row = UnsafeBufferPointer(rebasing: out[(r * outputWidth)..<((r + 1) * outputWidth)])
+                    for v in row { writer.write(v) }
+                    if classes { writer.write(field: className(row)) }
+                    try writer.endRow()
+                }
+            }
+            total += n
+        }
+        try writer.flush()
+        return total
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Training progress on standard error: a redrawn bar per epoch on a terminal, one line per
+/// epoch otherwise, nothing when quiet.
+public final class ProgressReporter {
+    public let mode: TrainOptions.Progress
+    private var lastDraw = Date.distantPast
+
+    public init(mode: TrainOptions.Progress) { self.mode = mode }
+
+    /// Whether standard error is a terminal.
+    public static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
+
+    /// After each batch (bar mode only, at most 20 redraws a second).
+    public func batch(epoch: Int, epochs: Int, done: Int, total: Int, loss: Double) {
+        guard mode == .bar else { return }
+        let now = Date()
+        guard done == total || now.timeIntervalSince(lastDraw) > 0.05 else { return }
+        lastDraw = now
+        let width = 30
+        let filled = total == 0 ? width : width * done / total
+        let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: ".", count: max(0, width - filled - 1))
+        write("\r\u{1B}[2KEpoch \(epoch)/\(epochs) \(done)/\(total) [\(bar)] loss: \(Self.format(loss))")
+    }
+
+    /// After each epoch.
+    public func epoch(_ epoch: Int, epochs: Int, values: [(String, Double)], seconds: Double) {
+        let text = "Epoch \(epoch)/\(epochs) - " + String(format: "%.2fs", seconds) + " - "
+            + values.map { "\($0.0): \(Self.format($0.1))" }.joined(separator: " - ")
+        switch mode {
+        case .none: return
+        case .lines: write(text + "\n")
+        case .bar: write("\r\u{1B}[2K" + text + "\n")
+        }
+    }
+
+    /// A free-form message (not in quiet mode).
+    public func note(_ text: String) {
+        if mode != .none { write(text + "\n") }
+    }
+
+    static func format(_ v: Double) -> String { String(format: "%.4g", v) }
+
+    private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+}

@@ -1,0 +1,63 @@
+import Format
+
+/// Everything `nnrun train` was asked to do.
+public struct TrainOptions {
+    public enum Progress { case none, lines, bar }
+
+    public var modelPath: String
+    public var dataPath: String
+    /// Target column references (``ColumnSelector`` syntax), each possibly comma-separated.
+    public var targets: [String]
+    /// nil: replace `modelPath` (only allowed for `.nnf` files).
+    public var outputPath: String?
+    public var epochs = 1
+    public var batchSize = 32
+    public var optimizer: String?
+    public var learningRate: Double?
+    public var loss: String?
+    public var shuffle = true
+    public var seed: UInt64 = 0
+    public var validationSplit: Double?
+    public var validationPath: String?
+    public var earlyStoppingPatience: Int?
+    public var historyPath: String?
+    public var plotPath: String?
+    public var resetOptimizer = false
+    public var progress = Progress.lines
+
+    public init(modelPath: String, dataPath: String, targets: [String]) {
+        self.modelPath = modelPath
+        self.dataPath = dataPath
+        self.targets = targets
+    }
+
+    /// Parses an optimizer name (`sgd`, `adam`, `adamw`, `rmsprop`, `adagrad`, any case).
+    public static func optimizer(named name: String) -> OptimizerSpec.Name? {
+        OptimizerSpec.Name(keras: name)
+    }
+
+    /// Parses a loss name, accepting Keras' spellings and aliases (`mse`, `mae`, …).
+    public static func loss(named name: String) -> LossSpec.Name? {
+        LossSpec.Name(keras: name) ?? LossSpec.Name(rawValue: name)
+    }
+
+    /// The training state a run starts from: the file's, with command-line overrides.
+    /// Returns whether the optimizer must start fresh (changed kind, or asked to).
+    public func startingState(from existing: TrainingState?) -> (state: TrainingState, freshOptimizer: Bool) {
+        let lossName = loss.flatMap(Self.loss(named:))
+        let optName = optimizer.flatMap(Self.optimizer(named:))
+        guard var state = existing else {
+            let spec = OptimizerSpec(name: optName ?? .adam, learningRate: learningRate)
+            return (TrainingState(loss: LossSpec(name: lossName ?? .meanSquaredError), optimizer: spec), true)
+        }
+        var fresh = resetOptimizer
+        if let lossName, lossName != state.loss.name { state.loss = LossSpec(name: lossName) }
+        if let optName, optName != state.optimizer.name {
+            state.optimizer = OptimizerSpec(name: optName, learningRate: learningRate)
+            fresh = true
+        }
+        if let learningRate { state.optimizer.learningRate = learningRate }
+        if fresh { state.iterations = 0 }
+        return (state, fresh)
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import NNRunKit
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a freshly initialised model (.nnf).",
+        discussion: """
+        Dense layers are given as UNITS:ACTIVATION, comma-separated, e.g. --layers 4:sigmoid,1:sigmoid \
+        for the 2-4-1 XOR network. Kernels are initialised Glorot-uniform and biases zero, as Keras does, \
+        from --seed.
+        """)
+
+    @Option(help: "Number of input features.")
+    var inputs: Int
+
+    @Option(help: ArgumentHelp("Dense layers: UNITS:ACTIVATION,… (activation defaults to linear).", valueName: "SPEC"))
+    var layers: String
+
+    @Option(help: "Seed of the weight initialisation.")
+    var seed: UInt64 = 0
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The model file to write (.nnf).", valueName: "MODEL.nnf"))
+    var output: String
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Input column name (repeat, or comma-separate, once per input).", valueName: "NAME"))
+    var inputName: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Output column name (repeat, or comma-separate, once per output).", valueName: "NAME"))
+    var outputName: [String] = []
+
+    func validate() throws {
+        if inputs < 1 { throw ValidationError("--inputs must be at least 1, found \(inputs).") }
+        do { _ = try LayerListParser.parse(layers) } catch { throw ValidationError(String(describing: error)) }
+        let inNames = inputName.flatMap { $0.split(separator: ",").map(String.init) }
+        if !inNames.isEmpty && inNames.count != inputs {
+            throw ValidationError("--input-name gives \(inNames.count) names for \(inputs) inputs.")
+        }
+    }
+
+    func run() throws {
+        let inNames = inputName.flatMap { $0.split(separator: ",").map(String.init) }
+        let outNames = outputName.flatMap { $0.split(separator: ",").map(String.init) }
+        try InitCommand.run(inputs: inputs, layers: layers, seed: seed, outputPath: output,
+                            inputNames: inNames.isEmpty ? nil : inNames, outputNames: outNames.isEmpty ? nil : outNames)
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import NNRunKit
+
+/// Options shared by the commands that run a model over a data file.
+struct BatchOptions: ParsableArguments {
+    @Option(name: .long, help: "Rows per batch (at least 1).")
+    var batchSize: Int?
+
+    func validate() throws {
+        if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b).") }
+    }
+}
+
+/// The data options of commands that compare predictions with target columns.
+struct TargetOptions: ParsableArguments {
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "Target columns: header names, 0-based indices or ranges, comma-separated or repeated (e.g. y, 2, 3-4). The other columns are inputs.",
+        valueName: "COLUMNS"))
+    var target: [String] = []
+
+    func validate() throws {
+        if target.isEmpty { throw ValidationError("--target is required: name the column(s) the model should predict.") }
+    }
+}

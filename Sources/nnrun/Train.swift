@@ -1,0 +1,109 @@
+import ArgumentParser
+import NNRunKit
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train or fine-tune a model on a CSV file.",
+        discussion: """
+        Continues the model file's training state (loss, optimizer and its hyper-parameters, optimizer \
+        slots, step count) unless options override it; --reset-optimizer starts the optimizer afresh. \
+        A model without training state trains with --loss (default mse) and --optimizer (default adam) \
+        at the optimizer's Keras default learning rate unless --learning-rate is given.
+
+        The trained model (with input column names, target names and training state) is written to -o; \
+        without -o an .nnf MODEL is replaced in place (a Keras MODEL needs -o). The file is replaced \
+        atomically after each epoch (at most once a second, and always after the last), so it is always a complete \
+        model. Ctrl-C finishes the current batch, saves, and exits with status 130.
+
+        With --no-shuffle, training reproduces Keras `fit(shuffle=False)` with the same epochs and batch size.
+        """)
+
+    @Argument(help: "The model file to start from (.nnf, or a Keras file with -o).")
+    var model: String
+
+    @Argument(help: "The training CSV file (`-` for standard input).")
+    var data: String
+
+    @OptionGroup var targets: TargetOptions
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trained model (.nnf). Default: MODEL, replaced atomically.", valueName: "OUT.nnf"))
+    var output: String?
+
+    @Option(help: "Number of passes over the data.")
+    var epochs: Int = 1
+
+    @OptionGroup var batch: BatchOptions
+
+    @Option(help: "Optimizer: sgd, adam, adamw, rmsprop or adagrad (default: the file's, else adam).")
+    var optimizer: String?
+
+    @Option(help: "Learning rate (default: the file's, else the optimizer's Keras default).")
+    var learningRate: Double?
+
+    @Option(help: "Loss: mse, mae, huber, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy (default: the file's, else mse).")
+    var loss: String?
+
+    @Flag(help: "Keep the row order in every epoch (as Keras fit(shuffle=False)).")
+    var noShuffle = false
+
+    @Option(help: "Seed of the shuffling (and dropout).")
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Hold out this fraction of the rows (the last ones, as Keras does) for validation.", valueName: "F"))
+    var validationSplit: Double?
+
+    @Option(help: ArgumentHelp("Validation CSV file with the same columns.", valueName: "FILE"))
+    var validation: String?
+
+    @Option(help: ArgumentHelp("Stop when the monitored loss (val_loss if there is validation data, else loss) has not improved for this many epochs.", valueName: "PATIENCE"))
+    var earlyStopping: Int?
+
+    @Option(help: ArgumentHelp("Write the per-epoch loss and metrics table as CSV.", valueName: "FILE.csv"))
+    var history: String?
+
+    @Option(help: ArgumentHelp("Write an SVG chart of the loss curves.", valueName: "FILE.svg"))
+    var plot: String?
+
+    @Flag(help: "Start the optimizer afresh (zero slots, step 0) instead of continuing the file's.")
+    var resetOptimizer = false
+
+    @Flag(name: .shortAndLong, help: "Print no progress.")
+    var quiet = false
+
+    func validate() throws {
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1, found \(epochs).") }
+        if let f = validationSplit, !(f > 0 && f < 1) { throw ValidationError("--validation-split must be between 0 and 1 (exclusive), found \(f).") }
+        if validationSplit != nil && validation != nil { throw ValidationError("--validation-split and --validation exclude each other; give one.") }
+        if let p = earlyStopping, p < 1 { throw ValidationError("--early-stopping must be at least 1, found \(p).") }
+        if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw ValidationError("--learning-rate must be a positive number, found \(lr).") }
+        if let o = optimizer, TrainOptions.optimizer(named: o) == nil {
+            throw ValidationError("unknown --optimizer \"\(o)\"; expected sgd, adam, adamw, rmsprop or adagrad.")
+        }
+        if let l = loss, TrainOptions.loss(named: l) == nil {
+            throw ValidationError("unknown --loss \"\(l)\"; expected mse, mae, huber, binary_crossentropy, categorical_crossentropy or sparse_categorical_crossentropy.")
+        }
+        if data == "-" && validation == "-" { throw ValidationError("standard input can be DATA or --validation, not both.") }
+    }
+
+    func run() throws {
+        var options = TrainOptions(modelPath: model, dataPath: data, targets: targets.target)
+        options.outputPath = output
+        options.epochs = epochs
+        options.batchSize = batch.batchSize ?? 32
+        options.optimizer = optimizer
+        options.learningRate = learningRate
+        options.loss = loss
+        options.shuffle = !noShuffle
+        options.seed = seed
+        options.validationSplit = validationSplit
+        options.validationPath = validation
+        options.earlyStoppingPatience = earlyStopping
+        options.historyPath = history
+        options.plotPath = plot
+        options.resetOptimizer = resetOptimizer
+        options.progress = quiet ? .none : (ProgressReporter.standardErrorIsTerminal ? .bar : .lines)
+        let interrupt = InterruptFlag()
+        interrupt.install()
+        try TrainCommand(options: options).run(interrupt: interrupt)
+    }
+}
