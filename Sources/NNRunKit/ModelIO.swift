@@ -1,16 +1,28 @@
 import Foundation
 import Format
+import Interop
 
 /// Loading and saving model files for the commands, with errors classified for exit status 4.
 public enum ModelIO {
-    /// Loads any supported model file (chosen by content) and validates it.
+    /// Loads any supported model file, chosen by content: a Keras file (`.keras` archive, Keras 2/3
+    /// legacy `.h5`) through ``KerasImporter``, otherwise `.nnf` or the nnkit HDF5 container through
+    /// `ModelFile.load`. The result is validated.
     /// - Throws: ``NNRunError/model(file:underlying:)``.
     public static func load(_ path: String) throws -> ModelFile {
         guard FileManager.default.fileExists(atPath: path) else {
             throw NNRunError.io("\(path): no such model file")
         }
         do {
-            let file = try ModelFile.load(contentsOf: URL(fileURLWithPath: path))
+            let url = URL(fileURLWithPath: path)
+            let file: ModelFile
+            if let layout = try KerasLayout.detect(contentsOf: url) {
+                if layout.isWeightsOnly {
+                    throw NNRunError.unsupportedModel(file: path, reason: "a Keras weights-only file has no architecture; convert it with nnconv and its --config option first")
+                }
+                file = try KerasImporter.importModel(contentsOf: url)
+            } else {
+                file = try ModelFile.load(contentsOf: url)
+            }
             try file.validate()
             return file
         } catch let e as NNRunError {
