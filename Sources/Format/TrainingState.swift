@@ -191,4 +191,25 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         clipvalue = try c.decodeIfPresent(Double.self, forKey: .clipvalue)
         globalClipnorm = try c.decodeIfPresent(Double.self, forKey: .globalClipnorm)
     }
+
+    /// Encodes every field; `weight_decay` is written as `null` when off, so that an AdamW
+    /// optimizer with decay switched off does not read back with AdamW's default of 0.004.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(momentum, forKey: .momentum)
+        try c.encode(nesterov, forKey: .nesterov)
+        try c.encode(beta1, forKey: .beta1)
+        try c.encode(beta2, forKey: .beta2)
+        try c.encode(epsilon, forKey: .epsilon)
+        try c.encode(amsgrad, forKey: .amsgrad)
+        try c.encode(weightDecay, forKey: .weightDecay)
+        try c.encode(rho, forKey: .rho)
+        try c.encode(centered, forKey: .centered)
+        try c.encode(initialAccumulatorValue, forKey: .initialAccumulatorValue)
+        try c.encodeIfPresent(clipnorm, forKey: .clipnorm)
+        try c.encodeIfPresent(clipvalue, forKey: .clipvalue)
+        try c.encodeIfPresent(globalClipnorm, forKey: .globalClipnorm)
+    }
 }

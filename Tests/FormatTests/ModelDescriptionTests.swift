@@ -46,3 +46,20 @@ import Testing
         #expect(throws: TensorError.self) { try Tensor(dtype: .float32, shape: [3], bytes: [0, 0, 0, 0]) }
     }
 }
+
+@Suite struct TrainingStateCodingTests {
+    @Test func adamWWithDecaySwitchedOffStaysOffThroughJSON() throws {
+        var spec = OptimizerSpec(name: .adamw)
+        spec.weightDecay = nil
+        let back = try JSONDecoder().decode(OptimizerSpec.self, from: try JSONEncoder().encode(spec))
+        #expect(back.weightDecay == nil)
+        #expect(back == spec)
+    }
+
+    @Test func missingFieldsTakeKerasDefaults() throws {
+        let spec = try JSONDecoder().decode(OptimizerSpec.self, from: Data(#"{"name":"adamw"}"#.utf8))
+        #expect(spec.learningRate == 0.001)
+        #expect(spec.weightDecay == 0.004)
+        #expect(spec.beta2 == 0.999)
+    }
+}
