@@ -95,7 +95,7 @@ public enum NNFError: Error, Equatable, CustomStringConvertible, Sendable {
         case .headerNotUTF8(let f, let offset):
             return "\(f): the JSON header is not valid UTF-8 (first bad byte at file offset \(offset))"
         case .malformedHeader(let f, let r):
-            return "\(f): the header is not valid JSON: \(r)"
+            return "\(f): the header is not a valid JSON object: \(r)"
         case .missingField(let f, let path):
             return "\(f): header field \(path) is required but missing"
         case .invalidField(let f, let path, let r):

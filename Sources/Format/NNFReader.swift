@@ -151,12 +151,15 @@ struct NNFReader {
             return .invalidField(file: file, path: Self.path(ctx.codingPath), reason: "expected \(Self.typeName(type)); \(ctx.debugDescription)")
         case .dataCorrupted(let ctx):
             if ctx.codingPath.isEmpty {
-                if (try? JSONSerialization.jsonObject(with: json)) != nil {
+                if let root = try? JSONSerialization.jsonObject(with: json) {
                     // Foundation reports a number that does not fit its Swift type without a path.
-                    return .invalidField(file: file, path: "(unknown)", reason: "a number does not fit its field (negative, fractional or too large where a count is expected)")
+                    let path = Self.firstNonIntegerCount(in: root) ?? "(unknown)"
+                    return .invalidField(file: file, path: path, reason: "a number does not fit its field (negative, fractional or too large where an integer is expected)")
                 }
                 let detail = (ctx.underlyingError as? CustomStringConvertible)?.description ?? ""
-                return .malformedHeader(file: file, reason: detail.isEmpty ? ctx.debugDescription : detail)
+                var start = String(decoding: json.prefix(48), as: UTF8.self).map { $0.isASCII && !$0.isNewline ? String($0) : "?" }.joined()
+                while start.last == " " { start.removeLast() }
+                return .malformedHeader(file: file, reason: (detail.isEmpty ? ctx.debugDescription : detail) + " (the header begins with `\(start)`)")
             }
             let keys = ctx.codingPath
             if keys.count == 4, keys[0].stringValue == "model", keys[1].stringValue == "layers",
@@ -168,6 +171,32 @@ struct NNFReader {
         @unknown default:
             return .malformedHeader(file: file, reason: "\(error)")
         }
+    }
+
+    /// The path of the first integer field outside the header's tensor table (`model.input_width`,
+    /// `model.layers[i].units`, `model.layers[i].seed`, `training.iterations`, `training.epochs`)
+    /// whose number is not an integer its Swift type can hold. Only used to word an error.
+    static func firstNonIntegerCount(in root: Any) -> String? {
+        func bad(_ value: Any?, unsigned: Bool = false) -> Bool {
+            guard let n = value as? NSNumber else { return false }
+            let d = n.doubleValue
+            if d != d.rounded() { return true }
+            return unsigned ? (d < 0 || d >= 0x1p64) : (d < -0x1p63 || d >= 0x1p63)
+        }
+        guard let top = root as? [String: Any] else { return nil }
+        if let model = top["model"] as? [String: Any] {
+            if bad(model["input_width"]) { return "model.input_width" }
+            for (i, layer) in ((model["layers"] as? [Any]) ?? []).enumerated() {
+                guard let l = layer as? [String: Any] else { continue }
+                if bad(l["units"]) { return "model.layers[\(i)].units" }
+                if bad(l["seed"], unsigned: true) { return "model.layers[\(i)].seed" }
+            }
+        }
+        if let training = top["training"] as? [String: Any] {
+            if bad(training["iterations"]) { return "training.iterations" }
+            if bad(training["epochs"]) { return "training.epochs" }
+        }
+        return nil
     }
 
     /// The `kind` string of layer `index`, read loosely (only used to word an error).

@@ -175,10 +175,19 @@ func nnfError(_ bytes: [UInt8], _ name: String = "bad.nnf") -> NNFError? {
         let e = nnfError(NNFSurgery.assemble(json: Array("{\"model\": [1, 2".utf8), data: s.data))
         guard case .malformedHeader(let f, _)? = e else { Issue.record("got \(String(describing: e))"); return }
         #expect(f == "bad.nnf")
-        expectMessage(e, contains: "not valid JSON")
+        expectMessage(e, contains: "not a valid JSON object", "begins with `{\"model\": [1, 2`")
         // A JSON value that is not an object is reported as malformed as well.
         guard case .malformedHeader? = nnfError(NNFSurgery.assemble(json: Array("[1]".utf8), data: [])) else {
             Issue.record("top-level array accepted"); return
+        }
+        // Deep nesting (1 MiB of "[") is rejected by the parser's depth limit, without a stack overflow.
+        let deep = [UInt8](repeating: UInt8(ascii: "["), count: 1 << 20)
+        guard case .malformedHeader? = nnfError(NNFSurgery.assemble(json: deep, data: [])) else {
+            Issue.record("deeply nested header not reported as malformed"); return
+        }
+        let deepInside = Array("{\"model\":".utf8) + deep
+        guard case .malformedHeader? = nnfError(NNFSurgery.assemble(json: deepInside, data: [])) else {
+            Issue.record("deeply nested model not reported as malformed"); return
         }
     }
 
@@ -211,6 +220,14 @@ func nnfError(_ bytes: [UInt8], _ name: String = "bad.nnf") -> NNFError? {
         var c = try NNFSurgery.golden()
         try c.setTensor(4, "crc32c", 1.5)
         #expect(nnfError(try c.bytes()) == .invalidField(file: "bad.nnf", path: "tensors[4].crc32c", reason: "expected an integer in 0...4294967295, found 1.5"))
+        // Foundation does not locate a fractional count; the reader finds it.
+        var u = try NNFSurgery.golden()
+        try u.setLayer(1, "units", 2.5)
+        let eu = nnfError(try u.bytes())
+        guard case .invalidField(_, "model.layers[1].units", _)? = eu else { Issue.record("got \(String(describing: eu))"); return }
+        var n = try NNFSurgery.golden()
+        n.header["training"] = ["loss": ["name": "huber"], "optimizer": ["name": "sgd"], "epochs": -1.5] as [String: Any]
+        guard case .invalidField(_, "training.epochs", _)? = nnfError(try n.bytes()) else { Issue.record("epochs -1.5 not located"); return }
         var t = try NNFSurgery.golden()
         try t.setTensor(0, "name", 7)
         guard case .invalidField(_, "tensors[0].name", _)? = nnfError(try t.bytes()) else { Issue.record("number as name accepted"); return }
