@@ -19,6 +19,8 @@ import Darwin
 /// target's name so they are easy to find.
 ///
 /// When the target exists, the new file gets its permission bits; otherwise `0666 & ~umask`.
+/// A symbolic link at the target is replaced by the new file (the link's destination is not
+/// written through); hard links to the old file keep pointing at the old content.
 public enum AtomicFile {
     /// Atomically replaces (or creates) `url` with `bytes`.
     /// - Throws: ``AtomicFileError`` naming the failing system call and path; the target is untouched then.
