@@ -1,0 +1,241 @@
+import Foundation
+import Format
+import ZIPFoundation
+import _HDF5
+
+/// Writes models for Keras 3: `.keras` archives that `keras.models.load_model` opens, compiled
+/// with the model's loss and optimizer and with the optimizer's variables restored, so that `fit`
+/// continues where nnkit's training stopped.
+///
+/// The archive holds (stored, not compressed, as Keras writes it):
+/// - `metadata.json`: `{"keras_version": "3.15.1", "date_saved": "YYYY-MM-DD@HH:MM:SS"}`;
+/// - `config.json`: the `Sequential` configuration in Keras 3's form (module, registered_name,
+///   build_config, DTypePolicy dicts) with `compile_config` when the model has a training state;
+/// - `model.weights.h5`: Keras 3's weights layout, `layers/<key>/vars/<i>` where `<key>` is the
+///   snake_case class name made unique in model order (`dense`, `dense_1`, `batch_normalization`),
+///   and `optimizer/vars/<i>`: `iteration` (int64), `learning_rate` (float32), then the slots in the
+///   order ``KerasOptimizerVariables`` documents.
+/// For the legacy `.h5` form (loadable by Keras 3 and tf_keras) see `NNFHDF5.write`.
+public enum KerasExporter {
+    /// The Keras version whose format the archive mirrors (written to `metadata.json`).
+    public static let kerasVersion = "3.15.1"
+
+    /// Writes `model` as a `.keras` archive at `url`, atomically (the file is replaced whole or not at all).
+    /// - Throws: ``KerasExportError`` when the model is invalid or its optimizer state incomplete;
+    ///   `HDF5Error`, `AtomicFileError` or ZIP errors when writing fails (`url` is then unchanged).
+    public static func writeKerasArchive(_ model: ModelFile, to url: URL) throws {
+        do { try model.validate() } catch let e as ModelError { throw KerasExportError.invalidModel(file: url.path, reason: e.description) }
+        let config = try configJSON(model)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("nnkit-keras-out-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: work) }
+        let weights = work.appendingPathComponent(KerasArchive.weightsName)
+        try writeKeras3Weights(model, to: weights, file: url.path)
+
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd@HH:mm:ss"
+        let metadata = JSONValue.object(JSONObject(["keras_version": .string(kerasVersion), "date_saved": .string(formatter.string(from: Date()))]))
+
+        try AtomicFile.replace(at: url) { temp in
+            try FileManager.default.removeItem(at: temp)  // ZIPFoundation creates the archive file itself
+            do {
+                let archive = try Archive(url: temp, accessMode: .create)
+                for (name, text) in [(KerasArchive.metadataName, metadata.text), (KerasArchive.configName, config.text)] {
+                    let data = Data(text.utf8)
+                    try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .none) { pos, size in
+                        data.subdata(in: Int(pos)..<(Int(pos) + size))
+                    }
+                }
+                try archive.addEntry(with: KerasArchive.weightsName, fileURL: weights, compressionMethod: .none)
+            }  // the archive is closed here, before AtomicFile syncs and renames it
+        }
+    }
+
+    // MARK: - config.json
+
+    /// A Keras-visible layer: unique name, Keras class, weights key and the nnkit layer index.
+    struct KerasLayer {
+        var index: Int
+        var name: String
+        var className: String
+        var key: String
+        var config: JSONObject
+        var inputWidth: Int
+    }
+
+    static let policy: JSONValue = .object(JSONObject(["module": "keras", "class_name": "DTypePolicy",
+                                                       "config": .object(JSONObject(["name": "float32"])), "registered_name": .null]))
+
+    static func kerasLayers(_ model: ModelDescription) throws -> [KerasLayer] {
+        let layout = try model.parameterLayout()
+        var usedNames = Set<String>()
+        var usedKeys: [String: Int] = [:]
+        var out: [KerasLayer] = []
+        var width = model.inputWidth
+        for (i, layer) in model.layers.enumerated() {
+            defer { width = layout.layerWidths[i] }
+            if case .input = layer.kind { continue }
+            var name = layer.name.replacingOccurrences(of: "/", with: "_")
+            if name.isEmpty { name = layer.kind.kindName }
+            let base = name
+            var n = 1
+            while usedNames.contains(name) { name = "\(base)_\(n)"; n += 1 }
+            usedNames.insert(name)
+            var c = JSONObject()
+            c["name"] = .string(name)
+            c["trainable"] = true
+            c["dtype"] = policy
+            let cls: String
+            switch layer.kind {
+            case .dense(let d):
+                cls = "Dense"
+                c["units"] = .int(d.units)
+                c["activation"] = .string(d.activation.rawValue)
+                c["use_bias"] = .bool(d.useBias)
+            case .activation(let a):
+                cls = "Activation"
+                c["activation"] = .string(a.rawValue)
+            case .dropout(let d):
+                cls = "Dropout"
+                c["rate"] = .double(d.rate)
+                c["seed"] = d.seed.map { $0 <= UInt64(Int.max) ? JSONValue.int(Int($0)) : .null } ?? .null
+                c["noise_shape"] = .null
+            case .batchNormalization(let b):
+                cls = "BatchNormalization"
+                c["axis"] = -1
+                c["momentum"] = .double(b.momentum)
+                c["epsilon"] = .double(b.epsilon)
+                c["center"] = .bool(b.center)
+                c["scale"] = .bool(b.scale)
+            case .normalization:
+                cls = "Normalization"
+                c["axis"] = [-1]
+                c["invert"] = false
+                c["mean"] = .null
+                c["variance"] = .null
+            case .relu(let r):
+                cls = "ReLU"
+                c["max_value"] = r.maxValue.map(JSONValue.double) ?? .null
+                c["negative_slope"] = .double(r.negativeSlope)
+                c["threshold"] = .double(r.threshold)
+            case .leakyReLU(let s):
+                cls = "LeakyReLU"
+                c["negative_slope"] = .double(s)
+            case .elu(let a):
+                cls = "ELU"
+                c["alpha"] = .double(a)
+            case .softmax:
+                cls = "Softmax"
+                c["axis"] = -1
+            case .flatten:
+                cls = "Flatten"
+                c["data_format"] = "channels_last"
+            case .input:
+                continue
+            }
+            let snake = KerasNaming.snakeCase(cls)
+            let key: String
+            if let k = usedKeys[snake] { usedKeys[snake] = k + 1; key = "\(snake)_\(k + 1)" } else { usedKeys[snake] = 0; key = snake }
+            out.append(KerasLayer(index: i, name: name, className: cls, key: key, config: c, inputWidth: width))
+        }
+        return out
+    }
+
+    /// Keras 3's `config.json` for `model` (with `compile_config` when it has a training state).
+    static func configJSON(_ model: ModelFile) throws -> JSONValue {
+        let layers = try kerasLayers(model.model)
+        let w = model.model.inputWidth
+        let shape: JSONValue = [.null, .int(w)]
+        var inputName = "input_layer"
+        if let first = model.model.layers.first, case .input = first.kind, !first.name.isEmpty, !first.name.contains("/") { inputName = first.name }
+        while layers.contains(where: { $0.name == inputName }) { inputName += "_0" }
+        let input: JSONValue = .object(JSONObject([
+            "module": "keras.layers", "class_name": "InputLayer",
+            "config": .object(JSONObject(["batch_shape": shape, "dtype": "float32", "sparse": false, "ragged": false, "name": .string(inputName)])),
+            "registered_name": .null,
+        ]))
+        let entries: [JSONValue] = [input] + layers.map { l in
+            .object(JSONObject(["module": "keras.layers", "class_name": .string(l.className), "config": .object(l.config),
+                                "registered_name": .null, "build_config": .object(JSONObject(["input_shape": [.null, .int(l.inputWidth)]]))]))
+        }
+        let name = model.metadata.extra["keras_model_name"].flatMap { $0.isEmpty ? nil : $0 } ?? "sequential"
+        var top = JSONObject([
+            "module": "keras", "class_name": "Sequential",
+            "config": .object(JSONObject(["name": .string(name), "trainable": true, "dtype": policy, "layers": .array(entries), "build_input_shape": shape])),
+            "registered_name": .null,
+            "build_config": .object(JSONObject(["input_shape": shape])),
+        ])
+        if let t = model.training { top["compile_config"] = KerasTrainingConfig.compileConfigJSON(t) }
+        return .object(top)
+    }
+
+    // MARK: - model.weights.h5
+
+    /// Writes the Keras 3 weights layout (`layers/<key>/vars/<i>`, `optimizer/vars/<i>`, `vars`).
+    static func writeKeras3Weights(_ model: ModelFile, to url: URL, file: String) throws {
+        let layers = try kerasLayers(model.model)
+        let layout = try model.model.parameterLayout()
+        let h5 = try H5File(creatingTruncating: url)
+        let root = try h5.root
+        for l in layers {
+            let vars = try root.createGroup("layers/\(l.key)/vars")
+            try vars.setAttribute("name", string: l.name)
+            for (j, p) in layout.parameters.filter({ $0.layer == l.index }).enumerated() {
+                guard let t = model.tensor(named: p.name) else { throw KerasExportError.invalidModel(file: file, reason: "tensor \(p.name) is missing") }
+                if p.name.hasSuffix(".count"), case .normalization = model.model.layers[l.index].kind {
+                    // Keras 3 keeps Normalization's count as int64.
+                    let v = t.floats().map { $0.isFinite ? Int64($0.rounded()) : 0 }
+                    try vars.createDataset(String(j), shape: t.shape, int64s: v)
+                } else {
+                    try writeTensor(t, in: vars, name: String(j))
+                }
+            }
+        }
+        let modelVars = try root.createGroup("vars")
+        try modelVars.setAttribute("name", string: model.metadata.extra["keras_model_name"] ?? "sequential")
+        if let t = model.training {
+            let trainable = layout.parameters.filter(\.trainable).map(\.name)
+            let order = KerasOptimizerVariables.slotOrder(t.optimizer, trainable: trainable)
+            let slots = order.map { model.tensor(named: TrainingState.slotPath($0.slot, $0.parameter)) }
+            let present = slots.compactMap { $0 }
+            guard present.isEmpty || present.count == slots.count else {
+                let missing = zip(order, slots).filter { $0.1 == nil }.map { TrainingState.slotPath($0.0.slot, $0.0.parameter) }
+                throw KerasExportError.incompleteOptimizerState(file: file, missing: missing)
+            }
+            let og = try root.createGroup("optimizer/vars")
+            try og.setAttribute("name", string: KerasTrainingConfig.kerasClass(t.optimizer.name).name)
+            try og.createDataset("0", shape: [], int64s: [Int64(t.iterations)])
+            try og.createDataset("1", shape: [], floats: [Float(t.optimizer.learningRate)])
+            for (k, s) in present.enumerated() { try writeTensor(s, in: og, name: String(k + 2)) }
+        }
+        try h5.flush()
+    }
+
+    /// float32 datasets for float32/float16/bfloat16 tensors (Keras would widen them anyway), float64 kept.
+    private static func writeTensor(_ t: Tensor, in g: H5Group, name: String) throws {
+        if t.dtype == .float64 {
+            try g.createDataset(name, shape: t.shape, doubles: t.bytes.withUnsafeBytes { raw in
+                (0..<t.elementCount).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+            })
+        } else {
+            try g.createDataset(name, shape: t.shape, floats: t.floats())
+        }
+    }
+}
+
+/// Why a model could not be exported to a Keras format.
+public enum KerasExportError: Error, Equatable, CustomStringConvertible {
+    case invalidModel(file: String, reason: String)
+    /// Some but not all optimizer slot tensors are present.
+    case incompleteOptimizerState(file: String, missing: [String])
+
+    public var description: String {
+        switch self {
+        case .invalidModel(let f, let r): "\(f): cannot export: \(r)"
+        case .incompleteOptimizerState(let f, let m):
+            "\(f): cannot export the optimizer state: slot tensors \(m.prefix(4).joined(separator: ", "))\(m.count > 4 ? ", …" : "") are missing (all or none are needed)"
+        }
+    }
+}
