@@ -1,0 +1,108 @@
+import Foundation
+import Format
+import _HDF5
+
+/// Loads a model from any file nnkit reads, recognised by content (never by name):
+/// `.nnf`, the nnkit HDF5 container (root attribute `nnf_format_version`) and every Keras layout
+/// (``KerasLayout``). This is what `nnrun` and `nnconv` call.
+public enum ModelLoader {
+    /// What a file was recognised as.
+    public enum Kind: Sendable, Equatable, CustomStringConvertible {
+        case nnf
+        case nnfHDF5
+        case keras(KerasLayout)
+
+        /// The name used in metadata and in `nnconv inspect` (`nnf`, `nnf-hdf5`, `keras3-h5`, …).
+        public var description: String {
+            switch self {
+            case .nnf: "nnf"
+            case .nnfHDF5: "nnf-hdf5"
+            case .keras(let l): l.rawValue
+            }
+        }
+    }
+
+    /// Recognises a file.
+    /// - Throws: ``KerasImportError/unknownLayout`` when it is none of the supported kinds,
+    ///   ``KerasImportError/io`` when it cannot be read.
+    public static func detect(contentsOf url: URL) throws -> Kind {
+        switch try FileSignature.read(url) {
+        case .zip: return .keras(.kerasArchive)
+        case .hdf5:
+            let file: H5File
+            do { file = try H5File(openingReadOnly: url) } catch {
+                throw KerasImportError.badStructure(file: url.path, place: "/", reason: "the file starts like HDF5 but libhdf5 cannot open it: \(error)")
+            }
+            if let layout = try KerasLayout.detect(hdf5: file) { return .keras(layout) }
+            do {
+                if try file.root.hasAttribute("nnf_format_version") { return .nnfHDF5 }
+            } catch {
+                throw KerasImportError.io(file: url.path, reason: "\(error)")
+            }
+            throw KerasImportError.unknownLayout(file: url.path, found: "an HDF5 file without model_config, layer_names, layers/ or nnf_format_version")
+        case .other:
+            let head = try ModelLoadError.sniffHead(url)
+            if head == NNF.magic { return .nnf }
+            let shown = head.map { String(format: "%02X", $0) }.joined(separator: " ")
+            throw KerasImportError.unknownLayout(file: url.path, found: head.isEmpty ? "the file is empty" : "it starts with \(shown)")
+        }
+    }
+
+    /// Loads a model file of any supported kind.
+    /// - Parameters:
+    ///   - url: the model file.
+    ///   - config: the Keras architecture JSON for weights-only Keras files; ignored otherwise.
+    ///   - options: Keras import options.
+    /// - Throws: ``KerasImportError`` for Keras files; the container reader's error (`NNFError`,
+    ///   `NNFHDF5Error`) for nnkit files.
+    public static func load(contentsOf url: URL, config: URL? = nil, options: KerasImporter.Options = .init()) throws -> ModelFile {
+        switch try detect(contentsOf: url) {
+        case .nnf: return try NNF.read(contentsOf: url)
+        case .nnfHDF5: return try NNFHDF5.read(contentsOf: url)
+        case .keras(let layout): return try KerasImporter.importModel(contentsOf: url, layout: layout, config: config, options: options)
+        }
+    }
+}
+
+/// The formats nnkit writes, chosen by the destination's extension.
+public enum ModelSaveFormat: String, Sendable, CaseIterable {
+    /// `.nnf`: nnkit's binary container.
+    case nnf
+    /// `.h5`: the nnkit HDF5 container, loadable by Keras 3 and tf_keras `load_model`.
+    case h5
+    /// `.keras`: a Keras 3 archive.
+    case keras
+
+    /// The format for a path's extension (case-insensitive), or nil.
+    public init?(path: String) {
+        let ext = (path as NSString).pathExtension.lowercased()
+        switch ext {
+        case "nnf": self = .nnf
+        case "h5", "hdf5": self = .h5
+        case "keras": self = .keras
+        default: return nil
+        }
+    }
+
+    /// Writes `model` in this format, atomically.
+    public func write(_ model: ModelFile, to url: URL) throws {
+        switch self {
+        case .nnf: try NNF.write(model, to: url)
+        case .h5: try NNFHDF5.write(model, to: url)
+        case .keras: try KerasExporter.writeKerasArchive(model, to: url)
+        }
+    }
+}
+
+extension ModelLoadError {
+    /// Up to the first 8 bytes of a file.
+    static func sniffHead(_ url: URL) throws -> [UInt8] {
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            return Array(try handle.read(upToCount: 8) ?? Data())
+        } catch {
+            throw KerasImportError.io(file: url.path, reason: "cannot read: \((error as NSError).localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Format
+import Interop
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert SRC to DST; the format is chosen by DST's extension (.nnf, .h5, .keras).",
+        discussion: """
+            .nnf    nnkit's binary container (lossless)
+            .h5     the nnkit HDF5 container, loadable by Keras 3 and tf_keras load_model (lossless for nnkit)
+            .keras  a Keras 3 archive with compile config and optimizer state, for keras.models.load_model
+            The output is written atomically: it appears whole or not at all.
+            """
+    )
+
+    @Argument(help: "The model file to read.")
+    var source: String
+
+    @Argument(help: "The file to write (.nnf, .h5 or .keras).")
+    var destination: String
+
+    @OptionGroup var input: InputOptions
+
+    @Flag(name: .long, help: "Replace DST if it exists.")
+    var force = false
+
+    func validate() throws {
+        guard ModelSaveFormat(path: destination) != nil else {
+            throw ValidationError("cannot tell the output format from \"\(destination)\": use a .nnf, .h5 or .keras extension")
+        }
+    }
+
+    func run() throws {
+        let src = URL(fileURLWithPath: source), dst = URL(fileURLWithPath: destination)
+        guard let format = ModelSaveFormat(path: destination) else { return }
+        if src.standardizedFileURL.path == dst.standardizedFileURL.path {
+            throw CLIError(message: "\(destination): the output would replace the input; choose another name", status: ExitStatus.usage)
+        }
+        if FileManager.default.fileExists(atPath: dst.path) && !force {
+            throw CLIError(message: "\(destination): exists; pass --force to replace it", status: ExitStatus.usage)
+        }
+        let model = try ModelLoader.load(contentsOf: src, config: input.configURL, options: input.importOptions)
+        printNotes(model)
+        do {
+            try format.write(model, to: dst)
+        } catch {
+            throw CLIError(message: ExitStatus.describe(error), status: ExitStatus.writeStatus(for: error))
+        }
+        let slots = model.tensors.filter { $0.name.hasPrefix(TrainingState.slotPrefix) }.count
+        FileHandle.standardError.write(Data("nnconv: wrote \(destination) (\(format.rawValue)): \(model.model.layers.count) layers, \(model.tensors.count - slots) parameter tensors\(slots > 0 ? ", \(slots) optimizer slots" : "")\n".utf8))
+    }
+}
