@@ -22,7 +22,7 @@ public enum InputColumns {
             } else {
                 detail = "the model takes \(inputWidth) input\(inputWidth == 1 ? "" : "s") and has no input names to match columns by"
             }
-            let excludedNote = excluded.isEmpty ? "" : " besides \(excluded.count) other column\(excluded.count == 1 ? "" : "s")"
+            let excludedNote = excluded.isEmpty ? "" : "; not counting \(excluded.count) kept or target column\(excluded.count == 1 ? "" : "s")"
             throw CSVError.columnCountMismatch(file: reader.fileName, found: candidates.count, expected: inputWidth, detail: detail + excludedNote)
         }
         return candidates
