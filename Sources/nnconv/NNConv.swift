@@ -44,6 +44,10 @@ struct NNConv: ParsableCommand {
         } catch let e as CLIError {
             fail(e.message, e.status)
         } catch {
+            if exitCode(for: error) == .success {  // help requested (CleanExit)
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
             fail(ExitStatus.describe(error), ExitStatus.status(for: error))
         }
         Foundation.exit(0)

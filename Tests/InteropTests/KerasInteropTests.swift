@@ -45,6 +45,34 @@ import TestSupport
         try runJobs(jobs, in: dir)
     }
 
+    /// `.h5` exports (the nnkit HDF5 container) open in both Keras 3 and tf_keras. tf_keras lacks
+    /// `hard_silu` and defines `hard_sigmoid` differently (clip(0.2x + 0.5, 0, 1)), so models using
+    /// them are checked with Keras 3 only.
+    @Test func exportedH5FilesLoadInKeras3AndTfKerasAndReproducePredictions() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var jobs: [Job] = []
+        for name in KerasFixtures.allCases {
+            let model = try KerasFixtures.importCase(name, .k3Archive)
+            let out = dir.appendingPathComponent("\(name).h5")
+            try ModelSaveFormat.h5.write(model, to: out)
+            let caseDir = KerasFixtures.dir(name)
+            let usesKeras3Only = model.model.layers.contains { l in
+                if case .dense(let d) = l.kind { return d.activation == .hardSilu || d.activation == .hardSigmoid }
+                if case .activation(let a) = l.kind { return a == .hardSilu || a == .hardSigmoid }
+                return false
+            }
+            for loader in usesKeras3Only ? ["keras3"] : ["keras3", "tf_keras"] {
+                jobs.append(Job(json: .object(JSONObject([
+                    "kind": "predict", "loader": .string(loader), "model": .string(out.path),
+                    "inputs": .string(caseDir.appendingPathComponent("inputs.json").path),
+                    "expected": .string(caseDir.appendingPathComponent("expected.json").path),
+                ])), what: "\(name).h5 with \(loader)"))
+            }
+        }
+        try runJobs(jobs, in: dir)
+    }
+
     /// Optimizer state imported from Keras 3 legacy files and exported to `.keras` is what Keras
     /// restores, exactly, and `fit` continues from it (the iteration count goes on).
     @Test func exportedKerasArchivesCarryTheOptimizerStateSoFitContinues() throws {

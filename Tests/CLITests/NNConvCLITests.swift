@@ -1,0 +1,74 @@
+import Foundation
+import Format
+import Testing
+import TestSupport
+
+/// `nnconv` end to end: outputs, exit statuses (0 ok, 1 I/O, 2 usage, 4 bad model) and messages.
+@Suite final class NNConvCLITests {
+    let dir: URL
+    init() throws { dir = try Fixtures.temporaryDirectory() }
+    deinit { try? FileManager.default.removeItem(at: dir) }
+
+    func nnconv(_ args: [String]) throws -> CommandRunner.Result { try CommandRunner.run(CommandRunner.tool("nnconv"), args) }
+
+    /// Converting a Keras 2 weights file with its config to .nnf gives a file whose tensors are the
+    /// Keras file's (compared with the datasets through NNF.read) and that nnrun-side code accepts.
+    @Test(arguments: ["out.nnf", "out.h5", "out.keras"])
+    func convertWritesEachFormat(name: String) throws {
+        let out = dir.appendingPathComponent(name)
+        let r = try nnconv(["convert", Fixtures.url("keras/trained_adam/k3_legacy.h5").path, out.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("wrote"))
+        let inspect = try nnconv(["inspect", out.path])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("layers.1.kernel  float32  [8, 2]"))
+        #expect(inspect.stdout.contains("optimizer.velocity_hat.layers.0.bias  float32  [8]"))
+        #expect(inspect.stdout.contains("iterations: 9"))
+    }
+
+    @Test func weightsOnlyFileNeedsConfig() throws {
+        let src = Fixtures.url("keras/xor/k2_weights.h5").path
+        let r = try nnconv(["convert", src, dir.appendingPathComponent("x.nnf").path])
+        #expect(r.status == 4)
+        #expect(r.stderr.contains("--config") && r.stderr.contains(src))
+        let ok = try nnconv(["convert", src, dir.appendingPathComponent("x.nnf").path, "--config", Fixtures.url("keras/xor/k2_config.json").path])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let file = try NNF.read(contentsOf: dir.appendingPathComponent("x.nnf"))
+        #expect(file.metadata.sourceFormat == "keras2-weights-h5")
+    }
+
+    @Test func usageErrorsExitWith2AndWriteNothing() throws {
+        let src = Fixtures.url("keras/xor/k3.keras").path
+        let txt = dir.appendingPathComponent("x.txt")
+        let r = try nnconv(["convert", src, txt.path])
+        #expect(r.status == 2 && r.stderr.contains(".nnf, .h5 or .keras"))
+        #expect(!FileManager.default.fileExists(atPath: txt.path))
+        let existing = dir.appendingPathComponent("exists.nnf")
+        try Data("keep".utf8).write(to: existing)
+        let r2 = try nnconv(["convert", src, existing.path])
+        #expect(r2.status == 2 && r2.stderr.contains("--force"))
+        #expect(try Data(contentsOf: existing) == Data("keep".utf8))
+        #expect(try nnconv(["convert", src, existing.path, "--force"]).status == 0)
+        #expect(try nnconv(["frobnicate"]).status == 2)
+    }
+
+    @Test func unreadableInputExitsWith1AndBadModelWith4() throws {
+        let missing = dir.appendingPathComponent("missing.h5")
+        let r = try nnconv(["inspect", missing.path])
+        #expect(r.status == 1 && r.stderr.contains(missing.path))
+        let garbage = dir.appendingPathComponent("garbage.h5")
+        try Data("not a model".utf8).write(to: garbage)
+        let r2 = try nnconv(["convert", garbage.path, dir.appendingPathComponent("g.nnf").path])
+        #expect(r2.status == 4 && r2.stderr.contains(garbage.path))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("g.nnf").path))
+        // tf_keras' hard_sigmoid differs from Keras 3's: refused, naming the layer.
+        let r3 = try nnconv(["inspect", Fixtures.url("keras/activations_k2/k2_full.h5").path])
+        #expect(r3.status == 4 && r3.stderr.contains("layer 14 (\"dense_13\")"))
+    }
+
+    @Test func helpDocumentsExitStatuses() throws {
+        let r = try nnconv(["--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("EXIT STATUS") && r.stdout.contains("4  the model file is malformed"))
+    }
+}
