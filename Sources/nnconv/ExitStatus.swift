@@ -38,7 +38,6 @@ enum ExitStatus {
 
     /// One sentence for stderr (the errors already name the file and place).
     static func describe(_ error: Error) -> String {
-        if let e = error as? CustomStringConvertible { return e.description }
-        return (error as NSError).localizedDescription
+        String(describing: error)
     }
 }
