@@ -1,4 +1,11 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The `.nnf` container, version 1: a fixed little-endian preamble, a UTF-8 JSON header and
 /// 64-byte-aligned tensor data. The layout and every rule the reader enforces are in `spec/nnf.md`.
@@ -26,17 +33,23 @@ public enum NNF {
 
     /// Reads and validates a `.nnf` file.
     ///
-    /// The file is mapped (not read element by element); every structural rule of `spec/nnf.md` is
-    /// checked before tensor memory is allocated, and tensor bytes are copied as whole ranges.
+    /// The preamble and header are read first and every structural rule of `spec/nnf.md` (R1–R22)
+    /// is checked against the file's size before any tensor memory is allocated; then each tensor is
+    /// read with `pread(2)` straight into the array it keeps and its CRC checked (R23), and finally
+    /// the model is validated (R24). The file is not memory-mapped, so another program truncating it
+    /// meanwhile causes an error rather than a SIGBUS crash.
     /// - Throws: ``NNFError`` naming the file and the offending place.
     public static func read(contentsOf url: URL) throws -> ModelFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw NNFError.cannotRead(file: url.path, reason: Self.reason(error))
+        let path = url.path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw NNFError.cannotRead(file: path, reason: String(cString: strerror(errno))) }
+        defer { _ = close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw NNFError.cannotRead(file: path, reason: String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw NNFError.cannotRead(file: path, reason: (st.st_mode & S_IFMT) == S_IFDIR ? "it is a directory" : "it is not a regular file")
         }
-        return try decode(data, fileName: url.path)
+        return try NNFReader(source: .file(descriptor: fd, size: Int(st.st_size)), file: path).read()
     }
 
     /// Decodes the bytes of a `.nnf` file.
@@ -70,7 +83,4 @@ public enum NNF {
         try AtomicFile.write(bytes, to: url)
     }
 
-    static func reason(_ error: Error) -> String {
-        error.localizedDescription
-    }
 }

@@ -1,28 +1,42 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// Validates and decodes the bytes of one `.nnf` file; see ``NNF/decode(_:fileName:)-([UInt8],_)``.
+/// Validates and decodes one `.nnf` file, from memory or from an open file descriptor.
 ///
 /// Checks run in the order of the numbered rules in `spec/nnf.md` ("Reader safety rules") and the
 /// first failing rule is reported. Nothing is allocated from a length read from the file until
-/// every offset and length has been checked against the bytes actually present; tensors are then
-/// built by copying whole byte ranges.
+/// every offset and length has been checked against the bytes actually present (R1–R22); each
+/// tensor's bytes are then read (or copied) once, straight into the array the ``Tensor`` keeps, and
+/// checked against their CRC (R23).
 struct NNFReader {
-    let buffer: UnsafeRawBufferPointer
+    let source: NNFByteSource
     let file: String
 
     init(buffer: UnsafeRawBufferPointer, file: String) {
-        self.buffer = buffer
+        self.source = .memory(buffer)
+        self.file = file
+    }
+
+    init(source: NNFByteSource, file: String) {
+        self.source = source
         self.file = file
     }
 
     func read() throws -> ModelFile {
-        let size = buffer.count
+        let size = source.size
         // R1: the preamble is complete.
         guard size >= NNF.preambleSize else { throw NNFError.truncatedPreamble(file: file, size: size) }
+        let preamble = try bytes(0..<NNF.preambleSize)
         // R2: magic.
-        let magic = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<8]))
+        let magic = Array(preamble[0..<8])
         guard magic == NNF.magic else { throw NNFError.badMagic(file: file, found: magic) }
-        let pre = NNFPreamble(buffer: buffer)
+        let pre = preamble.withUnsafeBytes { NNFPreamble(buffer: $0) }
         // R3: major version (any minor is accepted).
         guard pre.major == NNF.versionMajor else {
             throw NNFError.unsupportedVersion(file: file, major: pre.major, minor: pre.minor)
@@ -42,13 +56,13 @@ struct NNFReader {
             throw NNFError.misalignedDataSection(file: file, dataStart: UInt64(dataStart))
         }
         // R7: CRC-32C of preamble bytes 0..<20 followed by the header bytes.
-        let headerBytes = UnsafeRawBufferPointer(rebasing: buffer[NNF.preambleSize..<dataStart])
-        let computed = CRC32C.checksum(headerBytes, seed: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<NNF.crcFieldOffset])))
+        let headerBytes = try bytes(NNF.preambleSize..<dataStart)
+        let computed = CRC32C.checksum(headerBytes, seed: CRC32C.checksum(Array(preamble[0..<NNF.crcFieldOffset])))
         guard computed == pre.headerCRC else {
             throw NNFError.headerChecksumMismatch(file: file, stored: pre.headerCRC, computed: computed)
         }
         // R8: UTF-8.
-        if let bad = Self.firstInvalidUTF8(headerBytes) {
+        if let bad = headerBytes.withUnsafeBytes({ Self.firstInvalidUTF8($0) }) {
             throw NNFError.headerNotUTF8(file: file, offset: NNF.preambleSize + bad)
         }
         // R9–R12: JSON structure.
@@ -56,7 +70,6 @@ struct NNFReader {
 
         // R13–R22: the tensor table against the data section.
         let dataSize = size - dataStart
-        let data = UnsafeRawBufferPointer(rebasing: buffer[dataStart...])
         var dtypes: [DType] = []
         dtypes.reserveCapacity(header.tensors.count)
         var seen: [String: Int] = [:]
@@ -72,10 +85,10 @@ struct NNFReader {
             guard let count = try? Tensor.elementCount(of: e.shape) else {
                 throw NNFError.invalidShape(file: file, tensor: e.name, shape: e.shape)
             }
-            let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
+            let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
             guard !overflow else { throw NNFError.invalidShape(file: file, tensor: e.name, shape: e.shape) }
-            guard UInt64(bytes) == e.length else {
-                throw NNFError.lengthMismatch(file: file, tensor: e.name, shape: e.shape, dtype: dtype, expected: UInt64(bytes), found: e.length)
+            guard UInt64(byteCount) == e.length else {
+                throw NNFError.lengthMismatch(file: file, tensor: e.name, shape: e.shape, dtype: dtype, expected: UInt64(byteCount), found: e.length)
             }
             guard e.offset % UInt64(NNF.alignment) == 0 else {
                 throw NNFError.misalignedOffset(file: file, tensor: e.name, offset: e.offset)
@@ -91,9 +104,13 @@ struct NNFReader {
             guard e.offset == expected else {
                 throw NNFError.gapBeforeTensor(file: file, tensor: e.name, offset: e.offset, expected: expected)
             }
-            // R21: the alignment padding before this tensor is zero.
-            for p in Int(end)..<Int(e.offset) where data[p] != 0 {
-                throw NNFError.nonZeroPadding(file: file, after: previous, offset: dataStart + p, value: data[p])
+            // R21: the alignment padding before this tensor (at most 63 bytes) is zero.
+            let padStart = dataStart + Int(end)
+            if e.offset > end {
+                let padding = try bytes(padStart..<(dataStart + Int(e.offset)))
+                if let k = padding.firstIndex(where: { $0 != 0 }) {
+                    throw NNFError.nonZeroPadding(file: file, after: previous, offset: padStart + k, value: padding[k])
+                }
             }
             dtypes.append(dtype)
             end = tensorEnd
@@ -103,22 +120,19 @@ struct NNFReader {
         guard UInt64(dataSize) == end else {
             throw NNFError.trailingBytes(file: file, expectedSize: dataStart + Int(end), actualSize: size)
         }
-        // R23: tensor checksums.
-        for e in header.tensors {
-            let range = Int(e.offset)..<Int(e.offset + e.length)
-            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: data[range]))
-            guard crc == e.crc32c else {
-                throw NNFError.tensorChecksumMismatch(file: file, tensor: e.name, stored: e.crc32c, computed: crc)
-            }
-        }
 
-        // Every range is now known to be inside the file: allocate and copy.
+        // Every range is now known to lie inside the file, so the total read below is at most the
+        // file size. R23: each tensor's checksum, on the bytes the tensor will keep.
         var tensors: [NamedTensor] = []
         tensors.reserveCapacity(header.tensors.count)
         for (e, dtype) in zip(header.tensors, dtypes) {
-            let range = Int(e.offset)..<Int(e.offset + e.length)
-            let tensor = try Tensor(dtype: dtype, shape: e.shape, bytes: Array(UnsafeRawBufferPointer(rebasing: data[range])))
-            tensors.append(NamedTensor(name: e.name, tensor: tensor))
+            let start = dataStart + Int(e.offset)
+            let data = try bytes(start..<(start + Int(e.length)))
+            let crc = CRC32C.checksum(data)
+            guard crc == e.crc32c else {
+                throw NNFError.tensorChecksumMismatch(file: file, tensor: e.name, stored: e.crc32c, computed: crc)
+            }
+            tensors.append(NamedTensor(name: e.name, tensor: try Tensor(dtype: dtype, shape: e.shape, bytes: data)))
         }
         let model = ModelFile(model: header.model, tensors: tensors, metadata: header.metadata, training: header.training)
         // R24: the tensors agree with the model configuration.
@@ -128,6 +142,15 @@ struct NNFReader {
             throw NNFError.invalidModel(file: file, e)
         }
         return model
+    }
+
+    /// The bytes at `range` of the file (already checked to lie inside `source.size`).
+    func bytes(_ range: Range<Int>) throws -> [UInt8] {
+        do {
+            return try source.bytes(range)
+        } catch let e as NNFByteSource.ShortRead {
+            throw NNFError.cannotRead(file: file, reason: e.description)
+        }
     }
 
     /// Decodes the JSON header, turning `DecodingError`s into rules R9–R12.
@@ -241,6 +264,56 @@ struct NNFReader {
             case .valid(let scalar): offset += scalar.count
             case .emptyInput: return nil
             case .error: return offset
+            }
+        }
+    }
+}
+
+/// Where a reader's bytes come from: memory, or a file read with `pread(2)` (never mapped, so a file
+/// truncated by another process while it is read gives an error, not a SIGBUS crash).
+enum NNFByteSource {
+    case memory(UnsafeRawBufferPointer)
+    /// An open descriptor and the size `fstat` gave when reading started.
+    case file(descriptor: Int32, size: Int)
+
+    var size: Int {
+        switch self {
+        case .memory(let b): b.count
+        case .file(_, let size): size
+        }
+    }
+
+    /// A read that returned fewer bytes than the file had when reading started.
+    struct ShortRead: Error, CustomStringConvertible {
+        var offset: Int
+        var missing: Int
+        var errno: Int32
+        var description: String {
+            errno != 0
+                ? "reading \(missing) bytes at offset \(offset) failed: \(String(cString: strerror(errno)))"
+                : "the file shrank while being read: end of file at offset \(offset), \(missing) more bytes expected (was it truncated by another program?)"
+        }
+    }
+
+    /// A fresh array holding the bytes at `range`; `range` lies inside `0..<size`.
+    func bytes(_ range: Range<Int>) throws -> [UInt8] {
+        switch self {
+        case .memory(let b):
+            return Array(UnsafeRawBufferPointer(rebasing: b[range]))
+        case .file(let fd, _):
+            return try [UInt8](unsafeUninitializedCapacity: range.count) { buffer, initialized in
+                initialized = 0
+                guard let base = buffer.baseAddress else { return }
+                var done = 0
+                while done < range.count {
+                    let n = pread(fd, base + done, min(range.count - done, 1 << 30), off_t(range.lowerBound + done))
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else {
+                        throw ShortRead(offset: range.lowerBound + done, missing: range.count - done, errno: n < 0 ? errno : 0)
+                    }
+                    done += n
+                }
+                initialized = done
             }
         }
     }

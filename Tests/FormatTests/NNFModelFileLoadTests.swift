@@ -64,4 +64,29 @@ import TestSupport
         guard case .cannotRead("/nonexistent-dir/none.nnf", _) = e else { Issue.record("got \(e)"); return }
         #expect(e.description.hasPrefix("/nonexistent-dir/none.nnf: cannot read"))
     }
+
+    @Test func directoryIsNotReadAsAModel() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(throws: NNFError.cannotRead(file: dir.path, reason: "it is a directory")) { try NNF.read(contentsOf: dir) }
+    }
+
+    /// Another program truncates the file between the size check and the reads (simulated by
+    /// truncating after `fstat`): the reader reports it instead of crashing, as a mapped read would.
+    @Test func fileTruncatedWhileBeingReadIsAnErrorNotACrash() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("m.nnf")
+        let g = try NNFSurgery.goldenBytes()
+        try Data(g).write(to: url)
+        let fd = open(url.path, O_RDWR)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        #expect(ftruncate(fd, off_t(g.count - 10)) == 0)
+        let e = try #require(throws: NNFError.self) {
+            try NNFReader(source: .file(descriptor: fd, size: g.count), file: url.path).read()
+        }
+        guard case .cannotRead(url.path, let reason) = e else { Issue.record("got \(e)"); return }
+        #expect(reason.contains("shrank") && reason.contains("offset \(g.count - 10)"))
+    }
 }
