@@ -94,6 +94,40 @@ import TestSupport
         #expect(b.allSatisfy { abs($0) <= Float((6.0 / 4.0).squareRoot()) })
     }
 
+    /// Keras' own parameters for a [64, 32] kernel (fixtures/runtime/initializers.json, from
+    /// fixtures/runtime/generate.py): our uniform limit and truncation bound equal Keras' to 1e-12,
+    /// and a 2048-value draw has the theoretical standard deviation within 5 % (the sample standard
+    /// deviation's relative standard error is about 1 % at this size) and stays inside the bounds.
+    @Test func parametersMatchKerasVarianceScaling() throws {
+        let data = try Data(contentsOf: Fixtures.url("runtime/initializers.json"))
+        let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let entries = try #require(root["initializers"] as? [String: [String: Any]])
+        var checked = 0
+        for (name, e) in entries {
+            guard let initializer = Initializer(keras: name), initializer.targetVariance(for: [1, 1]) != nil else { continue }
+            let shape = try #require(e["shape"] as? [Int])
+            let std = try #require(e["theoretical_std"] as? Double)
+            let s = try #require(initializer.targetVariance(for: shape))
+            #expect(abs(s.squareRoot() - std) < 1e-12, "\(name)")
+            let bound: Double
+            if initializer.isUniform {
+                bound = try #require(e["limit"] as? Double)
+                #expect(abs((3 * s).squareRoot() - bound) < 1e-12, "\(name)")
+            } else {
+                bound = try #require(e["truncate_at"] as? Double)
+                #expect(abs(2 * s.squareRoot() / Initializer.truncationStddev - bound) < 1e-12, "\(name)")
+            }
+            var g = RandomGenerator(seed: 42)
+            let x = initializer.values(shape: shape, generator: &g).map(Double.init)
+            let mean = x.reduce(0, +) / Double(x.count)
+            let sampleStd = (x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.count - 1)).squareRoot()
+            #expect(abs(sampleStd / std - 1) < 0.05, "\(name): std \(sampleStd) vs \(std)")
+            #expect(x.allSatisfy { abs($0) <= bound * (1 + 1e-6) }, "\(name)")
+            checked += 1
+        }
+        #expect(checked == 6)
+    }
+
     // MARK: - ModelFactory
 
     static let description = ModelDescription(inputWidth: 3, layers: [
