@@ -128,8 +128,8 @@ public final class Trainer {
     ///   - onEpoch: called after every epoch with its log (validation included); return
     ///     ``TrainingControl/stop`` to end training. ``currentModelFile()`` gives a checkpoint.
     /// - Returns: the trained model, the history of this call and why it ended.
-    /// - Throws: ``TrainerError`` for inconsistent data or a non-finite loss (with the last good
-    ///   model), ``RuntimeError`` for data whose shape does not fit the model or loss.
+    /// - Throws: ``TrainerError`` for data that does not fit the model or loss, or a non-finite loss
+    ///   (with the last good model); ``RuntimeError`` for a bad sparse label.
     public func fit(x: Matrix, y: Matrix,
                     onBatch: ((BatchProgress) -> TrainingControl)? = nil,
                     onEpoch: ((EpochLog) -> TrainingControl)? = nil) throws -> TrainingResult {
@@ -155,6 +155,14 @@ public final class Trainer {
         }
         let n = trainX.rows
         guard n > 0 else { throw TrainerError.noTrainingData }
+        // Widths up front, so that a wrong validation file fails before an epoch of training.
+        let targetWidth = loss.targetWidth(outputWidth: network.outputWidth)
+        for (what, m) in [("training", trainX), ("validation", validation?.x)] as [(String, Matrix?)] {
+            if let m, m.cols != network.inputWidth { throw TrainerError.widthMismatch(what: "\(what) inputs", expected: network.inputWidth, actual: m.cols) }
+        }
+        for (what, m) in [("training", trainY), ("validation", validation?.y)] as [(String, Matrix?)] {
+            if let m, m.cols != targetWidth { throw TrainerError.widthMismatch(what: "\(what) targets for \(config.loss.name.rawValue)", expected: targetWidth, actual: m.cols) }
+        }
         guard trainX.isConsistent, trainY.isConsistent else {
             throw RuntimeError.shapeMismatch(what: "training data", expected: "\(n) complete rows", actual: "\(trainX.values.count) input and \(trainY.values.count) target values")
         }
@@ -181,7 +189,8 @@ public final class Trainer {
                 var g = RandomGenerator(seed: config.seed, stream: UInt64(epoch) &* 2)
                 g.shuffle(&order)
             }
-            network.reseedDropout(RandomGenerator.mix(config.seed ^ RandomGenerator.mix(UInt64(epoch) &* 2 &+ 1)))
+            var dropoutStream = RandomGenerator(seed: config.seed, stream: UInt64(epoch) &* 2 &+ 1)
+            network.reseedDropout(dropoutStream.next())
             var lossTotal: Float = 0, count: Float = 0
             for i in metricTotals.indices { metricTotals[i] = 0 }
             var batchesDone = 0

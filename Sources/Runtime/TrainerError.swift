@@ -4,6 +4,8 @@ public enum TrainerError: Error, Equatable, CustomStringConvertible {
     case invalidConfiguration(field: String, value: String, expected: String)
     /// Inputs and targets disagree on the number of rows.
     case sampleCountMismatch(what: String, inputs: Int, targets: Int)
+    /// Inputs or targets with the wrong number of columns for the model or loss.
+    case widthMismatch(what: String, expected: Int, actual: Int)
     /// No training rows (after taking the validation split).
     case noTrainingData
     /// `validation_split` would leave no training or no validation rows (Keras raises the same).
@@ -24,6 +26,8 @@ public enum TrainerError: Error, Equatable, CustomStringConvertible {
             "training configuration: \(f) is \(v), expected \(e)"
         case .sampleCountMismatch(let w, let x, let y):
             "\(w): the inputs have \(x) rows but the targets have \(y)"
+        case .widthMismatch(let w, let e, let a):
+            "\(w): expected \(e) columns, found \(a)"
         case .noTrainingData:
             "no training rows: the data is empty"
         case .splitTooSmall(let n, let s):

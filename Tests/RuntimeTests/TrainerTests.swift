@@ -304,10 +304,17 @@ import TestSupport
         #expect(throws: TrainerError.noTrainingData) {
             try Trainer(model: model, configuration: config).fit(x: Self.column([]), y: Self.column([]))
         }
-        // Targets of the wrong width come back as the runtime's shape error.
-        #expect(throws: RuntimeError.self) {
+        #expect(throws: TrainerError.widthMismatch(what: "training targets for mean_squared_error", expected: 1, actual: 2)) {
             try Trainer(model: model, configuration: config).fit(x: Self.column([1, 2]), y: try Matrix(rows: 2, cols: 2, values: [1, 2, 3, 4]))
         }
+        // A validation set with the wrong width fails before any training.
+        config.validation = .data(x: try Matrix(rows: 1, cols: 2, values: [1, 2]), y: Self.column([1]))
+        let trainer = try Trainer(model: model, configuration: config)
+        #expect(throws: TrainerError.widthMismatch(what: "validation inputs", expected: 1, actual: 2)) {
+            try trainer.fit(x: Self.column([1, 2]), y: Self.column([1, 2]))
+        }
+        #expect(trainer.optimizer.iterations == 0)
+        config.validation = .none
         config.epochs = 0
         let none = try Trainer(model: model, configuration: config).fit(x: Self.column([1]), y: Self.column([1]))
         #expect(none.history.epochs.isEmpty && none.model.training?.iterations == 0)
