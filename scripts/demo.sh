@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 OUT=out/demo
 mkdir -p "$OUT"
 NNRUN="$BIN/nnrun"
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+if [ -t 1 ]; then B=$'\033[1m'; N=$'\033[0m'; else B=""; N=""; fi
+step() { printf '\n%s$ %s%s\n' "$B" "$*" "$N"; "$@"; }
 
 echo "== 1. Create the tutorial's 2-4-1 sigmoid network (Glorot-uniform weights, seed 1)"
 step "$NNRUN" init --inputs 2 --layers 4:sigmoid,1:sigmoid --seed 1 -o "$OUT/xor.nnf"
@@ -30,10 +31,15 @@ echo "== 4. A Keras 3 model (fixtures/keras/xor/k3.keras), read directly"
 step "$NNRUN" inspect fixtures/keras/xor/k3.keras
 cut -d, -f1,2 fixtures/data/xor.csv > "$OUT/xor-inputs.csv"   # the model has no input names: give exactly its 2 inputs
 step "$NNRUN" predict fixtures/keras/xor/k3.keras "$OUT/xor-inputs.csv"
-if "$BIN/nnconv" --help >/dev/null 2>&1 && "$BIN/nnconv" --help 2>&1 | grep -q USAGE; then
-    step "$BIN/nnconv" fixtures/keras/xor/k3.keras "$OUT/k3.nnf"
-    step "$NNRUN" predict "$OUT/k3.nnf" "$OUT/xor-inputs.csv"
-fi
+step "$BIN/nnconv" convert fixtures/keras/xor/k3.keras "$OUT/k3.nnf"
+step "$NNRUN" predict "$OUT/k3.nnf" "$OUT/xor-inputs.csv"
+
+echo
+echo "== 5. Fine-tune the Keras model: Keras stopped after 50 Adam steps; continue its optimizer state for 500 epochs"
+step "$NNRUN" train "$OUT/k3.nnf" fixtures/data/xor.csv --target y --epochs 500 --batch-size 4 --no-shuffle --quiet -o "$OUT/k3-finetuned.nnf"
+step "$NNRUN" predict "$OUT/k3-finetuned.nnf" "$OUT/xor-inputs.csv"
+step "$BIN/nnconv" convert "$OUT/k3-finetuned.nnf" "$OUT/k3-finetuned.keras"
+echo "   ($OUT/k3-finetuned.keras opens in keras.models.load_model, optimizer state included)"
 
 echo
 echo "== Results in $OUT/: xor.nnf, xor-trained.nnf, predictions.csv, history.csv, loss.svg"

@@ -4,25 +4,21 @@ import Interop
 
 /// Loading and saving model files for the commands, with errors classified for exit status 4.
 public enum ModelIO {
-    /// Loads any supported model file, chosen by content: a Keras file (`.keras` archive, Keras 2/3
-    /// legacy `.h5`) through ``KerasImporter``, otherwise `.nnf` or the nnkit HDF5 container through
-    /// `ModelFile.load`. The result is validated.
-    /// - Throws: ``NNRunError/model(file:underlying:)``.
+    /// Loads any supported model file, recognised by content through `ModelLoader` (`.nnf`, the
+    /// nnkit HDF5 container, every full-model Keras layout). The result is validated.
+    /// - Throws: ``NNRunError/io(_:)`` when the file does not exist,
+    ///   ``NNRunError/unsupportedModel(file:reason:)`` for Keras weights-only files (no architecture),
+    ///   ``NNRunError/model(file:underlying:)`` for anything the readers reject.
     public static func load(_ path: String) throws -> ModelFile {
         guard FileManager.default.fileExists(atPath: path) else {
             throw NNRunError.io("\(path): no such model file")
         }
         do {
             let url = URL(fileURLWithPath: path)
-            let file: ModelFile
-            if let layout = try KerasLayout.detect(contentsOf: url) {
-                if layout.isWeightsOnly {
-                    throw NNRunError.unsupportedModel(file: path, reason: "a Keras weights-only file has no architecture; convert it with nnconv and its --config option first")
-                }
-                file = try KerasImporter.importModel(contentsOf: url)
-            } else {
-                file = try ModelFile.load(contentsOf: url)
+            if case .keras(let layout) = try ModelLoader.detect(contentsOf: url), layout.isWeightsOnly {
+                throw NNRunError.unsupportedModel(file: path, reason: "a Keras weights-only file has no architecture; convert it with `nnconv convert \(path) model.nnf --config model.json` first")
             }
+            let file = try ModelLoader.load(contentsOf: url)
             try file.validate()
             return file
         } catch let e as NNRunError {
@@ -44,23 +40,22 @@ public enum ModelIO {
         }
     }
 
-    /// A short description of the container: `nnf 1.0`, `HDF5`, or nil when unknown.
+    /// What the file was recognised as (`nnf 1.0`, `nnf-hdf5`, `keras3-h5`, …), or nil when unknown.
     public static func containerDescription(_ path: String) -> String? {
-        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? h.close() }
-        let head = [UInt8]((try? h.read(upToCount: 12)) ?? Data())
-        if head.count >= 12, Array(head[0..<8]) == NNF.magic {
-            let major = UInt16(head[8]) | UInt16(head[9]) << 8
-            let minor = UInt16(head[10]) | UInt16(head[11]) << 8
-            return "nnf \(major).\(minor)"
+        let url = URL(fileURLWithPath: path)
+        guard let kind = try? ModelLoader.detect(contentsOf: url) else { return nil }
+        if kind == .nnf, let h = FileHandle(forReadingAtPath: path) {
+            defer { try? h.close() }
+            let head = [UInt8]((try? h.read(upToCount: 12)) ?? Data())
+            if head.count == 12 {
+                return "nnf \(UInt16(head[8]) | UInt16(head[9]) << 8).\(UInt16(head[10]) | UInt16(head[11]) << 8)"
+            }
         }
-        if head.count >= 8, Array(head[0..<8]) == ModelFile.hdf5Signature { return "HDF5" }
-        if head.count >= 4, head[0] == 0x50, head[1] == 0x4B { return "Keras archive (zip)" }
-        return nil
+        return kind.description
     }
 
-    /// Whether `path` holds an `.nnf` file (by its magic bytes).
+    /// Whether `path` holds an `.nnf` file (by content).
     public static func isNNF(_ path: String) -> Bool {
-        containerDescription(path)?.hasPrefix("nnf") ?? false
+        (try? ModelLoader.detect(contentsOf: URL(fileURLWithPath: path))) == .nnf
     }
 }
