@@ -33,10 +33,38 @@ import TestSupport
         var final: [String: [Float]]
         var iterations: Int
     }
-    struct File: Decodable { var keras_version: String; var cases: [Case] }
+    struct Middle: Decodable { var weights: [String: [Float]]; var slots: [String: [Float]]; var iterations: Int }
+    struct Resume: Decodable {
+        var name: String
+        var input_dim: Int
+        var layers: [Layer]
+        var loss: LossSpec
+        var optimizer: OptimizerSpec
+        var batch_size: Int
+        var first_epochs: Int
+        var second_epochs: Int
+        var x: [[Float]]
+        var y: [[Float]]
+        var middle: Middle
+        var second_history: [String: [Double]]
+        var final: [String: [Float]]
+        var final_slots: [String: [Float]]
+        var iterations: Int
+    }
+    struct File: Decodable { var keras_version: String; var cases: [Case]; var resume: [Resume] }
 
     static func cases() throws -> [Case] {
         try JSONDecoder().decode(File.self, from: Data(contentsOf: Fixtures.url("runtime/fit_semantics.json"))).cases
+    }
+
+    static func resumes() throws -> [Resume] {
+        try JSONDecoder().decode(File.self, from: Data(contentsOf: Fixtures.url("runtime/fit_semantics.json"))).resume
+    }
+
+    static func description(_ inputDim: Int, _ layers: [Layer]) -> ModelDescription {
+        ModelDescription(inputWidth: inputDim, layers: layers.enumerated().map { i, l in
+            LayerSpec(name: "d\(i)", kind: .dense(Dense(units: l.units, activation: ActivationName(keras: l.activation) ?? .linear)))
+        })
     }
 
     static func matrix(_ rows: [[Float]]) throws -> Matrix {
@@ -82,6 +110,36 @@ import TestSupport
         }
         for (path, keras) in c.final {
             let got = try #require(result.model.tensor(named: path)).floats()
+            #expect(got.count == keras.count && zip(got, keras).allSatisfy { Self.close(Double($0), Double($1)) }, "\(name) \(path): \(got) vs Keras \(keras)")
+        }
+    }
+
+    /// A model saved with Keras' mid-training state (weights, optimizer slots, iterations) and trained
+    /// further by nnkit continues as Keras' second `fit` call does: same losses, weights and slots.
+    @Test(arguments: try resumes().map(\.name))
+    func resumingFromKerasStateContinuesAsKerasDoes(_ name: String) throws {
+        let c = try #require(try Self.resumes().first { $0.name == name })
+        let description = Self.description(c.input_dim, c.layers)
+        var tensors = try description.parameterLayout().parameters.map { p in
+            NamedTensor(name: p.name, tensor: Tensor(shape: p.shape, values: c.middle.weights[p.name] ?? []))
+        }
+        for (path, values) in c.middle.slots.sorted(by: { $0.key < $1.key }) {
+            let parameter = try #require(tensors.first { path.hasSuffix("." + $0.name) })
+            tensors.append(NamedTensor(name: path, tensor: Tensor(shape: parameter.tensor.shape, values: values)))
+        }
+        let state = TrainingState(loss: c.loss, optimizer: c.optimizer, iterations: c.middle.iterations, epochs: c.first_epochs)
+        let file = ModelFile(model: description, tensors: tensors, training: state)
+        try file.validate()
+        var config = TrainingConfiguration(resuming: state, epochs: c.second_epochs, batchSize: c.batch_size)
+        config.shuffle = false
+        let trainer = try Trainer(model: file, configuration: config)
+        #expect(trainer.optimizerStateRestored)
+        let result = try trainer.fit(x: try Self.matrix(c.x), y: try Self.matrix(c.y))
+        let ours = result.history.values("loss"), keras = c.second_history["loss"] ?? []
+        #expect(ours.count == keras.count && zip(ours, keras).allSatisfy { Self.close($0, $1) }, "\(name) loss: \(ours) vs Keras \(keras)")
+        #expect(result.model.training?.iterations == c.iterations && result.model.training?.epochs == c.first_epochs + c.second_epochs)
+        for (path, keras) in c.final.merging(c.final_slots, uniquingKeysWith: { a, _ in a }) {
+            let got = try #require(result.model.tensor(named: path), "\(name): no \(path)").floats()
             #expect(got.count == keras.count && zip(got, keras).allSatisfy { Self.close(Double($0), Double($1)) }, "\(name) \(path): \(got) vs Keras \(keras)")
         }
     }
