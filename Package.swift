@@ -54,6 +54,8 @@ let package = Package(
         // MARK: - Tests
 
         .target(name: "TestSupport", dependencies: ["Format"], path: "Tests/TestSupport"),
+        /// A writer that saves through `AtomicFile` slowly, for the test that kills a writer mid-save.
+        .executableTarget(name: "slow-atomic-writer", dependencies: ["Format"], path: "Tests/SlowAtomicWriter"),
         .testTarget(name: "FormatTests", dependencies: ["Format", "_HDF5", "TestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["_HDF5", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport", "_HDF5"]),

@@ -11,16 +11,8 @@ struct CommandRunner {
         var peakKB: Int?
     }
 
-    /// The folder with the built products: next to the test bundle, else `.build/debug`.
-    static let binDirectory: URL = {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        for _ in 0..<4 {
-            if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("nnrun").path) { return dir }
-            dir.deleteLastPathComponent()
-        }
-        return Fixtures.root.appendingPathComponent(".build/debug")
-    }()
+    /// The folder with the built products (see ``Fixtures/productsDirectory``).
+    static var binDirectory: URL { Fixtures.productsDirectory }
 
     static func tool(_ name: String) -> URL { binDirectory.appendingPathComponent(name) }
 

@@ -6,7 +6,6 @@ import TestSupport
 private struct WriterStopped: Error, Equatable {}
 
 /// Environment variable that turns the helper test below into the child writer of the SIGKILL test.
-private let childTargetVariable = "NNKIT_ATOMIC_CHILD_TARGET"
 
 /// `AtomicFile` and `NNF.write`: after a failed or interrupted save the previous file is intact
 /// and loadable; after a failure by error no temporary file is left.
@@ -94,8 +93,8 @@ private let childTargetVariable = "NNKIT_ATOMIC_CHILD_TARGET"
         #expect(mode == 0o600)
     }
 
-    /// A real SIGKILL of a process that is in the middle of `AtomicFile.replace`: the child is this
-    /// test binary running ``childWriterForTheKillTest()`` only. It writes a new 16 MiB model slowly
+    /// A real SIGKILL of a process that is in the middle of `AtomicFile.replace`: the child is the
+    /// `slow-atomic-writer` executable (Tests/SlowAtomicWriter). It writes a new 16 MiB model slowly
     /// into its temporary file; once it has started, the parent kills it. The old file must be
     /// unchanged and loadable; the killed writer's temporary file is the only other file (a kill
     /// cannot clean up, which is why the name is recognisable).
@@ -107,11 +106,8 @@ private let childTargetVariable = "NNKIT_ATOMIC_CHILD_TARGET"
         let old = try [UInt8](Data(contentsOf: url))
 
         let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "AtomicSaveTests/childWriterForTheKillTest"]
-        var env = ProcessInfo.processInfo.environment
-        env[childTargetVariable] = url.path
-        child.environment = env
+        child.executableURL = Fixtures.productsDirectory.appendingPathComponent("slow-atomic-writer")
+        child.arguments = [url.path]
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()
@@ -133,32 +129,5 @@ private let childTargetVariable = "NNKIT_ATOMIC_CHILD_TARGET"
         // The next save succeeds despite the stale temporary file.
         try NNF.write(try NNFGolden.model(), to: url)
         #expect(try [UInt8](Data(contentsOf: url)) == old)
-    }
-
-    /// Child side of the kill test (runs only with `NNKIT_ATOMIC_CHILD_TARGET` set, in the process
-    /// the parent kills): saves a 16 MiB model in 256 KiB pieces, 40 ms apart, then waits a minute
-    /// before it would rename, so the kill always lands before the rename.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment[childTargetVariable] != nil))
-    func childWriterForTheKillTest() throws {
-        let url = URL(fileURLWithPath: ProcessInfo.processInfo.environment[childTargetVariable] ?? "")
-        let big = ModelFile(model: ModelDescription(inputWidth: 2048, layers: [LayerSpec(name: "d", kind: .dense(Dense(units: 2048, useBias: false)))]),
-                            tensors: [NamedTensor(name: "layers.0.kernel", tensor: Tensor(shape: [2048, 2048], values: Array(repeating: 0.5, count: 2048 * 2048)))])
-        let bytes = try NNF.encode(big)
-        try AtomicFile.replace(at: url) { temp in
-            let handle = try FileHandle(forWritingTo: temp)
-            defer { try? handle.close() }
-            var offset = 0
-            while offset < bytes.count {
-                let end = min(offset + (256 << 10), bytes.count)
-                try handle.write(contentsOf: bytes[offset..<end])
-                if offset == 0 {
-                    try Data().write(to: url.deletingLastPathComponent().appendingPathComponent("started"))
-                }
-                offset = end
-                usleep(40_000)
-            }
-            // Under heavy load the parent may be slow to kill: never reach the rename on our own.
-            sleep(60)
-        }
     }
 }

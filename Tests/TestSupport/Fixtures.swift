@@ -21,4 +21,16 @@ public enum Fixtures {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// The folder with the built executables (`nnrun`, `nnconv`, `slow-atomic-writer`): the one
+    /// holding the running test bundle, else `.build/debug`. `make test` builds them before testing.
+    public static let productsDirectory: URL = {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("nnrun").path) { return dir }
+            dir.deleteLastPathComponent()
+        }
+        return root.appendingPathComponent(".build/debug")
+    }()
 }
