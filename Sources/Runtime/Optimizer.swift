@@ -25,6 +25,11 @@ import Darwin
 ///
 /// State: ``slotTensors()`` writes each slot as `optimizer.<slot>.<parameter path>`;
 /// ``restore(from:iterations:)`` reads them back so that training continues bit-identically.
+///
+/// Undo: values and slots are double-buffered. A step reads the current buffers and writes the
+/// spare ones, then swaps them (the same memory traffic as an in-place update, no copy), so
+/// ``undoLastStep()`` can put the previous values, slots and iteration count back for free — which
+/// is how the trainer refuses a step that made a weight non-finite.
 public class Optimizer {
     /// The configuration, with Keras 3's names and defaults.
     public let spec: OptimizerSpec
@@ -44,6 +49,15 @@ public class Optimizer {
     private let slotInitialValue: Float
     /// `slots[p][s]` is slot `slotNames[s]` of `parameters[p]`, `parameters[p].count` floats.
     private var slots: [[UnsafeMutableBufferPointer<Float>]]
+    /// The other half of the slot double buffer: the state before the last step, after ``step()``.
+    private var spareSlots: [[UnsafeMutableBufferPointer<Float>]]
+    /// The other half of each parameter's values: written by ``step()``, then swapped with `values`.
+    private var spareValues: [[Float]]
+    /// Whether ``undoLastStep()`` may swap back (true right after a step).
+    private var canUndo = false
+    /// After ``step()``: the path of the first parameter the step left with a NaN or infinite
+    /// value, or nil when every new value is finite (checked while the values are still in cache).
+    public private(set) var lastStepNonFiniteParameter: String?
 
     /// Creates the optimizer `spec` names for `parameters` (non-trainable ones are ignored).
     /// - Throws: ``OptimizerError`` for a hyper-parameter outside the range Keras accepts or allows.
@@ -73,42 +87,78 @@ public class Optimizer {
         self.weightDecay = spec.weightDecay.map(Float.init)
         self.slotNames = slotNames
         self.slotInitialValue = slotInitialValue
-        self.slots = self.parameters.map { p in
-            slotNames.map { _ in
-                let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: p.count)
-                b.initialize(repeating: slotInitialValue)
-                return b
+        let trainable = self.parameters
+        func allocate() -> [[UnsafeMutableBufferPointer<Float>]] {
+            trainable.map { p in
+                slotNames.map { _ in
+                    let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: p.count)
+                    b.initialize(repeating: slotInitialValue)
+                    return b
+                }
             }
         }
+        self.slots = allocate()
+        self.spareSlots = allocate()
+        self.spareValues = trainable.map { [Float](repeating: 0, count: $0.count) }
     }
 
     deinit {
-        for perParameter in slots { for b in perParameter { b.deallocate() } }
+        for perParameter in slots + spareSlots { for b in perParameter { b.deallocate() } }
     }
 
     /// One optimizer step from the gradients currently in ``parameters`` (see the type
     /// documentation for the order of operations). Clipping rewrites the gradients in place.
-    /// Allocates nothing.
+    /// Allocates nothing (unless a caller shares a parameter's `values` array, which forces one
+    /// copy-on-write).
     public func step() {
         clipping.apply(to: parameters)
-        if let wd = weightDecay {
-            let lr = learningRate
-            for p in parameters {
-                p.values.withUnsafeMutableBufferPointer { v in
-                    for i in v.indices { v[i] = v[i] - v[i] * wd * lr }
-                }
-            }
-        }
         let step = StepContext(learningRate: learningRate, localStep: Float(iterations + 1))
+        let lr = learningRate
+        var firstBad: String?
         for (index, p) in parameters.enumerated() {
-            let s = slots[index]
+            let source = slots[index], target = spareSlots[index]
             p.gradient.withUnsafeBufferPointer { g in
-                p.values.withUnsafeMutableBufferPointer { v in
-                    applySingle(v, gradient: g, slots: s, step: step)
+                p.values.withUnsafeBufferPointer { w in
+                    spareValues[index].withUnsafeMutableBufferPointer { out in
+                        if let wd = weightDecay {
+                            // Keras `_apply_weight_decay`, before the update, with the same learning rate.
+                            for i in out.indices { out[i] = w[i] - w[i] * wd * lr }
+                            applySingle(UnsafeBufferPointer(out), into: out, gradient: g, slots: source, into: target, step: step)
+                        } else {
+                            applySingle(w, into: out, gradient: g, slots: source, into: target, step: step)
+                        }
+                        if firstBad == nil && !Optimizer.allFinite(UnsafeBufferPointer(out)) { firstBad = p.name }
+                    }
                 }
             }
+            swap(&p.values, &spareValues[index])
         }
+        lastStepNonFiniteParameter = firstBad
+        swap(&slots, &spareSlots)
         iterations += 1
+        canUndo = true
+    }
+
+    /// Whether every value is finite: `Σ x·0` is 0 unless some `x` is NaN or ±inf (then NaN), a
+    /// branch-free reduction the compiler vectorises.
+    static func allFinite(_ x: UnsafeBufferPointer<Float>) -> Bool {
+        var s: Float = 0
+        for v in x { s += v * 0 }
+        return s == 0
+    }
+
+    /// Puts back the values, slots and iteration count from before the last ``step()``, exactly.
+    /// Only valid right after a step (and once): returns false, changing nothing, otherwise — also
+    /// when the parameters' values were replaced from outside since the step.
+    @discardableResult
+    public func undoLastStep() -> Bool {
+        guard canUndo, parameters.indices.allSatisfy({ parameters[$0].values.count == spareValues[$0].count }) else { return false }
+        for (index, p) in parameters.enumerated() { swap(&p.values, &spareValues[index]) }
+        swap(&slots, &spareSlots)
+        iterations -= 1
+        canUndo = false
+        lastStepNonFiniteParameter = nil
+        return true
     }
 
     /// What one update sees besides the parameter: the float32 learning rate and Keras'
@@ -119,12 +169,18 @@ public class Optimizer {
     }
 
     /// The optimizer's update of one parameter (Keras `update_step`). Subclasses override.
+    ///
+    /// Reads the current values and slots and writes the new ones to `out` / `newSlots`, which may
+    /// be the same memory as the inputs: implementations read every input element `i` before
+    /// writing element `i` of any output.
     /// - Parameters:
-    ///   - values: the parameter's values, updated in place.
+    ///   - w: the parameter's current values.
+    ///   - out: receives the new values (same count).
     ///   - gradient: its (clipped) gradient, same count.
-    ///   - slots: its slot buffers, in ``slotNames`` order, updated in place.
-    func applySingle(_ values: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
-                     slots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
+    ///   - slots: its current slot buffers, in ``slotNames`` order.
+    ///   - newSlots: receive the new slot values, in the same order.
+    func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                     slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
         // The base optimizer is abstract; `make` only builds subclasses.
     }
 
@@ -191,6 +247,7 @@ public class Optimizer {
             }
         }
         self.iterations = iterations
+        canUndo = false
     }
 
     /// Number of floats in all slots together (the size ``copyState(into:)`` needs).
@@ -222,12 +279,14 @@ public class Optimizer {
             }
         }
         self.iterations = iterations
+        canUndo = false
     }
 
     /// Back to the state of a freshly built optimizer: zero iterations, initial slot values.
     public func reset() {
         for perParameter in slots { for b in perParameter { b.update(repeating: slotInitialValue) } }
         iterations = 0
+        canUndo = false
     }
 }
 

@@ -36,23 +36,25 @@ public final class SGD: Optimizer {
         try super.init(spec: spec, parameters: parameters, slotNames: spec.momentum != 0 ? ["momentum"] : [])
     }
 
-    override func applySingle(_ w: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
+    override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
         let lr = step.learningRate
-        guard let m = slots.first else {
-            for i in w.indices { w[i] -= g[i] * lr }
+        guard let m = slots.first, let mOut = newSlots.first else {
+            for i in w.indices { out[i] = w[i] - g[i] * lr }
             return
         }
         let mu = momentum
         if nesterov {
             for i in w.indices {
-                m[i] = m[i] * mu - g[i] * lr
-                w[i] += m[i] * mu - g[i] * lr
+                let mi = m[i] * mu - g[i] * lr
+                mOut[i] = mi
+                out[i] = w[i] + (mi * mu - g[i] * lr)
             }
         } else {
             for i in w.indices {
-                m[i] = m[i] * mu - g[i] * lr
-                w[i] += m[i]
+                let mi = m[i] * mu - g[i] * lr
+                mOut[i] = mi
+                out[i] = w[i] + mi
             }
         }
     }
@@ -83,12 +85,13 @@ public final class Adagrad: Optimizer {
         try super.init(spec: spec, parameters: parameters, slotNames: ["accumulator"], slotInitialValue: Float(spec.initialAccumulatorValue))
     }
 
-    override func applySingle(_ w: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
-        let a = slots[0], lr = step.learningRate, eps = epsilon
+    override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
+        let a = slots[0], aOut = newSlots[0], lr = step.learningRate, eps = epsilon
         for i in w.indices {
-            a[i] += g[i] * g[i]
-            w[i] -= (lr * g[i]) / (a[i] + eps).squareRoot()
+            let ai = a[i] + g[i] * g[i]
+            aOut[i] = ai
+            out[i] = w[i] - (lr * g[i]) / (ai + eps).squareRoot()
         }
     }
 }
@@ -138,28 +141,33 @@ public final class RMSprop: Optimizer {
         try super.init(spec: spec, parameters: parameters, slotNames: names)
     }
 
-    override func applySingle(_ w: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
-        let v = slots[0]
-        let m: UnsafeMutableBufferPointer<Float>? = momentum > 0 ? slots[1] : nil
-        let a: UnsafeMutableBufferPointer<Float>? = centered ? slots[momentum > 0 ? 2 : 1] : nil
+    override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
+        let v = slots[0], vOut = newSlots[0]
+        let mIndex = momentum > 0 ? 1 : nil
+        let aIndex = centered ? (momentum > 0 ? 2 : 1) : nil
+        let m = mIndex.map { slots[$0] }, mOut = mIndex.map { newSlots[$0] }
+        let a = aIndex.map { slots[$0] }, aOut = aIndex.map { newSlots[$0] }
         let lr = step.learningRate, r = rho, r1 = oneMinusRho, eps = epsilon, mu = momentum
         for i in w.indices {
             let gi = g[i]
-            v[i] = r * v[i] + r1 * (gi * gi)
+            let vi = r * v[i] + r1 * (gi * gi)
+            vOut[i] = vi
             let denominator: Float
-            if let a {
-                a[i] = r * a[i] + r1 * gi
-                denominator = v[i] - a[i] * a[i] + eps
+            if let a, let aOut {
+                let ai = r * a[i] + r1 * gi
+                aOut[i] = ai
+                denominator = vi - ai * ai + eps
             } else {
-                denominator = v[i] + eps
+                denominator = vi + eps
             }
             let increment = (lr * gi) / denominator.squareRoot()
-            if let m {
-                m[i] = mu * m[i] + increment
-                w[i] -= m[i]
+            if let m, let mOut {
+                let mi = mu * m[i] + increment
+                mOut[i] = mi
+                out[i] = w[i] - mi
             } else {
-                w[i] -= increment
+                out[i] = w[i] - increment
             }
         }
     }
@@ -212,24 +220,25 @@ public final class Adam: Optimizer {
         try super.init(spec: spec, parameters: parameters, slotNames: spec.amsgrad ? ["momentum", "velocity", "velocity_hat"] : ["momentum", "velocity"])
     }
 
-    override func applySingle(_ w: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
+    override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
         let beta1Power = powf(beta1, step.localStep)
         let beta2Power = powf(beta2, step.localStep)
         let alpha = step.learningRate * (1 - beta2Power).squareRoot() / (1 - beta1Power)
-        let m = slots[0], v = slots[1]
-        let vHat: UnsafeMutableBufferPointer<Float>? = amsgrad ? slots[2] : nil
+        let m = slots[0], v = slots[1], mOut = newSlots[0], vOut = newSlots[1]
+        let vHat = amsgrad ? slots[2] : nil, vHatOut = amsgrad ? newSlots[2] : nil
         let c1 = oneMinusBeta1, c2 = oneMinusBeta2, eps = epsilon
         for i in w.indices {
             let gi = g[i]
-            m[i] += (gi - m[i]) * c1
-            v[i] += (gi * gi - v[i]) * c2
-            var vi = v[i]
-            if let vHat {
-                vHat[i] = max(vHat[i], vi)
-                vi = vHat[i]
+            let mi = m[i] + (gi - m[i]) * c1
+            var vi = v[i] + (gi * gi - v[i]) * c2
+            mOut[i] = mi
+            vOut[i] = vi
+            if let vHat, let vHatOut {
+                vi = max(vHat[i], vi)
+                vHatOut[i] = vi
             }
-            w[i] -= (m[i] * alpha) / (vi.squareRoot() + eps)
+            out[i] = w[i] - (mi * alpha) / (vi.squareRoot() + eps)
         }
     }
 }

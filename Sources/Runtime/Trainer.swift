@@ -55,10 +55,12 @@ public enum TrainingControl: Sendable, Equatable {
 /// validation runs at the end of the epoch in inference mode; then early stopping and the epoch
 /// callback. See ``EpochLog`` for how each number is computed.
 ///
-/// Non-finite values (Keras' `TerminateOnNaN`, but handing back usable weights): before each batch
-/// the trainer snapshots all parameter values and the optimizer state (no allocation: buffers are
-/// sized once). When a batch's loss is NaN or infinite, or a step makes a weight non-finite, the
-/// snapshot is restored and ``TrainerError/nonFiniteLoss(epoch:batch:loss:lastGood:)`` /
+/// Non-finite values (Keras' `TerminateOnNaN`, but handing back usable weights): when a batch's
+/// loss is NaN or infinite the step is not taken; when a step makes a weight non-finite it is
+/// undone (``Optimizer/undoLastStep()``, free: the optimizer double-buffers). Either way the
+/// non-trainable tensors a training forward updates (BatchNormalization moving statistics) are
+/// restored from a copy taken before the batch (small: one vector per such layer), and
+/// ``TrainerError/nonFiniteLoss(epoch:batch:loss:lastGood:)`` /
 /// ``TrainerError/nonFiniteWeights(epoch:batch:parameter:lastGood:)`` is thrown with the model as
 /// it was before that batch.
 ///
@@ -177,7 +179,7 @@ public final class Trainer {
         var lastX = Matrix(rows: lastRows, cols: xCols), lastY = Matrix(rows: lastRows, cols: yCols)
         var order = Array(0..<n)
         var metricTotals = [Float](repeating: 0, count: metrics.count)
-        var snapshot = Snapshot(network: network, optimizer: optimizer)
+        var snapshot = Snapshot(network: network)
 
         var runHistory = History()
         var stopReason = TrainingResult.StopReason.completed
@@ -207,17 +209,18 @@ public final class Trainer {
                     Trainer.gather(trainX, order, start, rows, into: &fullX)
                     Trainer.gather(trainY, order, start, rows, into: &fullY)
                 }
-                snapshot.take(network: network, optimizer: optimizer)
+                snapshot.take()
                 let r = isLast ? try network.trainStep(lastX, lastY, loss: loss, metrics: metrics)
                                : try network.trainStep(fullX, fullY, loss: loss, metrics: metrics)
                 if !r.loss.isFinite {
-                    snapshot.restore(network: network, optimizer: optimizer)
+                    snapshot.restore()
                     throw TrainerError.nonFiniteLoss(epoch: epoch, batch: b, loss: r.loss,
                                                      lastGood: result(runHistory, .nonFinite(epoch: epoch, batch: b), stopper))
                 }
                 optimizer.step()
-                if let bad = Trainer.firstNonFinite(optimizer.parameters) {
-                    snapshot.restore(network: network, optimizer: optimizer)
+                if let bad = optimizer.lastStepNonFiniteParameter {
+                    optimizer.undoLastStep()
+                    snapshot.restore()
                     throw TrainerError.nonFiniteWeights(epoch: epoch, batch: b, parameter: bad,
                                                         lastGood: result(runHistory, .nonFinite(epoch: epoch, batch: b), stopper))
                 }
@@ -297,45 +300,34 @@ public final class Trainer {
             }
         }
     }
-
-    private static func firstNonFinite(_ parameters: [Parameter]) -> String? {
-        for p in parameters {
-            let bad = p.values.withUnsafeBufferPointer { v in v.contains { !$0.isFinite } }
-            if bad { return p.name }
-        }
-        return nil
-    }
 }
 
-/// The state a batch can be rolled back to: every parameter's values (including non-trainable
-/// statistics that a training forward updates) and the optimizer's slots and iterations.
+/// The tensors a training forward changes besides what the optimizer steps: the non-trainable
+/// parameters (BatchNormalization moving statistics), copied before each batch so that a refused
+/// batch leaves no trace. Buffers are made once.
 private struct Snapshot {
+    let parameters: [Parameter]
     var values: [[Float]]
-    var slots: [Float]
-    var iterations = 0
 
-    init(network: Network, optimizer: Optimizer) {
-        values = network.parameters.map { [Float](repeating: 0, count: $0.count) }
-        slots = [Float](repeating: 0, count: optimizer.stateCount)
+    init(network: Network) {
+        parameters = network.parameters.filter { !$0.trainable }
+        values = parameters.map { [Float](repeating: 0, count: $0.count) }
     }
 
-    mutating func take(network: Network, optimizer: Optimizer) {
-        for (i, p) in network.parameters.enumerated() {
+    mutating func take() {
+        for (i, p) in parameters.enumerated() {
             values[i].withUnsafeMutableBufferPointer { dst in
                 p.values.withUnsafeBufferPointer { src in _ = dst.update(fromContentsOf: src) }
             }
         }
-        optimizer.copyState(into: &slots)
-        iterations = optimizer.iterations
     }
 
-    func restore(network: Network, optimizer: Optimizer) {
-        for (i, p) in network.parameters.enumerated() {
+    func restore() {
+        for (i, p) in parameters.enumerated() {
             p.values.withUnsafeMutableBufferPointer { dst in
                 values[i].withUnsafeBufferPointer { src in _ = dst.update(fromContentsOf: src) }
             }
         }
-        optimizer.loadState(from: slots, iterations: iterations)
     }
 }
 

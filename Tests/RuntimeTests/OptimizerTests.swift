@@ -124,6 +124,51 @@ import TestSupport
         #expect(m.values == [5] && abs(w.values[0] - 0.9) < 1e-7 && opt.iterations == 1)
     }
 
+    @Test func undoPutsBackValuesSlotsAndIterationsExactly() throws {
+        for name in OptimizerSpec.Name.allCases {
+            var spec = OptimizerSpec(name: name, learningRate: 0.1)
+            spec.momentum = name == .sgd || name == .rmsprop ? 0.5 : 0
+            spec.amsgrad = name == .adam
+            let p = Parameter(name: "layers.0.kernel", shape: [3], trainable: true, values: [0.5, -1, 2])
+            let opt = try Optimizer.make(spec, parameters: [p])
+            p.gradient = [0.1, -0.2, 0.3]
+            opt.step()
+            let values = p.values, slots = opt.slotTensors()
+            p.gradient = [1, 2, -3]
+            opt.step()
+            #expect(p.values != values)
+            #expect(opt.undoLastStep())
+            #expect(p.values.map(\.bitPattern) == values.map(\.bitPattern) && opt.slotTensors() == slots && opt.iterations == 1, "\(name)")
+            #expect(!opt.undoLastStep())
+            // Stepping again after the undo gives the same result as the first time.
+            opt.step()
+            let again = p.values
+            #expect(opt.undoLastStep())
+            opt.step()
+            #expect(p.values == again)
+            try opt.restore(from: [], iterations: 0)
+            #expect(!opt.undoLastStep())
+        }
+    }
+
+    @Test func stepReportsTheFirstParameterItMadeNonFinite() throws {
+        let a = Parameter(name: "a", shape: [2], trainable: true, values: [1, 1])
+        let b = Parameter(name: "b", shape: [2], trainable: true, values: [1, 1])
+        let opt = try Optimizer.make(OptimizerSpec(name: .sgd, learningRate: 1e38), parameters: [a, b])
+        a.gradient = [0.5, 0]; b.gradient = [0, 0.5]
+        opt.step()
+        #expect(opt.lastStepNonFiniteParameter == nil)
+        a.gradient = [0, 0]; b.gradient = [0, -10]   // 1e38 * 10 overflows to +inf
+        opt.step()
+        #expect(opt.lastStepNonFiniteParameter == "b" && b.values[1] == .infinity)
+        #expect(opt.undoLastStep() && b.values.allSatisfy { $0.isFinite } && opt.lastStepNonFiniteParameter == nil)
+        // The finiteness reduction on edge values.
+        for (values, finite) in [([Float](), true), ([0, -0.0, .greatestFiniteMagnitude, -.leastNonzeroMagnitude], true),
+                                 ([1, .nan], false), ([.infinity, 1], false), ([-.infinity], false)] {
+            #expect(values.withUnsafeBufferPointer { Optimizer.allFinite($0) } == finite, "\(values)")
+        }
+    }
+
     // MARK: - Invalid configurations
 
     @Test func invalidConfigurationsAreRejectedWithTheirName() throws {

@@ -175,21 +175,22 @@ import TestSupport
         }
     }
 
-    @Test func explodingUpdatesStopBeforeWeightsBecomeInfinite() throws {
-        // SGD with lr 1e30 on MSE: the first step makes w ~ 1e30, the next loss or step overflows.
-        var config = TrainingConfiguration(loss: Self.mse, optimizer: OptimizerSpec(name: .sgd, learningRate: 1e30), epochs: 5, batchSize: 1)
+    @Test func anUpdateThatOverflowsIsUndone() throws {
+        // SGD with lr 1e38: the first batch's loss is finite (25) but dL/dw = -10 moves w to 1e39 = inf.
+        var config = TrainingConfiguration(loss: Self.mse, optimizer: OptimizerSpec(name: .sgd, learningRate: 1e38), epochs: 2, batchSize: 1)
         config.shuffle = false
+        var spec = config.optimizer
+        spec.momentum = 0.5
+        config.optimizer = spec
         do {
-            _ = try Trainer(model: Self.linearModel(), configuration: config).fit(x: Self.column([1, 2, 3]), y: Self.column([3, 2, 1]))
-            Issue.record("expected a non-finite error")
-        } catch let error as TrainerError {
-            let lastGood: TrainingResult
-            switch error {
-            case .nonFiniteLoss(_, _, _, let r), .nonFiniteWeights(_, _, _, let r): lastGood = r
-            default: Issue.record("unexpected \(error)"); return
-            }
-            let values = lastGood.model.tensors.flatMap { $0.tensor.floats() }
-            #expect(values.allSatisfy { $0.isFinite })
+            _ = try Trainer(model: Self.linearModel(w: 0, b: 0), configuration: config).fit(x: Self.column([1, 1]), y: Self.column([5, 5]))
+            Issue.record("expected a non-finite weights error")
+        } catch TrainerError.nonFiniteWeights(let epoch, let batch, let parameter, let lastGood) {
+            #expect(epoch == 0 && batch == 0 && parameter == "layers.0.kernel")
+            // Exactly the starting model: weights, zero momentum slots, no iterations.
+            #expect(Self.weights(lastGood.model)["layers.0.kernel"] == [0] && Self.weights(lastGood.model)["layers.0.bias"] == [0])
+            #expect(Self.weights(lastGood.model)["optimizer.momentum.layers.0.kernel"] == [0])
+            #expect(lastGood.model.training?.iterations == 0 && lastGood.history.epochs.isEmpty)
         }
     }
 
