@@ -285,6 +285,29 @@ import TestSupport
         try fresh.model.validate()
     }
 
+    @Test func dropoutMasksChangeEveryEpochAndFollowTheLayerSeed() throws {
+        // Learning rate 0 and no shuffling: the epoch loss changes only through the dropout masks.
+        func losses(layerSeed: UInt64?, trainingSeed: UInt64) throws -> [Double] {
+            let d = ModelDescription(inputWidth: 4, layers: [
+                LayerSpec(name: "drop", kind: .dropout(Dropout(rate: 0.5, seed: layerSeed))),
+                LayerSpec(name: "out", kind: .dense(Dense(units: 1))),
+            ])
+            var config = TrainingConfiguration(loss: Self.mse, optimizer: OptimizerSpec(name: .sgd, learningRate: 0), epochs: 3, batchSize: 4)
+            config.shuffle = false
+            config.seed = trainingSeed
+            let x = try Matrix(rows: 8, cols: 4, values: (0..<32).map { Float($0 % 7) - 3 })
+            let y = Self.column([1, 2, 3, 4, 5, 6, 7, 8])
+            return try Trainer(model: ModelFactory().makeModel(d, seed: 3), configuration: config).fit(x: x, y: y).history.values("loss")
+        }
+        for layerSeed in [nil, 17] as [UInt64?] {
+            let l = try losses(layerSeed: layerSeed, trainingSeed: 1)
+            #expect(Set(l).count == 3, "masks repeat across epochs (layer seed \(String(describing: layerSeed))): \(l)")
+        }
+        // A layer's own seed fixes its masks whatever the training seed; without one the training seed decides.
+        #expect(try losses(layerSeed: 17, trainingSeed: 1) == losses(layerSeed: 17, trainingSeed: 2))
+        #expect(try losses(layerSeed: nil, trainingSeed: 1) != losses(layerSeed: nil, trainingSeed: 2))
+    }
+
     // MARK: - Configuration errors
 
     @Test func badConfigurationsAndDataAreRejected() throws {
