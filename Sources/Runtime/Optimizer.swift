@@ -250,38 +250,6 @@ public class Optimizer {
         canUndo = false
     }
 
-    /// Number of floats in all slots together (the size ``copyState(into:)`` needs).
-    public var stateCount: Int { parameters.reduce(0) { $0 + $1.count } * slotNames.count }
-
-    /// Copies every slot value into `buffer` (at least ``stateCount`` floats), parameter by parameter,
-    /// slots in order. Allocates nothing; with ``loadState(from:iterations:)`` it lets a trainer roll back a step.
-    public func copyState(into buffer: inout [Float]) {
-        var o = 0
-        buffer.withUnsafeMutableBufferPointer { out in
-            for perParameter in slots {
-                for b in perParameter {
-                    for i in b.indices { out[o + i] = b[i] }
-                    o += b.count
-                }
-            }
-        }
-    }
-
-    /// Restores slot values written by ``copyState(into:)`` and the iteration count.
-    public func loadState(from buffer: [Float], iterations: Int) {
-        var o = 0
-        buffer.withUnsafeBufferPointer { src in
-            for perParameter in slots {
-                for b in perParameter {
-                    for i in b.indices { b[i] = src[o + i] }
-                    o += b.count
-                }
-            }
-        }
-        self.iterations = iterations
-        canUndo = false
-    }
-
     /// Back to the state of a freshly built optimizer: zero iterations, initial slot values.
     public func reset() {
         for perParameter in slots { for b in perParameter { b.update(repeating: slotInitialValue) } }
