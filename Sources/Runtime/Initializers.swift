@@ -1,3 +1,5 @@
+import Format
+
 /// Weight initialisers with Keras 3's names and variance-scaling semantics.
 ///
 /// For a tensor of shape `shape`, Keras' `compute_fans` gives `(fanIn, fanOut)`:
@@ -78,10 +80,11 @@ public enum Initializer: String, Sendable, CaseIterable, Codable {
     /// Draws exactly one uniform per element for the uniform variants and one accepted truncated
     /// normal per element for the normal variants, in row-major order; constants draw nothing.
     /// - Parameters:
-    ///   - shape: the tensor shape; its element count is the output's count.
+    ///   - shape: the tensor shape; its element count is the output's count. A shape with a
+    ///     negative dimension or an overflowing element count yields no values.
     ///   - generator: the stream to draw from (advanced in place).
     public func values(shape: [Int], generator: inout RandomGenerator) -> [Float] {
-        let n = shape.reduce(1, *)
+        guard let n = try? Tensor.elementCount(of: shape) else { return [] }
         switch self {
         case .zeros: return [Float](repeating: 0, count: n)
         case .ones: return [Float](repeating: 1, count: n)

@@ -89,6 +89,10 @@ import TestSupport
         #expect(Initializer.ones.values(shape: [], generator: &g) == [1])
         #expect(Initializer(keras: "GlorotUniform") == .glorotUniform && Initializer(keras: "he_normal") == .heNormal)
         #expect(Initializer(keras: "orthogonal") == nil)
+        // Degenerate shapes: no elements, nothing drawn, no crash.
+        #expect(Initializer.glorotUniform.values(shape: [0, 5], generator: &g).isEmpty)
+        #expect(Initializer.heNormal.values(shape: [-1, 3], generator: &g).isEmpty)
+        #expect(Initializer.ones.values(shape: [Int.max, 2], generator: &g).isEmpty)
         // Scalars and vectors use fan 1 and n: a bias [4] with he_uniform has limit sqrt(3·2/4).
         let b = Initializer.heUniform.values(shape: [4], generator: &g)
         #expect(b.allSatisfy { abs($0) <= Float((6.0 / 4.0).squareRoot()) })
