@@ -23,13 +23,12 @@ struct LossTests {
         return try Matrix(flat.map { [$0.floatValue] })
     }
 
-    /// The LossSpec a fixture case describes. Huber's delta is read from the config, or from the
-    /// case name (`huber_delta_0.5`) because Keras' `Huber.get_config()` omits it.
+    /// The LossSpec a fixture case describes. Keras' `Huber.get_config()` omits `delta`; the fixture
+    /// generator records it in `config` from the loss object, so a Huber case without it is an error.
     static func spec(_ c: [String: Any]) throws -> LossSpec {
         let config = c["config"] as? [String: Any] ?? [:]
         let name = try #require(LossSpec.Name(keras: c["loss"] as! String) ?? LossSpec.Name(keras: c["keras_class"] as! String))
-        var delta = (config["delta"] as? NSNumber)?.doubleValue ?? 1
-        if name == .huber, config["delta"] == nil, let s = (c["name"] as? String)?.split(separator: "_").last, let d = Double(s) { delta = d }
+        let delta = name == .huber ? try #require((config["delta"] as? NSNumber)?.doubleValue, "Huber case without delta") : 1
         return LossSpec(name: name, fromLogits: config["from_logits"] as? Bool ?? false,
                         labelSmoothing: (config["label_smoothing"] as? NSNumber)?.doubleValue ?? 0, delta: delta)
     }
