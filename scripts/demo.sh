@@ -5,6 +5,7 @@ set -euo pipefail
 BIN="$1"
 cd "$(dirname "$0")/.."
 OUT=out/demo
+rm -rf "$OUT"   # each run starts from nothing, so it shows the same steps every time
 mkdir -p "$OUT"
 NNRUN="$BIN/nnrun"
 if [ -t 1 ]; then B=$'\033[1m'; N=$'\033[0m'; else B=""; N=""; fi
