@@ -2,6 +2,26 @@ import CBLAS
 
 // The only file that imports OpenBLAS. Everything is row-major; leading dimensions are row
 // lengths of the matrices as stored (before transposition).
+//
+// Threading: OpenBLAS runs single-threaded. Its pthread build otherwise splits every GEMM over
+// all cores and makes the caller spin-wait for the other thread; on this kind of 2-core machine
+// shared with other work that cost up to 3× (64-256-256-10, batch 1024: 97k rows/s with 2 BLAS
+// threads against 318k with 1), and it would oversubscribe the cores when several threads
+// predict at once. Parallelism is ours instead: inference splits the batch into row chunks
+// (``NetworkEngine/predict(_:rows:into:)``); training runs on the calling thread.
+
+/// Puts OpenBLAS in single-threaded mode, once per process, before the first GEMM, and stops the
+/// worker threads it started when it loaded (they would spin for ~0.1 s of CPU).
+private let blasSingleThreaded: Void = {
+    openblas_set_num_threads(1)
+    nnkit_openblas_stop_worker_threads()
+}()
+
+/// The number of threads OpenBLAS currently uses (1 once any GEMM has run; for tests and reports).
+func blasThreadCount() -> Int {
+    _ = blasSingleThreaded
+    return Int(openblas_get_num_threads())
+}
 
 extension Float {
     /// Row-major `cblas_sgemm`: `C[m×n] ← alpha·op(A)[m×k]·op(B)[k×n] + beta·C`.
@@ -9,6 +29,7 @@ extension Float {
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = blasSingleThreaded
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
@@ -20,6 +41,7 @@ extension Double {
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                      a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                      beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        _ = blasSingleThreaded
         cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }

@@ -39,8 +39,10 @@ public final class Network: @unchecked Sendable {
     /// - Parameters:
     ///   - file: the model; its tensors are widened to float32 (`Tensor.floats()`).
     ///   - dropoutSeed: seed of the Dropout mask streams for layers without their own `seed`.
+    ///   - threads: threads ``predict(_:)`` may spread a large batch over; nil (the default): the
+    ///     active processor count. 1 keeps every call on the calling thread.
     /// - Throws: ``RuntimeError/invalidModel`` when `file.validate()` fails.
-    public init(_ file: ModelFile, dropoutSeed: UInt64 = 0) throws {
+    public init(_ file: ModelFile, dropoutSeed: UInt64 = 0, threads: Int? = nil) throws {
         do { try file.validate() } catch { throw RuntimeError.invalidModel("\(error)") }
         let layout: ParameterLayout
         do { layout = try file.model.parameterLayout() } catch { throw RuntimeError.invalidModel("\(error)") }
@@ -51,7 +53,7 @@ public final class Network: @unchecked Sendable {
         }
         model = file.model
         parameters = params
-        engine = try NetworkEngine(model: file.model, params: params, dropoutSeed: dropoutSeed)
+        engine = try NetworkEngine(model: file.model, params: params, dropoutSeed: dropoutSeed, threads: threads)
     }
 
     /// Number of input columns.
@@ -74,7 +76,9 @@ public final class Network: @unchecked Sendable {
     }
 
     /// Inference: `[batch, inputWidth]` → `[batch, outputWidth]` (Dropout is the identity,
-    /// BatchNormalization uses its moving statistics). Large batches use both cores.
+    /// BatchNormalization uses its moving statistics). Large batches are cut into row chunks that
+    /// run on up to `threads` threads (see ``init(_:dropoutSeed:threads:)``); OpenBLAS itself is
+    /// single-threaded. Allocates only the result.
     /// - Throws: ``RuntimeError/inputWidthMismatch`` when `x.cols != inputWidth`.
     public func predict(_ x: Matrix) throws -> Matrix {
         try checkInput(x)

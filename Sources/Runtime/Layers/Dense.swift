@@ -1,5 +1,3 @@
-import Dispatch
-
 /// `y = activation(x · kernel + bias)`; kernel `[in, units]` row-major, bias `[units]`.
 ///
 /// Forward: one GEMM into the pre-activation buffer, then one pass per block of rows that adds the
@@ -20,32 +18,18 @@ struct DenseLayer: Sendable {
     static let blockElements = 4096
 
     /// Computes `y` (and `z` into `pre` when given; otherwise `z` is formed in `y` and overwritten).
-    /// - Parameter parallel: split the bias+activation pass over two threads (large inference batches).
     func forward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int,
-                                 params: [W], pre: UnsafeMutablePointer<W.Scalar>?, parallel: Bool = false) {
+                                 params: [W], pre: UnsafeMutablePointer<W.Scalar>?) {
         typealias T = W.Scalar
         let z = pre ?? y
         params[kernel].values.withUnsafeBufferPointer { k in
             T.gemm(transA: false, transB: false, m: rows, n: units, k: inWidth, alpha: 1,
                    a: x, lda: inWidth, b: k.baseAddress!, ldb: units, beta: 0, c: z, ldc: units)
         }
-        func run(_ b: UnsafePointer<T>?) {
-            if parallel && rows >= 2 {
-                let half = rows / 2
-                let zs = UncheckedPointer(z), ys = UncheckedPointer(y), bs = b.map { UncheckedPointer(UnsafeMutablePointer(mutating: $0)) }
-                let layer = self
-                DispatchQueue.concurrentPerform(iterations: 2) { i in
-                    layer.biasAndActivation(z: zs.pointer, y: ys.pointer, bias: bs.map { UnsafePointer($0.pointer) },
-                                            rows: i == 0 ? 0..<half : half..<rows)
-                }
-            } else {
-                biasAndActivation(z: z, y: y, bias: b, rows: 0..<rows)
-            }
-        }
         if let bias {
-            params[bias].values.withUnsafeBufferPointer { run($0.baseAddress!) }
+            params[bias].values.withUnsafeBufferPointer { biasAndActivation(z: z, y: y, bias: $0.baseAddress!, rows: 0..<rows) }
         } else {
-            run(nil)
+            biasAndActivation(z: z, y: y, bias: nil, rows: 0..<rows)
         }
     }
 

@@ -1,0 +1,107 @@
+import Foundation
+
+/// Persistent helper threads for the fork-join loops of inference (row chunks of a batch).
+///
+/// Why not `DispatchQueue.concurrentPerform`: on Linux its worker threads joined a call late or
+/// not at all when calls are short and back to back (four 80 µs iterations: the second started only
+/// after the first had finished, so a 1024-row predict ran serially), while here the helpers are
+/// waiting on a condition variable and start within microseconds.
+///
+/// One job runs at a time. A caller that finds the pool busy (another thread's predict) runs its
+/// iterations itself, so concurrent callers never wait for each other and never oversubscribe.
+/// The caller always takes part, and returns only when every iteration has finished.
+final class WorkerPool: @unchecked Sendable {
+    /// One helper per additional processor.
+    static let shared = WorkerPool(helpers: max(0, ProcessInfo.processInfo.activeProcessorCount - 1))
+
+    /// Helper threads (started on first use).
+    let helpers: Int
+    private let condition = NSCondition()
+    // All below are guarded by `condition`.
+    private var started = false
+    private var body: ((Int) -> Void)?
+    private var iterations = 0
+    private var next = 0
+    private var finished = 0
+    /// Helpers that may still join the current job (its thread limit minus those that joined).
+    private var openSeats = 0
+
+    /// How many times a caller polls (≈ 0.3 µs each with nothing else to run) for helpers still
+    /// busy on the last iterations before blocking on the condition variable.
+    static let pollsBeforeSleeping = 20_000
+
+    init(helpers: Int) { self.helpers = helpers }
+
+    /// Runs `body(i)` for every `i` in `0..<iterations` on the calling thread and up to
+    /// `threads − 1` helpers, each iteration exactly once, in no particular order.
+    func run(iterations n: Int, threads: Int, _ work: (Int) -> Void) {
+        guard n > 1, threads > 1, helpers > 0 else {
+            for i in 0..<n { work(i) }
+            return
+        }
+        condition.lock()
+        if body != nil {  // busy with another caller's job: do ours alone
+            condition.unlock()
+            for i in 0..<n { work(i) }
+            return
+        }
+        if !started { startHelpers() }
+        withoutActuallyEscaping(work) { work in
+            body = work
+            iterations = n
+            next = 0
+            finished = 0
+            openSeats = min(threads - 1, helpers)
+            condition.broadcast()
+            while next < iterations {
+                let i = next
+                next += 1
+                condition.unlock()
+                work(i)
+                condition.lock()
+                finished += 1
+            }
+            // The helpers hold at most one iteration each now. Poll for them (yielding the core to
+            // anything else runnable) for a while before sleeping: a wake-up from `wait` can take
+            // milliseconds on a loaded machine, longer than a whole chunk.
+            var polls = 0
+            while finished < iterations && polls < Self.pollsBeforeSleeping {
+                condition.unlock()
+                sched_yield()
+                condition.lock()
+                polls += 1
+            }
+            while finished < iterations { condition.wait() }
+            body = nil
+        }
+        condition.unlock()
+    }
+
+    /// Called with the lock held.
+    private func startHelpers() {
+        started = true
+        for k in 0..<helpers {
+            let t = Thread { [self] in helperLoop() }
+            t.name = "nnkit-worker-\(k)"
+            t.start()
+        }
+    }
+
+    private func helperLoop() {
+        condition.lock()
+        while true {
+            while body == nil || next >= iterations || openSeats == 0 { condition.wait() }
+            openSeats -= 1
+            let work = body!
+            while next < iterations {
+                let i = next
+                next += 1
+                condition.unlock()
+                work(i)
+                condition.lock()
+                finished += 1
+            }
+            if finished == iterations { condition.broadcast() }
+        }
+    }
+}
