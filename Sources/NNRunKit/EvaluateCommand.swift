@@ -18,6 +18,13 @@ public enum EvaluateCommand {
         }
     }
 
+    /// Loss and metrics of the model at `modelPath` on `dataPath`, computed as the Trainer computes
+    /// validation values (``Network/evaluate(_:_:loss:metrics:batchSize:)``: inference mode, float32
+    /// means weighted by batch rows), so with the training batch size the numbers equal a
+    /// history's `val_` values for the same rows.
+    /// - Parameters:
+    ///   - loss: a loss name overriding the file's (default: the file's, else mse).
+    /// - Throws: ``NNRunError``.
     public static func run(modelPath: String, dataPath: String, targets: [String], loss: String?, batchSize: Int) throws -> Result {
         let file = try ModelIO.load(modelPath)
         let net: Network
@@ -26,49 +33,22 @@ public enum EvaluateCommand {
         var spec = file.training?.loss ?? LossSpec(name: .meanSquaredError)
         if let l = loss.flatMap(TrainOptions.loss(named:)), l != spec.name { spec = LossSpec(name: l) }
         let metricNames = file.training?.metrics ?? []
-        let evaluation = try Evaluation(network: net, loss: spec, metricNames: metricNames, targetWidth: data.targetWidth, dataFile: dataPath)
-        let values = try evaluation.run(data, batchSize: batchSize)
-        return Result(rows: data.rows, values: Array(zip(["loss"] + metricNames, values)).map { ($0.0, $0.1) })
-    }
-}
-
-/// Loss and metric means over a data set, in inference mode, batch by batch (Keras `evaluate`).
-struct Evaluation {
-    let network: Network
-    let loss: Loss
-    let metrics: [Metric]
-
-    init(network: Network, loss spec: LossSpec, metricNames: [String], targetWidth: Int, dataFile: String) throws {
-        self.network = network
+        let lossFunction: Loss, metrics: [Metric]
         do {
-            loss = try Loss(spec)
-            metrics = try metricNames.map { try Metric(keras: $0, outputWidth: network.outputWidth, targetWidth: targetWidth) }
+            lossFunction = try Loss(spec)
+            metrics = try metricNames.map { try Metric(keras: $0, outputWidth: net.outputWidth, targetWidth: data.targetWidth) }
         } catch {
             throw NNRunError.usage("\(error)")
         }
-        let expected = loss.targetWidth(outputWidth: network.outputWidth)
-        guard targetWidth == expected else {
-            throw NNRunError.usage("\(dataFile): --target selects \(targetWidth) column\(targetWidth == 1 ? "" : "s"); the model's \(network.outputWidth) output\(network.outputWidth == 1 ? "" : "s") with loss \(spec.name.rawValue) need \(expected)")
+        try data.requireTargets(for: lossFunction, outputWidth: net.outputWidth, file: dataPath)
+        let (x, y) = try data.matrices()
+        let r: EvaluationResult
+        do {
+            r = try net.evaluate(x, y, loss: lossFunction, metrics: metrics, batchSize: batchSize)
+        } catch {
+            throw NNRunError.usage("\(dataPath): \(error)")
         }
-    }
-
-    /// `[loss, metric…]` means over all rows.
-    func run(_ data: LabelledData, batchSize: Int) throws -> [Double] {
-        var lossSum = 0.0
-        var metricSums = [Double](repeating: 0, count: metrics.count)
-        var start = 0
-        let indices = Array(0..<data.rows)
-        while start < data.rows {
-            let end = min(start + max(1, batchSize), data.rows)
-            let (bx, by) = data.gather(indices[start..<end])
-            let r = try network.evaluate(Matrix(rows: end - start, cols: data.inputWidth, values: bx),
-                                         Matrix(rows: end - start, cols: data.targetWidth, values: by), loss: loss, metrics: metrics)
-            lossSum += r.loss * Double(r.rows)
-            for i in metricSums.indices { metricSums[i] += r.metricSums[i] }
-            start = end
-        }
-        let n = Double(max(1, data.rows))
-        return [lossSum / n] + metricSums.map { $0 / n }
+        return Result(rows: data.rows, values: [("loss", r.loss)] + zip(metricNames, r.metrics).map { ($0, $1) })
     }
 }
 

@@ -1,4 +1,5 @@
 import Format
+import Runtime
 import Tabular
 
 /// A CSV file read into memory as inputs and targets, for training and evaluation.
@@ -49,38 +50,19 @@ public struct LabelledData {
         }
     }
 
-    init(x: [Float], y: [Float], rows: Int, inputWidth: Int, targetWidth: Int, inputNames: [String]?, targetNames: [String]?) {
-        self.x = x
-        self.y = y
-        self.rows = rows
-        self.inputWidth = inputWidth
-        self.targetWidth = targetWidth
-        self.inputNames = inputNames
-        self.targetNames = targetNames
+    /// Inputs `[rows, inputWidth]` and targets `[rows, targetWidth]` as matrices for the runtime.
+    public func matrices() throws -> (x: Matrix, y: Matrix) {
+        (try Matrix(rows: rows, cols: inputWidth, values: x), try Matrix(rows: rows, cols: targetWidth, values: y))
     }
 
-    /// Splits off the last `fraction` of the rows, as Keras' `validation_split` does
-    /// (training rows: `floor(rows * (1 - fraction))`).
-    public func split(validationFraction fraction: Double) -> (train: LabelledData, validation: LabelledData) {
-        let cut = Int((Double(rows) * (1 - fraction)).rounded(.down))
-        func part(_ range: Range<Int>) -> LabelledData {
-            LabelledData(x: Array(x[(range.lowerBound * inputWidth)..<(range.upperBound * inputWidth)]),
-                         y: Array(y[(range.lowerBound * targetWidth)..<(range.upperBound * targetWidth)]),
-                         rows: range.count, inputWidth: inputWidth, targetWidth: targetWidth,
-                         inputNames: inputNames, targetNames: targetNames)
+    /// Checks that the target columns fit a model with `outputWidth` outputs trained or evaluated
+    /// with `loss` (one class-index column for sparse categorical cross-entropy, one column per
+    /// output otherwise).
+    /// - Throws: ``NNRunError/usage(_:)`` naming `file`, the selected and the needed column counts.
+    func requireTargets(for loss: Loss, outputWidth: Int, file: String) throws {
+        let expected = loss.targetWidth(outputWidth: outputWidth)
+        guard targetWidth == expected else {
+            throw NNRunError.usage("\(file): --target selects \(targetWidth) column\(targetWidth == 1 ? "" : "s"); the model's \(outputWidth) output\(outputWidth == 1 ? "" : "s") with loss \(loss.spec.name.rawValue) need \(expected)")
         }
-        return (part(0..<cut), part(cut..<rows))
-    }
-
-    /// The rows at `indices` as (inputs, targets), row-major.
-    func gather(_ indices: ArraySlice<Int>) -> (x: [Float], y: [Float]) {
-        var bx = [Float](), by = [Float]()
-        bx.reserveCapacity(indices.count * inputWidth)
-        by.reserveCapacity(indices.count * targetWidth)
-        for r in indices {
-            bx.append(contentsOf: x[(r * inputWidth)..<((r + 1) * inputWidth)])
-            by.append(contentsOf: y[(r * targetWidth)..<((r + 1) * targetWidth)])
-        }
-        return (bx, by)
     }
 }

@@ -13,8 +13,10 @@ public enum NNRunError: Error, CustomStringConvertible {
     case unsupportedModel(file: String, reason: String)
     /// Bad data in a CSV file (exit 3).
     case data(CSVError)
-    /// Training produced a non-finite loss (exit 5).
-    case diverged(epoch: Int, batch: Int, loss: Double)
+    /// Training produced a non-finite loss or weight (exit 5) in `epoch` (1-based, counting the
+    /// file's earlier epochs) and `batch` (1-based); `cause` says what became non-finite. `saved` is
+    /// where the last good model (the weights from before that batch) was written, if anywhere.
+    case diverged(epoch: Int, batch: Int, cause: String, saved: String?)
     /// SIGINT arrived; the work was stopped cleanly (exit 130). `saved` is the checkpoint written, if any.
     case interrupted(saved: String?)
     /// Reading or writing a file failed (exit 1).
@@ -40,8 +42,10 @@ public enum NNRunError: Error, CustomStringConvertible {
             return text.hasPrefix(f) ? text : "\(f): \(text)"
         case .unsupportedModel(let f, let r): return "\(f): \(r)"
         case .data(let e): return e.description
-        case .diverged(let epoch, let batch, let loss):
-            return "training diverged: the loss became \(loss) in epoch \(epoch), batch \(batch); try a smaller --learning-rate"
+        case .diverged(let epoch, let batch, let cause, let saved):
+            return "training diverged in epoch \(epoch), batch \(batch): \(cause)"
+                + (saved.map { "; the last good model (the weights from before that batch) was saved to \($0)" } ?? "")
+                + "; try a smaller --learning-rate, or check the data for huge values"
         case .interrupted(let saved):
             return "interrupted" + (saved.map { "; the model as of the last completed batch was saved to \($0)" } ?? "")
         case .io(let m): return m

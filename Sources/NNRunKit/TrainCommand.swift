@@ -2,8 +2,16 @@ import Foundation
 import Format
 import Runtime
 
-/// `nnrun train`: mini-batch training with per-epoch checkpoints, validation, early stopping,
-/// history and plot, and clean interruption.
+/// `nnrun train`: runs ``Trainer/fit(x:y:onBatch:onEpoch:)`` on a CSV file and adds what a command
+/// line needs around it: flags over the file's training state, checkpoints, progress, history and
+/// plot files, Ctrl-C, and exit statuses.
+///
+/// - Checkpoints: after epochs as ``Checkpointer`` decides (`--checkpoint-interval`), and always
+///   at the end: after the last epoch, after early stopping (with the best weights when
+///   `--restore-best`), after Ctrl-C (the interrupted epoch is closed with the batches done, as
+///   the Trainer does for a stop request, and counts as an epoch), and after a divergence (the
+///   last good model: weights and optimizer state from before the failing batch).
+/// - The output keeps the model's metadata plus the input and target column names of the data.
 public struct TrainCommand {
     public var options: TrainOptions
 
@@ -12,87 +20,53 @@ public struct TrainCommand {
     /// What a finished run did.
     public struct Outcome {
         public var history: HistoryTable
-        public var stoppedEarly: Bool
+        public var stopReason: TrainingResult.StopReason
+        /// With early stopping: whether the best epoch's weights were put back before saving.
+        public var restoredBestWeights: Bool
         public var outputPath: String
     }
 
     /// Runs the training.
-    /// - Throws: ``NNRunError`` (``NNRunError/interrupted(saved:)`` after saving when `interrupt` was raised,
-    ///   ``NNRunError/diverged(epoch:batch:loss:)`` when the loss stops being finite; the output then holds
-    ///   the last completed epoch, if any).
+    /// - Throws: ``NNRunError``: ``NNRunError/interrupted(saved:)`` after saving when `interrupt`
+    ///   was raised; ``NNRunError/diverged(epoch:batch:cause:saved:)`` after saving the last good
+    ///   model when a loss or weight stops being finite; usage, data, model and I/O errors.
     @discardableResult
     public func run(interrupt: InterruptFlag = InterruptFlag()) throws -> Outcome {
         let o = options
         let original = try ModelIO.load(o.modelPath)
-        let outputPath: String
-        if let p = o.outputPath {
-            outputPath = p
-        } else if ModelIO.isNNF(o.modelPath) {
-            outputPath = o.modelPath
-        } else {
-            throw NNRunError.usage("\(o.modelPath) is not an .nnf file and cannot be overwritten; give -o OUT.nnf")
-        }
-        let network: Network
-        do { network = try Network(original, dropoutSeed: o.seed) } catch { throw NNRunError.model(file: o.modelPath, underlying: error) }
+        let outputPath = try self.outputPath()
+        let inputWidth = original.model.inputWidth
+        let outputWidth = original.model.outputWidth ?? 0
 
-        var data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: network.inputWidth, modelInputNames: original.metadata.inputNames)
-        var validation: LabelledData?
+        let (state, freshOptimizer) = o.startingState(from: original.training)
+        let loss: Loss
+        do { loss = try Loss(state.loss) } catch { throw NNRunError.usage("\(error)") }
+        let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames)
+        try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
+        let (x, y) = try data.matrices()
+        var validation = TrainingConfiguration.Validation.none
         if let f = o.validationSplit {
-            let parts = data.split(validationFraction: f)
-            data = parts.train
-            validation = parts.validation.rows > 0 ? parts.validation : nil
-            guard data.rows > 0 else { throw NNRunError.usage("--validation-split \(f) leaves no training rows out of \(parts.validation.rows)") }
-        } else if let v = o.validationPath {
-            validation = try LabelledData(path: v, targets: o.targets, inputWidth: network.inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames)
+            validation = .split(f)
+        } else if let path = o.validationPath {
+            let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames)
+            try v.requireTargets(for: loss, outputWidth: outputWidth, file: path)
+            let (vx, vy) = try v.matrices()
+            validation = .data(x: vx, y: vy)
         }
 
-        var (state, freshOptimizer) = o.startingState(from: original.training)
-        let evaluation = try Evaluation(network: network, loss: state.loss, metricNames: state.metrics, targetWidth: data.targetWidth, dataFile: o.dataPath)
-        let optimizer: Optimizer
-        do {
-            optimizer = try Optimizer.make(state.optimizer, parameters: network.parameters)
-            if !freshOptimizer {
-                do {
-                    try optimizer.restore(from: original.tensors, iterations: state.iterations)
-                } catch let e as OptimizerError {
-                    throw NNRunError.model(file: o.modelPath, underlying: "cannot continue the saved optimizer state (\(e)); use --reset-optimizer to start it afresh" as ErrorText)
-                }
-            }
-        } catch let e as NNRunError {
-            throw e
-        } catch {
-            throw NNRunError.usage("\(error)")
-        }
-        freshOptimizer = false
+        var start = original
+        if let names = data.inputNames { start.metadata.inputNames = names }
+        if let names = data.targetNames, names.count == outputWidth { start.metadata.outputNames = names }
+        if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
+        let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
 
-        var metadata = original.metadata
-        if let names = data.inputNames { metadata.inputNames = names }
-        if let names = data.targetNames, names.count == network.outputWidth { metadata.outputNames = names }
-        if metadata.producer == nil { metadata.producer = "nnrun 0.1.0" }
-
-        let startEpochs = state.epochs
-        func checkpoint(epochsDone: Int) throws {
-            var file = network.modelFile(updating: original)
-            file.tensors.removeAll { $0.name.hasPrefix(TrainingState.slotPrefix) }
-            file.tensors.append(contentsOf: optimizer.slotTensors())
-            file.metadata = metadata
-            var s = state
-            s.iterations = optimizer.iterations
-            s.epochs = startEpochs + epochsDone
-            file.training = s
-            try ModelIO.save(file, to: outputPath)
-        }
-
-        let columns = ["loss"] + state.metrics + (validation == nil ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })
+        let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })
         var history = HistoryTable(columns: columns)
         let progress = ProgressReporter(mode: o.progress)
-        let monitor = validation == nil ? 0 : 1 + state.metrics.count
-        var best = Double.infinity
-        var sinceBest = 0
-        var stoppedEarly = false
-        var order = Array(0..<data.rows)
-        let batchSize = max(1, o.batchSize)
-        let batches = (data.rows + batchSize - 1) / batchSize
+        var checkpointer = Checkpointer(path: outputPath, interval: o.checkpointInterval)
+        let firstEpoch = trainer.initialEpoch
+        var epochStarted = Date()
+        var saveError: Error?
 
         func finishOutputs() throws {
             if let p = o.historyPath { try write(history.csv(), to: p) }
@@ -102,68 +76,90 @@ public struct TrainCommand {
             }
         }
 
-        var lastSave = Date.distantPast
-        var savedEpochs = 0
-        var completedEpochs = 0
-        epochLoop: for e in 1...o.epochs {
-            let started = Date()
-            if o.shuffle {
-                var rng = RandomGenerator(seed: o.seed &+ UInt64(startEpochs + e))
-                rng.shuffle(&order)
-            }
-            var lossSum = 0.0
-            var metricSums = [Double](repeating: 0, count: state.metrics.count)
-            var seen = 0
-            for b in 0..<batches {
-                let lo = b * batchSize, hi = min(lo + batchSize, data.rows)
-                let (bx, by) = data.gather(order[lo..<hi])
-                let r = try network.trainStep(Matrix(rows: hi - lo, cols: data.inputWidth, values: bx),
-                                              Matrix(rows: hi - lo, cols: data.targetWidth, values: by),
-                                              loss: evaluation.loss, metrics: evaluation.metrics)
-                guard r.loss.isFinite else {
-                    try finishOutputs()
-                    throw NNRunError.diverged(epoch: startEpochs + e, batch: b + 1, loss: r.loss)
-                }
-                optimizer.step()
-                lossSum += r.loss * Double(r.rows)
-                for i in metricSums.indices { metricSums[i] += r.metricSums[i] }
-                seen += r.rows
-                progress.batch(epoch: e, epochs: o.epochs, done: b + 1, total: batches, loss: lossSum / Double(seen))
-                if interrupt.isRaised {
-                    try checkpoint(epochsDone: e - 1)
-                    try finishOutputs()
-                    throw NNRunError.interrupted(saved: outputPath)
-                }
-            }
-            var values = [lossSum / Double(seen)] + metricSums.map { $0 / Double(seen) }
-            if let validation {
-                values += try evaluation.run(validation, batchSize: max(batchSize, 256))
-            }
-            history.rows.append((startEpochs + e, values))
-            progress.epoch(e, epochs: o.epochs, values: Array(zip(columns, values)), seconds: Date().timeIntervalSince(started))
-            // Checkpoint after the epoch; on tiny data sets epochs take microseconds, so at most one
-            // durable write a second, and always after the last epoch (see finish below).
-            if Date().timeIntervalSince(lastSave) >= 1 || e == o.epochs {
-                try checkpoint(epochsDone: e)
-                lastSave = Date()
-                savedEpochs = e
-            }
-            completedEpochs = e
-            if let patience = o.earlyStoppingPatience {
-                let v = values[monitor]
-                if v < best { best = v; sinceBest = 0 } else {
-                    sinceBest += 1
-                    if sinceBest >= patience {
-                        progress.note("Early stopping: \(columns[monitor]) has not improved for \(patience) epoch\(patience == 1 ? "" : "s") (best \(best)).")
-                        stoppedEarly = true
-                        break epochLoop
-                    }
-                }
+        let result: TrainingResult
+        do {
+            result = try trainer.fit(x: x, y: y, onBatch: { p in
+                progress.batch(epoch: p.epoch - firstEpoch + 1, epochs: o.epochs, done: p.batch + 1, total: p.batchCount, loss: p.loss)
+                return interrupt.isRaised ? .stop : .proceed
+            }, onEpoch: { log in
+                let values = columns.map { log.logs[$0] ?? .nan }
+                history.rows.append((log.epoch + 1, values))
+                // The checkpoint is on disk before the epoch's line is printed.
+                do { try checkpointer.epochEnded(trainer.currentModelFile) } catch { saveError = error; return .stop }
+                progress.epoch(log.epoch - firstEpoch + 1, epochs: o.epochs, values: Array(zip(columns, values)),
+                               seconds: Date().timeIntervalSince(epochStarted))
+                epochStarted = Date()
+                return .proceed
+            })
+        } catch TrainerError.nonFiniteLoss(let epoch, let batch, let value, let lastGood) {
+            throw try diverged(epoch: epoch, batch: batch, firstEpoch: firstEpoch, cause: "the loss became \(value)",
+                               lastGood: lastGood, checkpointer: &checkpointer, finish: finishOutputs)
+        } catch TrainerError.nonFiniteWeights(let epoch, let batch, let parameter, let lastGood) {
+            throw try diverged(epoch: epoch, batch: batch, firstEpoch: firstEpoch, cause: "the update made \"\(parameter)\" NaN or infinite",
+                               lastGood: lastGood, checkpointer: &checkpointer, finish: finishOutputs)
+        } catch let e as TrainerError {
+            throw NNRunError.usage("\(e)")
+        } catch let e as RuntimeError {
+            throw NNRunError.usage("\(o.dataPath): \(e)")
+        }
+        if let saveError { throw saveError }
+
+        // The final model, unless the last checkpoint already holds it.
+        if !checkpointer.isSaved(result.model) || result.restoredBestWeights { try checkpointer.save(result.model) }
+        try finishOutputs()
+
+        switch result.stopReason {
+        case .earlyStopping(let epoch):
+            let monitor = validation == .none ? "loss" : "val_loss"
+            var text = "Early stopping after epoch \(epoch - firstEpoch + 1): \(monitor) has not improved for \(o.earlyStoppingPatience ?? 0) epoch\(o.earlyStoppingPatience == 1 ? "" : "s")"
+            if let best = result.bestEpoch { text += " (best: epoch \(best - firstEpoch + 1))" }
+            if result.restoredBestWeights { text += "; saved the best epoch's weights" }
+            progress.note(text + ".")
+        case .requested:
+            throw NNRunError.interrupted(saved: outputPath)
+        case .completed, .nonFinite:
+            if result.restoredBestWeights, let best = result.bestEpoch {
+                progress.note("Saved the weights of the best epoch (\(best - firstEpoch + 1)).")
             }
         }
-        if savedEpochs != completedEpochs { try checkpoint(epochsDone: completedEpochs) }
-        try finishOutputs()
-        return Outcome(history: history, stoppedEarly: stoppedEarly, outputPath: outputPath)
+        return Outcome(history: history, stopReason: result.stopReason, restoredBestWeights: result.restoredBestWeights, outputPath: outputPath)
+    }
+
+    /// `-o`, or the model itself when it is an `.nnf` file.
+    private func outputPath() throws -> String {
+        if let p = options.outputPath { return p }
+        if ModelIO.isNNF(options.modelPath) { return options.modelPath }
+        throw NNRunError.usage("\(options.modelPath) is not an .nnf file and cannot be overwritten; give -o OUT.nnf")
+    }
+
+    /// The trainer, with its errors sorted into usage errors and model errors.
+    private func makeTrainer(_ model: ModelFile, _ configuration: TrainingConfiguration) throws -> Trainer {
+        do {
+            return try Trainer(model: model, configuration: configuration)
+        } catch let e as OptimizerError {
+            switch e {
+            case .missingSlot, .unexpectedSlot, .slotShapeMismatch, .invalidIterations:
+                throw NNRunError.model(file: options.modelPath, underlying: "cannot continue the saved optimizer state (\(e)); use --reset-optimizer to start it afresh" as ErrorText)
+            default:
+                throw NNRunError.usage("\(e)")
+            }
+        } catch let e as RuntimeError {
+            switch e {
+            case .invalidModel, .unsupported(layerIndex: .some, _, _): throw NNRunError.model(file: options.modelPath, underlying: e)
+            default: throw NNRunError.usage("\(e)")
+            }
+        } catch {
+            throw NNRunError.usage("\(error)")
+        }
+    }
+
+    /// Saves the last good model of a diverged run to the output and returns the error to exit with.
+    private func diverged(epoch: Int, batch: Int, firstEpoch: Int, cause: String, lastGood: TrainingResult,
+                          checkpointer: inout Checkpointer, finish: () throws -> Void) throws -> NNRunError {
+        try checkpointer.save(lastGood.model)
+        try finish()
+        let ofRun = firstEpoch > 0 ? " (epoch \(epoch - firstEpoch + 1) of this run)" : ""
+        return NNRunError.diverged(epoch: epoch + 1, batch: batch + 1, cause: cause + ofRun, saved: checkpointer.path)
     }
 
     private func write(_ text: String, to path: String) throws {

@@ -1,4 +1,5 @@
 import Format
+import Runtime
 
 /// Everything `nnrun train` was asked to do.
 public struct TrainOptions {
@@ -19,7 +20,17 @@ public struct TrainOptions {
     public var seed: UInt64 = 0
     public var validationSplit: Double?
     public var validationPath: String?
+    /// `--early-stopping PATIENCE`: Keras `EarlyStopping(patience:)` on `val_loss` (with validation
+    /// data) or `loss`; nil: no early stopping.
     public var earlyStoppingPatience: Int?
+    /// `--min-delta`: the smallest decrease that counts as an improvement for early stopping.
+    public var minDelta = 0.0
+    /// `--restore-best`: put the best epoch's weights back at the end (Keras `restore_best_weights`).
+    public var restoreBest = false
+    /// `--checkpoint-interval`: the least time in seconds between two checkpoints written after an
+    /// epoch; 0 writes after every epoch. The first and the last epoch, a stop by Ctrl-C or early
+    /// stopping, and a divergence are always written.
+    public var checkpointInterval = 1.0
     public var historyPath: String?
     public var plotPath: String?
     public var resetOptimizer = false
@@ -59,5 +70,16 @@ public struct TrainOptions {
         if let learningRate { state.optimizer.learningRate = learningRate }
         if fresh { state.iterations = 0 }
         return (state, fresh)
+    }
+
+    /// The Runtime configuration for a run continuing `state` (see ``startingState(from:)``).
+    public func trainingConfiguration(_ state: TrainingState, freshOptimizer: Bool,
+                                      validation: TrainingConfiguration.Validation) -> TrainingConfiguration {
+        TrainingConfiguration(loss: state.loss, optimizer: state.optimizer, metrics: state.metrics, epochs: epochs,
+                              batchSize: batchSize, shuffle: shuffle, seed: seed, validation: validation,
+                              earlyStopping: earlyStoppingPatience.map {
+                                  .init(monitor: nil, patience: $0, minDelta: minDelta, restoreBestWeights: restoreBest)
+                              },
+                              resetOptimizerState: freshOptimizer)
     }
 }

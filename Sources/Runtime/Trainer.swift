@@ -238,9 +238,9 @@ public final class Trainer {
             var log = EpochLog(epoch: epoch, batches: batchesDone, loss: Double(lossTotal / count))
             for (i, name) in config.metrics.enumerated() { log.metrics[name] = Double(metricTotals[i] / count) }
             if let validation {
-                let (vl, vm) = try evaluate(validation.x, validation.y, batchSize: config.batchSize)
-                log.validationLoss = vl
-                for (i, name) in config.metrics.enumerated() { log.validationMetrics[name] = vm[i] }
+                let v = try network.evaluate(validation.x, validation.y, loss: loss, metrics: metrics, batchSize: config.batchSize)
+                log.validationLoss = v.loss
+                for (i, name) in config.metrics.enumerated() { log.validationMetrics[name] = v.metrics[i] }
             }
             epochsDone += 1
             runHistory.epochs.append(log)
@@ -279,23 +279,6 @@ public final class Trainer {
             }
         }
         network.engine.rngs = streams
-    }
-
-    /// Loss and metric means of `x`/`y` in inference mode, batch by batch (Keras `evaluate`).
-    private func evaluate(_ x: Matrix, _ y: Matrix, batchSize: Int) throws -> (Double, [Double]) {
-        var total: Float = 0, count: Float = 0
-        var sums = [Float](repeating: 0, count: metrics.count)
-        var start = 0
-        while start < x.rows {
-            let end = min(start + batchSize, x.rows)
-            let r = try network.evaluate(x.rows(start..<end), y.rows(start..<end), loss: loss, metrics: metrics)
-            total += Float(r.loss) * Float(r.rows)
-            count += Float(r.rows)
-            for i in sums.indices { sums[i] += Float(r.metricSums[i]) }
-            start = end
-        }
-        guard count > 0 else { return (0, sums.map { _ in 0 }) }
-        return (Double(total / count), sums.map { Double($0 / count) })
     }
 
     private func result(_ runHistory: History, _ reason: TrainingResult.StopReason, _ stopper: EarlyStopper) -> TrainingResult {

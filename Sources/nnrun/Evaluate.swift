@@ -4,7 +4,7 @@ import NNRunKit
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a model's loss and metrics on a labelled CSV file.",
-        discussion: "Uses the loss and metrics of the file's training state (default: mse, plus accuracy for a classifier's loss); --loss overrides. Values are means over all rows, as Keras evaluate() reports them.")
+        discussion: "Uses the loss and metrics of the file's training state (default: mse); --loss overrides. Values are means over all rows computed as Keras evaluate() and the validation of `nnrun train` compute them (inference mode; batches of --batch-size rows, default 32 as in Keras, combined in float32), so with the training batch size they equal a history's val_ values.")
 
     @Argument(help: "The model file.")
     var model: String
@@ -30,7 +30,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let result = try EvaluateCommand.run(modelPath: model, dataPath: data, targets: targets.target,
-                                             loss: loss, batchSize: batch.batchSize ?? 1024)
+                                             loss: loss, batchSize: batch.batchSize ?? 32)
         print(json ? result.json() : result.text(), terminator: "")
     }
 }

@@ -12,8 +12,20 @@ struct Train: ParsableCommand {
 
         The trained model (with input column names, target names and training state) is written to -o; \
         without -o an .nnf MODEL is replaced in place (a Keras MODEL needs -o). The file is replaced \
-        atomically after each epoch (at most once a second, and always after the last), so it is always a complete \
-        model. Ctrl-C finishes the current batch, saves, and exits with status 130.
+        atomically, so it is always a complete model: after the first epoch, then after an epoch when \
+        --checkpoint-interval seconds have passed since the last write (0: after every epoch), and always \
+        at the end. Ctrl-C finishes the current batch, closes the epoch (it counts as an epoch, as when a \
+        Keras callback stops training), saves, and exits with status 130.
+
+        If a loss or weight becomes NaN or infinite, training stops with status 5 and the last good model \
+        (weights and optimizer state from before the failing batch) is written to the output, which the \
+        message names.
+
+        --early-stopping follows Keras EarlyStopping: it monitors val_loss with validation data, else loss; \
+        an epoch improves when it beats the best by more than --min-delta; it stops after PATIENCE epochs \
+        without improvement, never after the first epoch of a run. As in Keras, the weights of the last \
+        epoch are saved unless --restore-best asks for those of the best epoch (also when the run did not \
+        stop early, as in Keras 3).
 
         With --no-shuffle, training reproduces Keras `fit(shuffle=False)` with the same epochs and batch size.
         """)
@@ -58,6 +70,15 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Stop when the monitored loss (val_loss if there is validation data, else loss) has not improved for this many epochs.", valueName: "PATIENCE"))
     var earlyStopping: Int?
 
+    @Option(help: ArgumentHelp("With --early-stopping: the least decrease of the monitored loss that counts as an improvement (default 0).", valueName: "X"))
+    var minDelta: Double?
+
+    @Flag(help: "With --early-stopping: save the weights of the best epoch instead of the last (Keras restore_best_weights; off by default, as in Keras).")
+    var restoreBest = false
+
+    @Option(help: ArgumentHelp("Least seconds between two checkpoints written after epochs; 0 writes after every epoch. The first epoch and the end of the run are always written.", valueName: "SECONDS"))
+    var checkpointInterval: Double = 1
+
     @Option(help: ArgumentHelp("Write the per-epoch loss and metrics table as CSV.", valueName: "FILE.csv"))
     var history: String?
 
@@ -74,7 +95,10 @@ struct Train: ParsableCommand {
         if epochs < 1 { throw ValidationError("--epochs must be at least 1, found \(epochs).") }
         if let f = validationSplit, !(f > 0 && f < 1) { throw ValidationError("--validation-split must be between 0 and 1 (exclusive), found \(f).") }
         if validationSplit != nil && validation != nil { throw ValidationError("--validation-split and --validation exclude each other; give one.") }
-        if let p = earlyStopping, p < 1 { throw ValidationError("--early-stopping must be at least 1, found \(p).") }
+        if let p = earlyStopping, p < 0 { throw ValidationError("--early-stopping must be at least 0, found \(p).") }
+        if earlyStopping == nil && (minDelta != nil || restoreBest) { throw ValidationError("--min-delta and --restore-best need --early-stopping PATIENCE.") }
+        if let d = minDelta, !(d >= 0 && d.isFinite) { throw ValidationError("--min-delta must be a number >= 0, found \(d).") }
+        if !(checkpointInterval >= 0 && checkpointInterval.isFinite) { throw ValidationError("--checkpoint-interval must be a number of seconds >= 0, found \(checkpointInterval).") }
         if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw ValidationError("--learning-rate must be a positive number, found \(lr).") }
         if let o = optimizer, TrainOptions.optimizer(named: o) == nil {
             throw ValidationError("unknown --optimizer \"\(o)\"; expected sgd, adam, adamw, rmsprop or adagrad.")
@@ -98,6 +122,9 @@ struct Train: ParsableCommand {
         options.validationSplit = validationSplit
         options.validationPath = validation
         options.earlyStoppingPatience = earlyStopping
+        options.minDelta = minDelta ?? 0
+        options.restoreBest = restoreBest
+        options.checkpointInterval = checkpointInterval
         options.historyPath = history
         options.plotPath = plot
         options.resetOptimizer = resetOptimizer
