@@ -109,47 +109,54 @@ public struct ActivationFunction: Sendable, Equatable {
 
     // MARK: - Kernels
 
-    /// Writes `f(src)` to `dst` for a `rows × cols` block; `dst` may equal `src`.
-    func forward<T: RuntimeScalar>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, rows: Int, cols: Int) {
-        let n = rows * cols
+    /// Writes `f(src + bias)` to `dst` for a `rows × cols` block; `dst` may equal `src`.
+    /// - Parameter bias: `[cols]` added to every row before the activation (in the same float
+    ///   operation order as adding it first and activating after), or nil.
+    func forward<T: RuntimeScalar>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, rows: Int, cols: Int, bias: UnsafePointer<T>? = nil) {
         switch kind {
         case .linear:
-            if UnsafePointer(dst) != src { dst.update(from: src, count: n) }
+            if bias != nil {
+                Self.map(src, dst, rows, cols, bias) { x in x }
+            } else if UnsafePointer(dst) != src {
+                dst.update(from: src, count: rows * cols)
+            }
         case .relu:
-            for i in 0..<n { let x = src[i]; dst[i] = x < 0 ? 0 : x }
+            Self.map(src, dst, rows, cols, bias) { x in x < 0 ? 0 : x }
         case .relu6:
-            for i in 0..<n { let x = src[i]; dst[i] = x < 0 ? 0 : (x > 6 ? 6 : x) }
+            Self.map(src, dst, rows, cols, bias) { x in x < 0 ? 0 : (x > 6 ? 6 : x) }
         case .leakyRelu(let s):
             let s = T(s)
-            for i in 0..<n { let x = src[i]; dst[i] = x > 0 ? x : s * x }
+            Self.map(src, dst, rows, cols, bias) { x in x > 0 ? x : s * x }
         case .elu(let a):
             let a = T(a)
-            for i in 0..<n { let x = src[i]; dst[i] = x > 0 ? x : a * T.expm1(x) }
+            Self.map(src, dst, rows, cols, bias) { x in x > 0 ? x : a * T.expm1(x) }
         case .selu:
             let a = T(Self.seluAlpha), l = T(Self.seluScale)
-            for i in 0..<n { let x = src[i]; dst[i] = x > 0 ? l * x : l * a * T.expm1(x) }
+            Self.map(src, dst, rows, cols, bias) { x in x > 0 ? l * x : l * a * T.expm1(x) }
         case .gelu:
             let r = T(Self.sqrtHalf)
-            for i in 0..<n { let x = src[i]; dst[i] = T(0.5) * x * T.erfc(-x * r) }
+            Self.map(src, dst, rows, cols, bias) { x in T(0.5) * x * T.erfc(-x * r) }
         case .silu:
-            for i in 0..<n { let x = src[i]; dst[i] = x * Self.sigmoid(x) }
+            Self.map(src, dst, rows, cols, bias) { x in x * Self.sigmoid(x) }
         case .mish:
-            for i in 0..<n { let x = src[i]; dst[i] = x * T.tanh(Self.softplus(x)) }
+            Self.map(src, dst, rows, cols, bias) { x in x * T.tanh(Self.softplus(x)) }
         case .softplus:
-            for i in 0..<n { dst[i] = Self.softplus(src[i]) }
+            Self.map(src, dst, rows, cols, bias) { x in Self.softplus(x) }
         case .softsign:
-            for i in 0..<n { let x = src[i]; dst[i] = x / (1 + abs(x)) }
+            Self.map(src, dst, rows, cols, bias) { x in x / (1 + abs(x)) }
         case .tanh:
-            for i in 0..<n { dst[i] = T.tanh(src[i]) }
+            Self.map(src, dst, rows, cols, bias) { x in T.tanh(x) }
         case .sigmoid:
-            for i in 0..<n { dst[i] = Self.sigmoid(src[i]) }
+            Self.map(src, dst, rows, cols, bias) { x in Self.sigmoid(x) }
         case .hardSigmoid:
-            for i in 0..<n { dst[i] = Self.hardSigmoid(src[i]) }
+            Self.map(src, dst, rows, cols, bias) { x in Self.hardSigmoid(x) }
         case .hardSilu:
-            for i in 0..<n { let x = src[i]; dst[i] = x * Self.hardSigmoid(x) }
+            Self.map(src, dst, rows, cols, bias) { x in x * Self.hardSigmoid(x) }
         case .exponential:
-            for i in 0..<n { dst[i] = T.exp(src[i]) }
+            Self.map(src, dst, rows, cols, bias) { x in T.exp(x) }
         case .softmax:
+            var src = src
+            if bias != nil { Self.map(src, dst, rows, cols, bias) { x in x }; src = UnsafePointer(dst) }
             for r in 0..<rows {
                 let s = src + r * cols, d = dst + r * cols
                 var m = -T.infinity
@@ -161,6 +168,8 @@ public struct ActivationFunction: Sendable, Equatable {
                 for c in 0..<cols { d[c] *= inv }
             }
         case .logSoftmax:
+            var src = src
+            if bias != nil { Self.map(src, dst, rows, cols, bias) { x in x }; src = UnsafePointer(dst) }
             for r in 0..<rows {
                 let s = src + r * cols, d = dst + r * cols
                 var m = -T.infinity
@@ -172,7 +181,7 @@ public struct ActivationFunction: Sendable, Equatable {
                 for c in 0..<cols { d[c] = (s[c] - m) - lse }
             }
         case .reluLayer(let cfg):
-            for i in 0..<n { dst[i] = Self.reluLayer(src[i], cfg) }
+            Self.map(src, dst, rows, cols, bias) { x in Self.reluLayer(x, cfg) }
         }
     }
 
@@ -184,52 +193,46 @@ public struct ActivationFunction: Sendable, Equatable {
         case .linear:
             if UnsafePointer(dx) != dy { dx.update(from: dy, count: n) }
         case .relu:
-            for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : 0 }
+            Self.zip(x, dy, dx, n) { x, d in x > 0 ? d : 0 }
         case .relu6:
-            for i in 0..<n { dx[i] = (x[i] > 0 && x[i] < 6) ? dy[i] : 0 }
+            Self.zip(x, dy, dx, n) { x, d in (x > 0 && x < 6) ? d : 0 }
         case .leakyRelu(let s):
             let s = T(s)
-            for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : s * dy[i] }
+            Self.zip(x, dy, dx, n) { x, d in x > 0 ? d : s * d }
         case .elu(let a):
             // d/dx α(eˣ − 1) = α·eˣ = y + α.
             let a = T(a)
-            for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : dy[i] * (y[i] + a) }
+            Self.zip(x, y, dy, dx, n) { x, y, d in x > 0 ? d : d * (y + a) }
         case .selu:
             let a = T(Self.seluAlpha), l = T(Self.seluScale)
-            for i in 0..<n { dx[i] = x[i] > 0 ? l * dy[i] : dy[i] * (y[i] + l * a) }
+            Self.zip(x, y, dy, dx, n) { x, y, d in x > 0 ? l * d : d * (y + l * a) }
         case .gelu:
             // d/dx ½x·erfc(−x/√2) = ½erfc(−x/√2) + x·φ(x), φ the standard normal density.
             let r = T(Self.sqrtHalf), c = T(Self.invSqrt2Pi)
-            for i in 0..<n {
-                let v = x[i]
-                dx[i] = dy[i] * (T(0.5) * T.erfc(-v * r) + v * c * T.exp(T(-0.5) * v * v))
-            }
+            Self.zip(x, dy, dx, n) { v, d in d * (T(0.5) * T.erfc(-v * r) + v * c * T.exp(T(-0.5) * v * v)) }
         case .silu:
             // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).
-            for i in 0..<n { let v = x[i], s = Self.sigmoid(v); dx[i] = dy[i] * (s * (1 + v * (1 - s))) }
+            Self.zip(x, dy, dx, n) { v, d in let s = Self.sigmoid(v); return d * (s * (1 + v * (1 - s))) }
         case .mish:
             // d/dx x·tanh(sp(x)) = tanh(sp) + x·(1 − tanh²(sp))·σ(x).
-            for i in 0..<n {
-                let v = x[i], t = T.tanh(Self.softplus(v))
-                dx[i] = dy[i] * (t + v * (1 - t * t) * Self.sigmoid(v))
+            Self.zip(x, dy, dx, n) { v, d in
+                let t = T.tanh(Self.softplus(v))
+                return d * (t + v * (1 - t * t) * Self.sigmoid(v))
             }
         case .softplus:
-            for i in 0..<n { dx[i] = dy[i] * Self.sigmoid(x[i]) }
+            Self.zip(x, dy, dx, n) { v, d in d * Self.sigmoid(v) }
         case .softsign:
-            for i in 0..<n { let d = 1 + abs(x[i]); dx[i] = dy[i] / (d * d) }
+            Self.zip(x, dy, dx, n) { v, d in let q = 1 + abs(v); return d / (q * q) }
         case .tanh:
-            for i in 0..<n { dx[i] = dy[i] * (1 - y[i] * y[i]) }
+            Self.zip(y, dy, dx, n) { y, d in d * (1 - y * y) }
         case .sigmoid:
-            for i in 0..<n { dx[i] = dy[i] * (y[i] * (1 - y[i])) }
+            Self.zip(y, dy, dx, n) { y, d in d * (y * (1 - y)) }
         case .hardSigmoid:
-            for i in 0..<n { dx[i] = (x[i] > -3 && x[i] < 3) ? dy[i] / 6 : 0 }
+            Self.zip(x, dy, dx, n) { v, d in (v > -3 && v < 3) ? d / 6 : 0 }
         case .hardSilu:
-            for i in 0..<n {
-                let v = x[i]
-                dx[i] = dy[i] * (Self.hardSigmoid(v) + ((v > -3 && v < 3) ? v / 6 : 0))
-            }
+            Self.zip(x, dy, dx, n) { v, d in d * (Self.hardSigmoid(v) + ((v > -3 && v < 3) ? v / 6 : 0)) }
         case .exponential:
-            for i in 0..<n { dx[i] = dy[i] * y[i] }
+            Self.zip(y, dy, dx, n) { y, d in d * y }
         case .softmax:
             // dx = y ⊙ (dy − ⟨dy, y⟩).
             for r in 0..<rows {
@@ -247,7 +250,94 @@ public struct ActivationFunction: Sendable, Equatable {
                 for c in 0..<cols { dx[o + c] = dy[o + c] - T.exp(y[o + c]) * sum }
             }
         case .reluLayer(let cfg):
-            for i in 0..<n { dx[i] = dy[i] * Self.reluLayerDerivative(x[i], cfg) }
+            Self.zip(x, dy, dx, n) { v, d in d * Self.reluLayerDerivative(v, cfg) }
+        }
+    }
+
+    // MARK: - Loop drivers
+    //
+    // Every element-wise kernel goes through these so that its loop vectorises where the function
+    // allows (the piecewise-linear ones): operands are loaded unconditionally (a `x > 0 ? dy[i] : 0`
+    // written inline loads `dy[i]` only on one branch, which LLVM keeps as a branch per element),
+    // and the in-place case (`dst == src`, `dx == dy`, as Dense uses them) has its own loop, since
+    // LLVM's overlap check for two distinct pointers fails when they are equal and falls back to the
+    // scalar loop; and where the new value may equal the old one (`p[i] = c ? p[i] : 0`) the in-place
+    // loop reads from a copy (``inPlaceBlocks``), else LLVM makes it a conditional store per element;
+    // and indices inside the loops are plain `k` on offset pointers (an overflow-checked `i + k`
+    // stops vectorisation).
+
+    /// `dst = f(src + bias)` row by row (`bias` nil: `f(src)`); `dst` may equal `src`.
+    @inline(__always)
+    static func map<T: RuntimeScalar>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ rows: Int, _ cols: Int,
+                                      _ bias: UnsafePointer<T>?, _ f: (T) -> T) {
+        let inPlace = UnsafePointer(dst) == src
+        guard let bias else {
+            let n = rows * cols
+            if inPlace {
+                Self.inPlaceBlocks(dst, n) { t, i, m in let o = dst + i; for k in 0..<m { o[k] = f(t[k]) } }
+            } else {
+                for i in 0..<n { dst[i] = f(src[i]) }
+            }
+            return
+        }
+        if !inPlace {
+            for r in 0..<rows {
+                let s = src + r * cols, d = dst + r * cols
+                for j in 0..<cols { d[j] = f(s[j] + bias[j]) }
+            }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: T.self, capacity: min(cols, 1024)) { tmp in
+            let t = tmp.baseAddress!
+            for r in 0..<rows {
+                var j = 0
+                while j < cols {
+                    let m = min(1024, cols - j)
+                    let o = dst + r * cols + j, b = bias + j
+                    t.update(from: o, count: m)
+                    for k in 0..<m { o[k] = f(t[k] + b[k]) }
+                    j += m
+                }
+            }
+        }
+    }
+
+    /// `dx = f(a, dy)` element-wise; `dx` may equal `dy` (not `a`).
+    @inline(__always)
+    static func zip<T: RuntimeScalar>(_ a: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ n: Int, _ f: (T, T) -> T) {
+        if UnsafePointer(dx) == dy {
+            Self.inPlaceBlocks(dx, n) { t, i, m in let o = dx + i, u = a + i; for k in 0..<m { o[k] = f(u[k], t[k]) } }
+        } else {
+            for i in 0..<n { dx[i] = f(a[i], dy[i]) }
+        }
+    }
+
+    /// For an in-place update of `p[0..<n]`: hands `body` a copy of each block of up to 1024
+    /// elements (`body(copy, start, count)`), so that it reads the old values from a buffer that
+    /// is visibly distinct from `p`. Reading and writing `p` itself, LLVM turns `p[i] = c ? p[i] : 0`
+    /// into a conditional store per element, which does not vectorise.
+    @inline(__always)
+    static func inPlaceBlocks<T: RuntimeScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int, _ body: (UnsafePointer<T>, Int, Int) -> Void) {
+        withUnsafeTemporaryAllocation(of: T.self, capacity: 1024) { tmp in
+            let t = tmp.baseAddress!
+            var i = 0
+            while i < n {
+                let m = min(1024, n - i)
+                t.update(from: p + i, count: m)
+                body(UnsafePointer(t), i, m)
+                i += m
+            }
+        }
+    }
+
+    /// `dx = f(x, y, dy)` element-wise; `dx` may equal `dy` (not `x` or `y`).
+    @inline(__always)
+    static func zip<T: RuntimeScalar>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
+                                      _ n: Int, _ f: (T, T, T) -> T) {
+        if UnsafePointer(dx) == dy {
+            Self.inPlaceBlocks(dx, n) { t, i, m in let o = dx + i, u = x + i, v = y + i; for k in 0..<m { o[k] = f(u[k], v[k], t[k]) } }
+        } else {
+            for i in 0..<n { dx[i] = f(x[i], y[i], dy[i]) }
         }
     }
 

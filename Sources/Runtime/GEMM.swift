@@ -17,6 +17,10 @@ private let blasSingleThreaded: Void = {
     nnkit_openblas_stop_worker_threads()
 }()
 
+/// Applies the single-threaded setting now (a network does so when built, so that OpenBLAS'
+/// start-up spinning ends before data loading and the first batch, not at the first GEMM).
+func configureBLAS() { _ = blasSingleThreaded }
+
 /// The number of threads OpenBLAS currently uses (1 once any GEMM has run; for tests and reports).
 func blasThreadCount() -> Int {
     _ = blasSingleThreaded

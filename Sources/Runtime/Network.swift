@@ -140,8 +140,8 @@ public final class Network: @unchecked Sendable {
     private func run(_ x: Matrix, _ y: Matrix, loss: Loss, metrics: [Metric], training: Bool, backward: Bool) throws -> BatchResult {
         try checkInput(x)
         let rows = x.rows, cols = outputWidth
-        let dummy = Matrix(rows: rows, cols: cols)
-        try loss.checkShapes(rows: rows, cols: cols, predictions: dummy, targets: y)
+        // The predictions are the engine's own buffer; an empty matrix (no allocation) stands in.
+        try loss.checkShapes(rows: rows, cols: cols, predictions: Matrix(rows: 0, cols: cols), targets: y)
         for m in metrics {
             let tc = m == .sparseCategoricalAccuracy ? 1 : cols
             guard y.cols == tc else {

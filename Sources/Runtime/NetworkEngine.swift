@@ -195,6 +195,7 @@ final class NetworkEngine<W: WeightStore> {
         let t = max(1, threads ?? Self.defaultThreads)
         self.threads = t
         self.scratch = ScratchPool(capacity: 2 * chunkRows * maxWidth, keep: 2 * t + 2)
+        configureBLAS()
         self.rngs = []
         self.rngs = Self.seededStreams(model: model, seed: dropoutSeed)
     }

@@ -34,19 +34,22 @@ struct DenseLayer: Sendable {
     }
 
     /// `y = activation(z + bias)` for `rows`, a block of rows at a time (`y` may equal `z`).
+    /// In place (inference) the bias is added inside the activation's pass; with a separate `z`
+    /// (training keeps the pre-activation for backward) it is first added into `z`.
     func biasAndActivation<T: RuntimeScalar>(z: UnsafeMutablePointer<T>, y: UnsafeMutablePointer<T>, bias b: UnsafePointer<T>?, rows: Range<Int>) {
         let block = max(1, Self.blockElements / max(units, 1))
+        let fused = z == y
         var r = rows.lowerBound
         while r < rows.upperBound {
             let n = min(block, rows.upperBound - r)
             let zr = z + r * units
-            if let b {
+            if let b, !fused {
                 for i in 0..<n {
                     let row = zr + i * units
                     for j in 0..<units { row[j] += b[j] }
                 }
             }
-            activation.forward(UnsafePointer(zr), y + r * units, rows: n, cols: units)
+            activation.forward(UnsafePointer(zr), y + r * units, rows: n, cols: units, bias: fused ? b : nil)
             r += n
         }
     }
