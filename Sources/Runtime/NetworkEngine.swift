@@ -101,10 +101,10 @@ final class NetworkEngine<W: WeightStore> {
     let scratch: ScratchPool<T>
 
     /// Work of a batch (``costPerRow`` × rows) from which inference spreads its chunks over
-    /// threads: ≈ 130 µs on one core. Waking a helper takes ≈ 20 µs on an idle machine, and GEMMs
-    /// of fewer rows run less efficiently, so below this a split measured no faster
-    /// (64-256-256-10 at batch 32: 2.16 µs/row on two threads, 2.09 on one).
-    static var parallelCost: Double { 8_000_000 }
+    /// threads: ≈ 15 µs on one core. With ``WorkerPool``'s helpers polling between back-to-back
+    /// calls the split pays off early: 64-256-256-10 at batch 8 went from 1.65 to 1.02 µs/row,
+    /// batch 32 from 2.0 to 1.2-1.3 µs/row (at 8 M instead, batch 32 stayed unsplit).
+    static var parallelCost: Double { 1_000_000 }
 
     /// The inference threads when the caller does not say: `NNKIT_THREADS` from the environment
     /// when it is a positive integer, else the active processor count.
