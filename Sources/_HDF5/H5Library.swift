@@ -5,10 +5,9 @@ import CHDF5
 /// libhdf5 1.10.8 on the build machine is built thread-safe (`H5_HAVE_THREADSAFE`); its error
 /// stack is per thread, so reading it right after a failing call on the same thread is sound.
 enum H5Library {
-    /// Silences libhdf5's automatic error printing, once per process.
+    /// Opens the library once per process.
     private static let initialized: Void = {
         _ = H5open()
-        nnk_silence_errors()
     }()
 
     /// Access property lists whose external-link callback refuses every traversal, so that even a
@@ -24,7 +23,13 @@ enum H5Library {
         return plist
     }
 
-    static func ensureInitialized() { _ = initialized }
+    /// Opens the library and silences its automatic error printing on the calling thread. The
+    /// thread-safe build keeps that setting per thread, so a process-wide once is not enough (tests
+    /// running on a second thread printed libhdf5's error stack); setting it is a cheap assignment.
+    static func ensureInitialized() {
+        _ = initialized
+        nnk_silence_errors()
+    }
 
     /// Link access list for `H5Lexists`, `H5Lget_info`, `H5Oget_info_by_name2`.
     static let linkAccess: hid_t = refusingExternalLinks(nnk_H5P_LINK_ACCESS())
