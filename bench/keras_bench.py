@@ -14,10 +14,11 @@ JSON object per line:
     onnxruntime  onnxruntime on an ONNX graph built here from the same weights (MatMul, Add,
                  Relu/Sigmoid/Softmax; Keras' own ONNX export needs tf2onnx, not in the venv)
   {"model": "mlp", "method": "fit", "batch_size": 32, "epochs_per_second", "rows"}: Keras
-    `model.fit` (Adam 1e-3, sparse categorical cross-entropy, shuffled) on train.csv, timed over
-    2 epochs after one warm-up epoch (tracing).
+    `model.fit` (Adam 1e-3, sparse categorical cross-entropy, shuffled) on train.csv: the faster
+    of two one-epoch fit calls after a warm-up epoch (tracing).
 
-Each case runs for about BENCH_SECONDS (default 1) after a warm-up call. Models: mlp
+Each case runs for about BENCH_SECONDS (default 1) after a warm-up call, in three windows of
+which the fastest counts (the one least disturbed by other work on a shared machine). Models: mlp
 (64-256-256-10, relu/relu/softmax) and xor (2-4-1, sigmoid/sigmoid). Nothing is asserted: the
 numbers depend on the machine and on what else runs on it.
 """
@@ -48,15 +49,21 @@ def emit(**d):
 
 
 def timed_loop(fn, batch, n_batches):
-    """Calls fn(i) for i = 0, 1, ... (mod n_batches) for about `seconds`; returns rows per second."""
+    """Calls fn(i) for i = 0, 1, ... (mod n_batches) in three windows of about `seconds`/3 each;
+    returns the best window's rows per second (the least disturbed by other work on the machine)."""
     fn(0)
-    calls, start = 0, time.perf_counter()
-    while True:
-        fn(calls % n_batches)
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds and calls >= 3:
-            return calls * batch / elapsed
+    best, calls = 0.0, 0
+    for _ in range(3):
+        done, start = 0, time.perf_counter()
+        while True:
+            fn(calls % n_batches)
+            calls += 1
+            done += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds / 3 and done >= 2:
+                break
+        best = max(best, done * batch / elapsed)
+    return best
 
 
 def numpy_forward(layers):
@@ -121,11 +128,14 @@ for name, model in models.items():
         t = time.perf_counter()
         model.predict(few, batch_size=b, verbose=0)
         per_row = (time.perf_counter() - t) / len(few)
-        rows = int(min(262144, max(4 * b, seconds / per_row)) // b * b)
+        rows = int(min(131072, max(2 * b, seconds / 3 / per_row)) // b * b)
         big = np.resize(x, (rows, width))
-        t = time.perf_counter()
-        model.predict(big, batch_size=b, verbose=0)
-        emit(model=name, batch_size=b, method="predict", rows_per_second=rows / (time.perf_counter() - t))
+        best = 0.0
+        for _ in range(3):
+            t = time.perf_counter()
+            model.predict(big, batch_size=b, verbose=0)
+            best = max(best, rows / (time.perf_counter() - t))
+        emit(model=name, batch_size=b, method="predict", rows_per_second=best)
         emit(model=name, batch_size=b, method="call",
              rows_per_second=timed_loop(lambda i: model(xb[i], training=False), b, n_batches))
         emit(model=name, batch_size=b, method="numpy", rows_per_second=timed_loop(lambda i: forward(xb[i]), b, n_batches))
@@ -144,6 +154,9 @@ with open(os.path.join(out_dir, "train.csv"), "w") as f:
 fit_model = keras.models.clone_model(models["mlp"])
 fit_model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.SparseCategoricalCrossentropy())
 fit_model.fit(tx, ty, batch_size=32, epochs=1, shuffle=True, verbose=0)  # warm-up (tracing)
-t = time.perf_counter()
-fit_model.fit(tx, ty, batch_size=32, epochs=2, shuffle=True, verbose=0)
-emit(model="mlp", batch_size=32, method="fit", epochs_per_second=2 / (time.perf_counter() - t), rows=n)
+best = 0.0
+for _ in range(2):
+    t = time.perf_counter()
+    fit_model.fit(tx, ty, batch_size=32, epochs=1, shuffle=True, verbose=0)
+    best = max(best, 1 / (time.perf_counter() - t))
+emit(model="mlp", batch_size=32, method="fit", epochs_per_second=best, rows=n)
