@@ -50,3 +50,47 @@ extension Double {
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 }
+
+extension RuntimeScalar {
+    /// Floating-point operations (2·m·n·k) from which ``splitGemm`` uses more than one thread:
+    /// ≈ 200 µs of single-core GEMM. Training a 64-256-256-10 MLP: batch 1024 went from 1.2 s to
+    /// 0.77 s for 20 epochs of 10,000 rows; batch 32 (4 M flops per GEMM, split at a lower
+    /// threshold) gained nothing, the helper having gone to sleep during the optimizer step.
+    static var splitGemmFlops: Int { 16_000_000 }
+
+    /// ``RuntimeScalar/gemm`` with C cut into `threads` slabs run on ``WorkerPool`` when the
+    /// product is large enough (training's GEMMs, whose batch is not chunked like inference's).
+    ///
+    /// C is cut along its longer side: row slabs (rows of op(A)) or column slabs (columns of
+    /// op(B)), each a multiple of 16 but the last. Every element of C is still the same dot
+    /// product over the whole k, in the same order, so the result does not depend on the split.
+    static func splitGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+                          a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+                          beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, threads: Int) {
+        let parts = min(threads, max(m, n) / 16)
+        guard parts > 1, 2 * m * n * k >= splitGemmFlops else {
+            gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                 beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let byRows = m >= n
+        let extent = byRows ? m : n
+        let per = ((extent + parts - 1) / parts + 15) / 16 * 16
+        WorkerPool.shared.run(iterations: parts, threads: parts) { p in
+            let start = p * per
+            guard start < extent else { return }
+            let count = Swift.min(per, extent - start)
+            if byRows {
+                // Rows of op(A): rows of A, or columns of a transposed A.
+                gemm(transA: transA, transB: transB, m: count, n: n, k: k, alpha: alpha,
+                     a: transA ? a + start : a + start * lda, lda: lda, b: b, ldb: ldb,
+                     beta: beta, c: c + start * ldc, ldc: ldc)
+            } else {
+                // Columns of op(B): columns of B, or rows of a transposed B.
+                gemm(transA: transA, transB: transB, m: m, n: count, k: k, alpha: alpha,
+                     a: a, lda: lda, b: transB ? b + start * ldb : b + start, ldb: ldb,
+                     beta: beta, c: c + start, ldc: ldc)
+            }
+        }
+    }
+}

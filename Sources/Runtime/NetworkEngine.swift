@@ -315,7 +315,7 @@ final class NetworkEngine<W: WeightStore> {
             case .identity:
                 break
             case .dense(let d):
-                d.forward(src, dst, rows: rows, params: params, pre: ws.pre[i])
+                d.forward(src, dst, rows: rows, params: params, pre: ws.pre[i], threads: threads)
             case .activation(let a):
                 a.forward(src, dst, rows: rows)
             case .dropout(let d):
@@ -386,7 +386,7 @@ final class NetworkEngine<W: WeightStore> {
                 break
             case .dense(let d):
                 d.backward(x: x, z: ws.pre[i] ?? ws.outputs[i], y: ws.outputs[i], dy: cur, dx: dx, rows: rows,
-                           params: params, skipActivation: skipActivationAt == i)
+                           params: params, skipActivation: skipActivationAt == i, threads: threads)
                 wrote = true
             case .activation(let a):
                 if skipActivationAt != i, let dx {

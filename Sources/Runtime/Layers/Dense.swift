@@ -18,13 +18,15 @@ struct DenseLayer: Sendable {
     static let blockElements = 4096
 
     /// Computes `y` (and `z` into `pre` when given; otherwise `z` is formed in `y` and overwritten).
+    /// - Parameter threads: threads a large GEMM may be split over (``RuntimeScalar/splitGemm``);
+    ///   inference passes 1, its chunks being parallel already.
     func forward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int,
-                                 params: [W], pre: UnsafeMutablePointer<W.Scalar>?) {
+                                 params: [W], pre: UnsafeMutablePointer<W.Scalar>?, threads: Int = 1) {
         typealias T = W.Scalar
         let z = pre ?? y
         params[kernel].values.withUnsafeBufferPointer { k in
-            T.gemm(transA: false, transB: false, m: rows, n: units, k: inWidth, alpha: 1,
-                   a: x, lda: inWidth, b: k.baseAddress!, ldb: units, beta: 0, c: z, ldc: units)
+            T.splitGemm(transA: false, transB: false, m: rows, n: units, k: inWidth, alpha: 1,
+                        a: x, lda: inWidth, b: k.baseAddress!, ldb: units, beta: 0, c: z, ldc: units, threads: threads)
         }
         if let bias {
             params[bias].values.withUnsafeBufferPointer { biasAndActivation(z: z, y: y, bias: $0.baseAddress!, rows: 0..<rows) }
@@ -62,14 +64,14 @@ struct DenseLayer: Sendable {
     ///   - skipActivation: `dy` already is dLoss/dz (Keras' logits path for cross-entropies).
     func backward<W: WeightStore>(x: UnsafePointer<W.Scalar>, z: UnsafePointer<W.Scalar>, y: UnsafePointer<W.Scalar>,
                                   dy: UnsafeMutablePointer<W.Scalar>, dx: UnsafeMutablePointer<W.Scalar>?, rows: Int,
-                                  params: [W], skipActivation: Bool = false) {
+                                  params: [W], skipActivation: Bool = false, threads: Int = 1) {
         typealias T = W.Scalar
         if !skipActivation && !activation.isLinear {
             activation.backward(x: z, y: y, dy: UnsafePointer(dy), dx: dy, rows: rows, cols: units)
         }
         params[kernel].gradient.withUnsafeMutableBufferPointer { g in
-            T.gemm(transA: true, transB: false, m: inWidth, n: units, k: rows, alpha: 1,
-                   a: x, lda: inWidth, b: dy, ldb: units, beta: 0, c: g.baseAddress!, ldc: units)
+            T.splitGemm(transA: true, transB: false, m: inWidth, n: units, k: rows, alpha: 1,
+                        a: x, lda: inWidth, b: dy, ldb: units, beta: 0, c: g.baseAddress!, ldc: units, threads: threads)
         }
         if let bias {
             params[bias].gradient.withUnsafeMutableBufferPointer { g in
@@ -82,8 +84,8 @@ struct DenseLayer: Sendable {
         }
         if let dx {
             params[kernel].values.withUnsafeBufferPointer { k in
-                T.gemm(transA: false, transB: true, m: rows, n: inWidth, k: units, alpha: 1,
-                       a: dy, lda: units, b: k.baseAddress!, ldb: units, beta: 0, c: dx, ldc: inWidth)
+                T.splitGemm(transA: false, transB: true, m: rows, n: inWidth, k: units, alpha: 1,
+                            a: dy, lda: units, b: k.baseAddress!, ldb: units, beta: 0, c: dx, ldc: inWidth, threads: threads)
             }
         }
     }
