@@ -8,7 +8,7 @@ import CBLAS
 // shared with other work that cost up to 3× (64-256-256-10, batch 1024: 97k rows/s with 2 BLAS
 // threads against 318k with 1), and it would oversubscribe the cores when several threads
 // predict at once. Parallelism is ours instead: inference splits the batch into row chunks
-// (``NetworkEngine/predict(_:rows:into:)``); training runs on the calling thread.
+// (``NetworkEngine/predict(_:rows:into:)``); training splits its large GEMMs (``RuntimeScalar/splitGemm``).
 
 /// Puts OpenBLAS in single-threaded mode, once per process, before the first GEMM, and stops the
 /// worker threads it started when it loaded (they would spin for ~0.1 s of CPU).
