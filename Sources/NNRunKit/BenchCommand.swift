@@ -11,7 +11,10 @@ public enum BenchCommand {
         /// Per-row latency (batch latency / batch size), microseconds.
         public var row: LatencyStatistics
         public var batchSize: Int
+        /// Threads one `predict` call may use (intra-op).
         public var threads: Int
+        /// Callers predicting at the same time on the shared network.
+        public var concurrency: Int
         public var rows: Int
         public var seconds: Double
 
@@ -20,17 +23,20 @@ public enum BenchCommand {
                 "{\"p50\": \(JSONNumber.format(s.p50)), \"p90\": \(JSONNumber.format(s.p90)), \"p99\": \(JSONNumber.format(s.p99)), \"mean\": \(JSONNumber.format(s.mean))}"
             }
             return "{\"rows_per_second\": \(JSONNumber.format(rowsPerSecond)), \"batch_latency_ms\": \(stats(batch)), "
-                + "\"row_latency_us\": \(stats(row)), \"batch_size\": \(batchSize), \"threads\": \(threads), \"rows\": \(rows), "
+                + "\"row_latency_us\": \(stats(row)), \"batch_size\": \(batchSize), \"threads\": \(threads), \"concurrency\": \(concurrency), \"rows\": \(rows), "
                 + "\"seconds\": \(JSONNumber.format(seconds))}"
         }
     }
 
-    /// Predicts `rows` synthetic rows (rounded up to whole batches) in batches of `batchSize` on
-    /// `threads` threads sharing one network (``Network/predict(_:)`` is thread-safe).
-    public static func run(modelPath: String, batchSize: Int, rows: Int, threads: Int) throws -> Report {
+    /// Predicts `rows` synthetic rows (rounded up to whole batches) in batches of `batchSize`.
+    /// - Parameters:
+    ///   - threads: threads one `predict` call may spread a batch over; nil: all cores.
+    ///   - concurrency: callers predicting at once on one shared network (``Network/predict(_:)``
+    ///     is thread-safe), each on its own thread; batches are dealt round-robin.
+    public static func run(modelPath: String, batchSize: Int, rows: Int, threads: Int?, concurrency: Int = 1) throws -> Report {
         let file = try ModelIO.load(modelPath)
         let net: Network
-        do { net = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
+        do { net = try Network(file, threads: threads) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
         let b = max(1, batchSize)
         let batches = max(1, (rows + b - 1) / b)
         var rng = RandomGenerator(seed: 42)
@@ -38,13 +44,19 @@ public enum BenchCommand {
         let input = try Matrix(rows: b, cols: net.inputWidth, values: x)
         _ = try net.predict(input)  // warm-up: workspaces, caches, BLAS threads
 
-        let t = max(1, threads)
+        let t = max(1, concurrency)
         let lock = NSLock()
         nonisolated(unsafe) var samples: [Double] = []
         nonisolated(unsafe) var failure: Error?
         samples.reserveCapacity(batches)
         let started = DispatchTime.now().uptimeNanoseconds
-        DispatchQueue.concurrentPerform(iterations: t) { worker in
+        // One Thread per caller: DispatchQueue.concurrentPerform on Linux may run short bodies one
+        // after another, which would measure nothing concurrent.
+        let done = DispatchGroup()
+        for worker in 0..<t {
+          done.enter()
+          Thread.detachNewThread {
+            defer { done.leave() }
             var mine: [Double] = []
             var k = worker
             while k < batches {
@@ -57,13 +69,15 @@ public enum BenchCommand {
                 k += t
             }
             lock.lock(); samples.append(contentsOf: mine); lock.unlock()
+          }
         }
+        done.wait()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         if let failure { throw NNRunError.io("\(failure)") }
         let total = batches * b
         return Report(rowsPerSecond: Double(total) / seconds,
                       batch: LatencyStatistics(samples: samples.map { $0 / 1e6 }),
                       row: LatencyStatistics(samples: samples.map { $0 / 1e3 / Double(b) }),
-                      batchSize: b, threads: t, rows: total, seconds: seconds)
+                      batchSize: b, threads: net.threads, concurrency: t, rows: total, seconds: seconds)
     }
 }

@@ -58,6 +58,9 @@ public final class Network: @unchecked Sendable {
 
     /// Number of input columns.
     public var inputWidth: Int { engine.inputWidth }
+
+    /// Threads one ``predict(_:)`` call may spread a batch over (at least 1).
+    public var threads: Int { engine.threads }
     /// Number of output columns.
     public var outputWidth: Int { engine.outputWidth }
     /// The parameters an optimizer updates.
