@@ -58,6 +58,7 @@ public struct TrainCommand {
         if let names = data.inputNames { start.metadata.inputNames = names }
         if let names = data.targetNames, names.count == outputWidth { start.metadata.outputNames = names }
         if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
+        start = try adaptNormalization(start, trainingInputs: x, progress: ProgressReporter(mode: o.progress))
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
 
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })

@@ -6,14 +6,16 @@ struct Init: ParsableCommand {
         abstract: "Create a freshly initialised model (.nnf).",
         discussion: """
         Dense layers are given as UNITS:ACTIVATION, comma-separated, e.g. --layers 4:sigmoid,1:sigmoid \
-        for the 2-4-1 XOR network. Kernels are initialised Glorot-uniform and biases zero, as Keras does, \
+        for the 2-4-1 XOR network. The item `normalization` adds a Keras Normalization layer, which \
+        `nnrun train` adapts to the training rows before the first epoch \
+        (e.g. --layers normalization,16:relu,1:sigmoid). Kernels are initialised Glorot-uniform and biases zero, as Keras does, \
         from --seed.
         """)
 
     @Option(help: "Number of input features.")
     var inputs: Int
 
-    @Option(help: ArgumentHelp("Dense layers: UNITS:ACTIVATION,… (activation defaults to linear).", valueName: "SPEC"))
+    @Option(help: ArgumentHelp("Layers: UNITS:ACTIVATION (Dense; activation defaults to linear) or normalization, comma-separated.", valueName: "SPEC"))
     var layers: String
 
     @Option(help: "Seed of the weight initialisation.")
