@@ -51,7 +51,8 @@ public enum GradientClipping: Sendable, Equatable {
                 let l2norm = l2sum > 0 ? l2sum.squareRoot() : l2sum
                 let denominator = max(l2norm, c)
                 p.gradient.withUnsafeMutableBufferPointer { g in
-                    for i in g.indices { g[i] = (g[i] * c) / denominator }
+                    guard let base = g.baseAddress else { return }
+                    _ = ClipNormKernel(g: base, clip: c, denominator: denominator).run(count: g.count)
                 }
             }
         case .globalNorm(let c):
@@ -61,14 +62,16 @@ public enum GradientClipping: Sendable, Equatable {
             let scale = c * min(1 / useNorm, 1 / c) + (useNorm - useNorm)
             for p in parameters {
                 p.gradient.withUnsafeMutableBufferPointer { g in
-                    for i in g.indices { g[i] *= scale }
+                    guard let base = g.baseAddress else { return }
+                    _ = ScaleKernel(g: base, scale: scale).run(count: g.count)
                 }
             }
         case .value(let c):
             for p in parameters {
                 p.gradient.withUnsafeMutableBufferPointer { g in
+                    guard let base = g.baseAddress else { return }
                     // NaN stays NaN, as with tf.clip_by_value.
-                    for i in g.indices where !g[i].isNaN { g[i] = min(max(g[i], -c), c) }
+                    _ = ClipValueKernel(g: base, clip: c).run(count: g.count)
                 }
             }
         }
@@ -79,5 +82,41 @@ public enum GradientClipping: Sendable, Equatable {
         var s = 0.0
         for v in x { s += Double(v) * Double(v) }
         return s
+    }
+}
+
+/// `g = (g * c) / denominator` in place (``GradientClipping/norm(_:)``).
+struct ClipNormKernel: LaneKernel {
+    let g: UnsafeMutablePointer<Float>
+    let clip: Float, denominator: Float
+
+    @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T {
+        let o = (T.load(g, i) * T(repeating: clip)) / T(repeating: denominator)
+        o.store(g, i)
+        return o
+    }
+}
+
+/// `g = g * scale` in place (``GradientClipping/globalNorm(_:)``).
+struct ScaleKernel: LaneKernel {
+    let g: UnsafeMutablePointer<Float>
+    let scale: Float
+
+    @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T {
+        let o = T.load(g, i) * T(repeating: scale)
+        o.store(g, i)
+        return o
+    }
+}
+
+/// `g = min(max(g, -c), c)` in place, NaN kept (``GradientClipping/value(_:)``).
+struct ClipValueKernel: LaneKernel {
+    let g: UnsafeMutablePointer<Float>
+    let clip: Float
+
+    @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T {
+        let o = T.load(g, i).laneClamped(T(repeating: -clip), T(repeating: clip))
+        o.store(g, i)
+        return o
     }
 }

@@ -67,8 +67,40 @@ public final class Network: @unchecked Sendable {
     public var trainableParameters: [Parameter] { parameters.filter(\.trainable) }
 
     /// Restarts the Dropout mask streams from `seed` (layers with their own seed restart from it).
+    /// Every call with the same `seed` gives the same masks again; to draw new masks each epoch use
+    /// ``reseedDropout(seed:epoch:)``.
     public func reseedDropout(_ seed: UInt64) {
         engine.rngs = NetworkEngine<Parameter>.seededStreams(model: model, seed: seed)
+    }
+
+    /// Restarts the Dropout mask streams for epoch `epoch` of a training run seeded with `seed`, so
+    /// that the masks depend only on the seeds, the layer and the epoch (resuming a run at epoch `e`
+    /// reproduces the masks an uninterrupted run draws in epoch `e`), and differ from epoch to epoch.
+    ///
+    /// Each Dropout layer draws its masks from a ``SplitMix64`` stream (one `nextUnitFloat()` per
+    /// element, row-major) whose starting state is derived with ``RandomGenerator`` as follows:
+    /// - a layer with its own `seed` `s` (at any index): `SplitMix64(seed: r.next())` where
+    ///   `r = RandomGenerator(seed: s, stream: UInt64(epoch))` — independent of the training seed
+    ///   (two layers with the same own seed draw the same masks, as their seeds ask);
+    /// - a layer without one, at layer index `i`: with `b = RandomGenerator(seed: seed, stream:
+    ///   2 * epoch + 1).next()` (the odd streams; the trainer shuffles from the even ones),
+    ///   `SplitMix64(seed: SplitMix64(seed: b ^ (i &* 0xD1B5_4A32_D192_ED03)).next())` — what
+    ///   ``reseedDropout(_:)`` gives for the seed `b`.
+    /// - Parameters:
+    ///   - seed: the training seed (``TrainingConfiguration/seed``).
+    ///   - epoch: the epoch counted over all runs of this model (0 for the first); negative values
+    ///     are taken as their 64-bit two's-complement pattern.
+    public func reseedDropout(seed: UInt64, epoch: Int) {
+        let e = UInt64(bitPattern: Int64(epoch))
+        var base = RandomGenerator(seed: seed, stream: e &* 2 &+ 1)
+        var streams = NetworkEngine<Parameter>.seededStreams(model: model, seed: base.next())
+        for (i, layer) in model.layers.enumerated() {
+            if case .dropout(let d) = layer.kind, let own = d.seed {
+                var g = RandomGenerator(seed: own, stream: e)
+                streams[i] = SplitMix64(seed: g.next())
+            }
+        }
+        engine.rngs = streams
     }
 
     private func checkInput(_ x: Matrix) throws {

@@ -117,20 +117,19 @@ public class Optimizer {
         var firstBad: String?
         for (index, p) in parameters.enumerated() {
             let source = slots[index], target = spareSlots[index]
-            p.gradient.withUnsafeBufferPointer { g in
+            let finite = p.gradient.withUnsafeBufferPointer { g in
                 p.values.withUnsafeBufferPointer { w in
                     spareValues[index].withUnsafeMutableBufferPointer { out in
-                        if let wd = weightDecay {
-                            // Keras `_apply_weight_decay`, before the update, with the same learning rate.
-                            for i in out.indices { out[i] = w[i] - w[i] * wd * lr }
-                            applySingle(UnsafeBufferPointer(out), into: out, gradient: g, slots: source, into: target, step: step)
-                        } else {
-                            applySingle(w, into: out, gradient: g, slots: source, into: target, step: step)
+                        guard let wd = weightDecay, let wp = w.baseAddress, let op = out.baseAddress else {
+                            return applySingle(w, into: out, gradient: g, slots: source, into: target, step: step)
                         }
-                        if firstBad == nil && !Optimizer.allFinite(UnsafeBufferPointer(out)) { firstBad = p.name }
+                        // Keras `_apply_weight_decay`, before the update, with the same learning rate.
+                        _ = WeightDecayKernel(w: wp, out: op, decay: wd, learningRate: lr).run(count: out.count)
+                        return applySingle(UnsafeBufferPointer(out), into: out, gradient: g, slots: source, into: target, step: step)
                     }
                 }
             }
+            if firstBad == nil && !finite { firstBad = p.name }
             swap(&p.values, &spareValues[index])
         }
         lastStepNonFiniteParameter = firstBad
@@ -139,12 +138,11 @@ public class Optimizer {
         canUndo = true
     }
 
-    /// Whether every value is finite: `Σ x·0` is 0 unless some `x` is NaN or ±inf (then NaN), a
-    /// branch-free reduction the compiler vectorises.
+    /// Whether every value is finite (the check ``step()`` makes while it writes, see
+    /// ``LaneKernel/run(count:)``): `Σ (x - x)` is 0 unless some `x` is NaN or ±inf.
     static func allFinite(_ x: UnsafeBufferPointer<Float>) -> Bool {
-        var s: Float = 0
-        for v in x { s += v * 0 }
-        return s == 0
+        guard let base = x.baseAddress else { return true }
+        return ReadKernel(x: base).run(count: x.count)
     }
 
     /// Puts back the values, slots and iteration count from before the last ``step()``, exactly.
@@ -172,16 +170,19 @@ public class Optimizer {
     ///
     /// Reads the current values and slots and writes the new ones to `out` / `newSlots`, which may
     /// be the same memory as the inputs: implementations read every input element `i` before
-    /// writing element `i` of any output.
+    /// writing element `i` of any output. Implementations are ``LaneKernel``s: the same float32
+    /// operations in the same order on every element, 8 elements at a time.
     /// - Parameters:
     ///   - w: the parameter's current values.
     ///   - out: receives the new values (same count).
     ///   - gradient: its (clipped) gradient, same count.
     ///   - slots: its current slot buffers, in ``slotNames`` order.
     ///   - newSlots: receive the new slot values, in the same order.
+    /// - Returns: whether every new value written to `out` is finite (true for an empty parameter).
     func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
-                     slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
+                     slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) -> Bool {
         // The base optimizer is abstract; `make` only builds subclasses.
+        true
     }
 
     // MARK: - State
@@ -293,4 +294,23 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
             "optimizer state: iterations must be >= 0, found \(i)"
         }
     }
+}
+
+/// Keras `_apply_weight_decay`: `out = w - w * weight_decay * learning_rate`, element by element.
+struct WeightDecayKernel: LaneKernel {
+    let w: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
+    let decay: Float, learningRate: Float
+
+    @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T {
+        let wi = T.load(w, i)
+        let o = wi - wi * T(repeating: decay) * T(repeating: learningRate)
+        o.store(out, i)
+        return o
+    }
+}
+
+/// Reads `x` and hands each block back unchanged (for the finiteness check alone).
+struct ReadKernel: LaneKernel {
+    let x: UnsafePointer<Float>
+    @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T { T.load(x, i) }
 }

@@ -37,26 +37,42 @@ public final class SGD: Optimizer {
     }
 
     override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
+                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) -> Bool {
+        guard let wp = w.baseAddress, let op = out.baseAddress, let gp = g.baseAddress else { return true }
         let lr = step.learningRate
-        guard let m = slots.first, let mOut = newSlots.first else {
-            for i in w.indices { out[i] = w[i] - g[i] * lr }
-            return
+        guard let m = slots.first?.baseAddress, let mOut = newSlots.first?.baseAddress else {
+            return SGDKernel(w: wp, out: op, g: gp, learningRate: lr).run(count: w.count)
         }
-        let mu = momentum
-        if nesterov {
-            for i in w.indices {
-                let mi = m[i] * mu - g[i] * lr
-                mOut[i] = mi
-                out[i] = w[i] + (mi * mu - g[i] * lr)
-            }
-        } else {
-            for i in w.indices {
-                let mi = m[i] * mu - g[i] * lr
-                mOut[i] = mi
-                out[i] = w[i] + mi
-            }
-        }
+        return SGDMomentumKernel(w: wp, out: op, g: gp, m: m, mOut: mOut, learningRate: lr, momentum: momentum, nesterov: nesterov).run(count: w.count)
+    }
+}
+
+/// SGD without momentum: `w - g * lr`.
+struct SGDKernel: LaneKernel {
+    let w: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
+    let learningRate: Float
+
+    @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T {
+        let o = T.load(w, i) - T.load(g, i) * T(repeating: learningRate)
+        o.store(out, i)
+        return o
+    }
+}
+
+/// SGD with momentum: `m = m * μ - g * lr`, then `w + m` or, Nesterov, `w + (m * μ - g * lr)`.
+struct SGDMomentumKernel: LaneKernel {
+    let w: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
+    let m: UnsafePointer<Float>, mOut: UnsafeMutablePointer<Float>
+    let learningRate: Float, momentum: Float, nesterov: Bool
+
+    @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T {
+        let lr = T(repeating: learningRate), mu = T(repeating: momentum)
+        let wi = T.load(w, i), gi = T.load(g, i)
+        let mi = T.load(m, i) * mu - gi * lr
+        mi.store(mOut, i)
+        let o = nesterov ? wi + (mi * mu - gi * lr) : wi + mi
+        o.store(out, i)
+        return o
     }
 }
 
@@ -86,13 +102,26 @@ public final class Adagrad: Optimizer {
     }
 
     override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
-        let a = slots[0], aOut = newSlots[0], lr = step.learningRate, eps = epsilon
-        for i in w.indices {
-            let ai = a[i] + g[i] * g[i]
-            aOut[i] = ai
-            out[i] = w[i] - (lr * g[i]) / (ai + eps).squareRoot()
-        }
+                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) -> Bool {
+        guard let wp = w.baseAddress, let op = out.baseAddress, let gp = g.baseAddress,
+              let a = slots[0].baseAddress, let aOut = newSlots[0].baseAddress else { return true }
+        return AdagradKernel(w: wp, out: op, g: gp, a: a, aOut: aOut, learningRate: step.learningRate, epsilon: epsilon).run(count: w.count)
+    }
+}
+
+/// Adagrad: `a = a + g * g`, `w - (lr * g) / sqrt(a + ε)`.
+struct AdagradKernel: LaneKernel {
+    let w: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
+    let a: UnsafePointer<Float>, aOut: UnsafeMutablePointer<Float>
+    let learningRate: Float, epsilon: Float
+
+    @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T {
+        let wi = T.load(w, i), gi = T.load(g, i)
+        let ai = T.load(a, i) + gi * gi
+        ai.store(aOut, i)
+        let o = wi - (T(repeating: learningRate) * gi) / (ai + T(repeating: epsilon)).laneSquareRoot()
+        o.store(out, i)
+        return o
     }
 }
 
@@ -142,34 +171,54 @@ public final class RMSprop: Optimizer {
     }
 
     override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
-        let v = slots[0], vOut = newSlots[0]
+                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) -> Bool {
+        guard let wp = w.baseAddress, let op = out.baseAddress, let gp = g.baseAddress,
+              let v = slots[0].baseAddress, let vOut = newSlots[0].baseAddress else { return true }
         let mIndex = momentum > 0 ? 1 : nil
         let aIndex = centered ? (momentum > 0 ? 2 : 1) : nil
-        let m = mIndex.map { slots[$0] }, mOut = mIndex.map { newSlots[$0] }
-        let a = aIndex.map { slots[$0] }, aOut = aIndex.map { newSlots[$0] }
-        let lr = step.learningRate, r = rho, r1 = oneMinusRho, eps = epsilon, mu = momentum
-        for i in w.indices {
-            let gi = g[i]
-            let vi = r * v[i] + r1 * (gi * gi)
-            vOut[i] = vi
-            let denominator: Float
-            if let a, let aOut {
-                let ai = r * a[i] + r1 * gi
-                aOut[i] = ai
-                denominator = vi - ai * ai + eps
-            } else {
-                denominator = vi + eps
-            }
-            let increment = (lr * gi) / denominator.squareRoot()
-            if let m, let mOut {
-                let mi = mu * m[i] + increment
-                mOut[i] = mi
-                out[i] = w[i] - mi
-            } else {
-                out[i] = w[i] - increment
-            }
+        let kernel = RMSpropKernel(w: wp, out: op, g: gp, v: v, vOut: vOut,
+                                   m: mIndex.flatMap { UnsafePointer(slots[$0].baseAddress) }, mOut: mIndex.flatMap { newSlots[$0].baseAddress },
+                                   a: aIndex.flatMap { UnsafePointer(slots[$0].baseAddress) }, aOut: aIndex.flatMap { newSlots[$0].baseAddress },
+                                   learningRate: step.learningRate, rho: rho, oneMinusRho: oneMinusRho, momentum: momentum, epsilon: epsilon)
+        return kernel.run(count: w.count)
+    }
+}
+
+/// RMSprop: `v = ρ v + (1 - ρ) g²`; centered: `a = ρ a + (1 - ρ) g`, denominator `v - a² + ε`,
+/// else `v + ε`; `Δ = (lr * g) / sqrt(denominator)`; momentum: `m = μ m + Δ`, `w - m`, else `w - Δ`.
+/// `m`/`mOut` are nil without momentum, `a`/`aOut` nil when not centered (a branch per block).
+struct RMSpropKernel: LaneKernel {
+    let w: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
+    let v: UnsafePointer<Float>, vOut: UnsafeMutablePointer<Float>
+    let m: UnsafePointer<Float>?, mOut: UnsafeMutablePointer<Float>?
+    let a: UnsafePointer<Float>?, aOut: UnsafeMutablePointer<Float>?
+    let learningRate: Float, rho: Float, oneMinusRho: Float, momentum: Float, epsilon: Float
+
+    @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T {
+        let r = T(repeating: rho), r1 = T(repeating: oneMinusRho), eps = T(repeating: epsilon)
+        let wi = T.load(w, i), gi = T.load(g, i), v0 = T.load(v, i)
+        let a0 = a.map { T.load($0, i) }, m0 = m.map { T.load($0, i) }
+        let vi = r * v0 + r1 * (gi * gi)
+        let denominator: T
+        if let a0, let aOut {
+            let ai = r * a0 + r1 * gi
+            ai.store(aOut, i)
+            denominator = vi - ai * ai + eps
+        } else {
+            denominator = vi + eps
         }
+        vi.store(vOut, i)
+        let increment = (T(repeating: learningRate) * gi) / denominator.laneSquareRoot()
+        let o: T
+        if let m0, let mOut {
+            let mi = T(repeating: momentum) * m0 + increment
+            mi.store(mOut, i)
+            o = wi - mi
+        } else {
+            o = wi - increment
+        }
+        o.store(out, i)
+        return o
     }
 }
 
@@ -221,24 +270,42 @@ public final class Adam: Optimizer {
     }
 
     override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) {
+                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) -> Bool {
+        guard let wp = w.baseAddress, let op = out.baseAddress, let gp = g.baseAddress,
+              let m = slots[0].baseAddress, let v = slots[1].baseAddress,
+              let mOut = newSlots[0].baseAddress, let vOut = newSlots[1].baseAddress else { return true }
         let beta1Power = powf(beta1, step.localStep)
         let beta2Power = powf(beta2, step.localStep)
         let alpha = step.learningRate * (1 - beta2Power).squareRoot() / (1 - beta1Power)
-        let m = slots[0], v = slots[1], mOut = newSlots[0], vOut = newSlots[1]
-        let vHat = amsgrad ? slots[2] : nil, vHatOut = amsgrad ? newSlots[2] : nil
-        let c1 = oneMinusBeta1, c2 = oneMinusBeta2, eps = epsilon
-        for i in w.indices {
-            let gi = g[i]
-            let mi = m[i] + (gi - m[i]) * c1
-            var vi = v[i] + (gi * gi - v[i]) * c2
-            mOut[i] = mi
-            vOut[i] = vi
-            if let vHat, let vHatOut {
-                vi = max(vHat[i], vi)
-                vHatOut[i] = vi
-            }
-            out[i] = w[i] - (mi * alpha) / (vi.squareRoot() + eps)
+        let kernel = AdamKernel(w: wp, out: op, g: gp, m: m, mOut: mOut, v: v, vOut: vOut,
+                                vHat: amsgrad ? UnsafePointer(slots[2].baseAddress) : nil, vHatOut: amsgrad ? newSlots[2].baseAddress : nil,
+                                oneMinusBeta1: oneMinusBeta1, oneMinusBeta2: oneMinusBeta2, alpha: alpha, epsilon: epsilon)
+        return kernel.run(count: w.count)
+    }
+}
+
+/// Adam: `m = m + (g - m) * (1 - β₁)`, `v = v + (g² - v) * (1 - β₂)`, AMSGrad `v̂ = max(v̂, v)`
+/// (then used as `v`), `w - (m * α) / (sqrt(v) + ε)`. `vHat`/`vHatOut` are nil without AMSGrad.
+struct AdamKernel: LaneKernel {
+    let w: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
+    let m: UnsafePointer<Float>, mOut: UnsafeMutablePointer<Float>
+    let v: UnsafePointer<Float>, vOut: UnsafeMutablePointer<Float>
+    let vHat: UnsafePointer<Float>?, vHatOut: UnsafeMutablePointer<Float>?
+    let oneMinusBeta1: Float, oneMinusBeta2: Float, alpha: Float, epsilon: Float
+
+    @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T {
+        let wi = T.load(w, i), gi = T.load(g, i), m0 = T.load(m, i), v0 = T.load(v, i)
+        let vHat0 = vHat.map { T.load($0, i) }
+        let mi = m0 + (gi - m0) * T(repeating: oneMinusBeta1)
+        var vi = v0 + (gi * gi - v0) * T(repeating: oneMinusBeta2)
+        mi.store(mOut, i)
+        vi.store(vOut, i)
+        if let vHat0, let vHatOut {
+            vi = T.laneMax(vHat0, vi)
+            vi.store(vHatOut, i)
         }
+        let o = wi - (mi * T(repeating: alpha)) / (vi.laneSquareRoot() + T(repeating: epsilon))
+        o.store(out, i)
+        return o
     }
 }

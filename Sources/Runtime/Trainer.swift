@@ -191,7 +191,8 @@ public final class Trainer {
                 var g = RandomGenerator(seed: config.seed, stream: UInt64(epoch) &* 2)
                 g.shuffle(&order)
             }
-            reseedDropout(epoch: epoch)
+            // Masks depend only on the seeds and the epoch, so resuming reproduces them.
+            network.reseedDropout(seed: config.seed, epoch: epoch)
             var lossTotal: Float = 0, count: Float = 0
             for i in metricTotals.indices { metricTotals[i] = 0 }
             var batchesDone = 0
@@ -261,24 +262,6 @@ public final class Trainer {
         var out = result(runHistory, stopReason, stopper)
         out.restoredBestWeights = restored
         return out
-    }
-
-    /// Restarts the Dropout mask streams for `epoch` (counted over all runs), so that masks depend
-    /// only on the seeds and the epoch, and resuming reproduces them: layers without their own seed
-    /// draw from `RandomGenerator(seed: configuration.seed, stream: 2 epoch + 1)`; a layer with its
-    /// own `seed` draws from `RandomGenerator(seed: layerSeed, stream: epoch)`, so it is independent
-    /// of the training seed yet does not repeat its masks every epoch.
-    private func reseedDropout(epoch: Int) {
-        var stream = RandomGenerator(seed: configuration.seed, stream: UInt64(epoch) &* 2 &+ 1)
-        network.reseedDropout(stream.next())
-        var streams = network.engine.rngs
-        for (i, layer) in network.model.layers.enumerated() {
-            if case .dropout(let d) = layer.kind, let own = d.seed {
-                var g = RandomGenerator(seed: own, stream: UInt64(epoch))
-                streams[i] = SplitMix64(seed: g.next())
-            }
-        }
-        network.engine.rngs = streams
     }
 
     private func result(_ runHistory: History, _ reason: TrainingResult.StopReason, _ stopper: EarlyStopper) -> TrainingResult {
