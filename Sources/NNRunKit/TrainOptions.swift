@@ -28,9 +28,9 @@ public struct TrainOptions {
     /// `--restore-best`: put the best epoch's weights back at the end (Keras `restore_best_weights`).
     public var restoreBest = false
     /// `--checkpoint-interval`: the least time in seconds between two checkpoints written after an
-    /// epoch; 0 writes after every epoch. The first and the last epoch, a stop by Ctrl-C or early
-    /// stopping, and a divergence are always written.
-    public var checkpointInterval = 1.0
+    /// epoch; 0 (the default) writes after every epoch. The first and the last epoch, a stop by
+    /// Ctrl-C or early stopping, and a divergence are always written.
+    public var checkpointInterval = 0.0
     public var historyPath: String?
     public var plotPath: String?
     public var resetOptimizer = false

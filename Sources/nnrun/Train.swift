@@ -12,9 +12,9 @@ struct Train: ParsableCommand {
 
         The trained model (with input column names, target names and training state) is written to -o; \
         without -o an .nnf MODEL is replaced in place (a Keras MODEL needs -o). The file is replaced \
-        atomically, so it is always a complete model: after the first epoch, then after an epoch when \
-        --checkpoint-interval seconds have passed since the last write (0: after every epoch), and always \
-        at the end. Ctrl-C finishes the current batch, closes the epoch (it counts as an epoch, as when a \
+        atomically, so it is always a complete model: after every epoch by default; with \
+        --checkpoint-interval S only after an epoch when S seconds have passed since the last write (the \
+        first epoch and the end of the run are always written). Ctrl-C finishes the current batch, closes the epoch (it counts as an epoch, as when a \
         Keras callback stops training), saves, and exits with status 130.
 
         If a loss or weight becomes NaN or infinite, training stops with status 5 and the last good model \
@@ -76,8 +76,8 @@ struct Train: ParsableCommand {
     @Flag(help: "With --early-stopping: save the weights of the best epoch instead of the last (Keras restore_best_weights; off by default, as in Keras).")
     var restoreBest = false
 
-    @Option(help: ArgumentHelp("Least seconds between two checkpoints written after epochs; 0 writes after every epoch. The first epoch and the end of the run are always written.", valueName: "SECONDS"))
-    var checkpointInterval: Double = 1
+    @Option(help: ArgumentHelp("Least seconds between two checkpoints written after epochs (default 0: after every epoch). The first epoch and the end of the run are always written.", valueName: "SECONDS"))
+    var checkpointInterval: Double = 0
 
     @Option(help: ArgumentHelp("Write the per-epoch loss and metrics table as CSV.", valueName: "FILE.csv"))
     var history: String?

@@ -45,14 +45,15 @@ import TestSupport
     /// Reads the progress lines of a run until epoch 20 is reported, kills the process (SIGKILL:
     /// no final save), and returns the epochs the output file records. The checkpoint of an epoch
     /// is written before its progress line.
-    private func epochsOnDiskAfterKillAtEpoch20(interval: String) throws -> Int {
+    /// `interval` nil: the default (no `--checkpoint-interval`).
+    private func epochsOnDiskAfterKillAtEpoch20(interval: String?) throws -> Int {
         let dir = try Fixtures.temporaryDirectory()
         let model = dir.appendingPathComponent("m.nnf").path, out = dir.appendingPathComponent("out.nnf").path
         #expect(try CommandRunner.nnrun(["init", "--inputs", "2", "--layers", "4:tanh,1:sigmoid", "-o", model]).status == 0)
         let p = Process()
         p.executableURL = CommandRunner.tool("nnrun")
         p.arguments = ["train", model, Fixtures.url("data/xor.csv").path, "--target", "y", "--epochs", "100000000",
-                       "--batch-size", "1", "--checkpoint-interval", interval, "-o", out]
+                       "--batch-size", "1", "-o", out] + (interval.map { ["--checkpoint-interval", $0] } ?? [])
         let err = Pipe()
         p.standardError = err
         try p.run()
@@ -66,6 +67,10 @@ import TestSupport
         p.waitUntilExit()
         #expect(text.contains("Epoch 20/"), "\(text)")
         return try #require(try NNF.read(contentsOf: URL(fileURLWithPath: out)).training).epochs
+    }
+
+    @Test func byDefaultACheckpointIsWrittenAfterEveryEpoch() throws {
+        #expect(try epochsOnDiskAfterKillAtEpoch20(interval: nil) >= 20)
     }
 
     @Test func checkpointIntervalZeroWritesAfterEveryEpoch() throws {
