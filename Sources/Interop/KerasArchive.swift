@@ -126,10 +126,17 @@ public enum KerasArchive {
         let allowed = min(entry.uncompressedSize, cap)
         var produced: UInt64 = 0
         do {
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+            let crc = try archive.extract(entry, skipCRC32: false) { chunk in
                 produced += UInt64(chunk.count)
                 guard produced <= allowed else { throw Overflow() }
                 try sink(chunk)
+            }
+            // ZIPFoundation computes the CRC-32 but never compares it with the entry's: without this
+            // check a damaged model.weights.h5 reaches libhdf5, which loops forever or dereferences
+            // a bad pointer on some corrupted global heaps (fixtures/corrupt/README.md).
+            guard crc == entry.checksum else {
+                throw KerasImportError.badArchive(file: file, entry: entry.path,
+                    reason: String(format: "CRC-32 %08x does not match the recorded %08x (the archive is damaged)", crc, entry.checksum))
             }
         } catch is Overflow {
             throw KerasImportError.badArchive(file: file, entry: entry.path, reason: "expands beyond its declared size of \(entry.uncompressedSize) bytes (zip bomb?)")

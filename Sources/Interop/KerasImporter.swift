@@ -47,7 +47,7 @@ public enum KerasImporter {
                         version = meta["keras_version"]?.string
                         if let d = meta["date_saved"]?.string { extra["keras_date_saved"] = d }
                     }
-                    let h5 = try H5File(openingReadOnly: contents.weightsFile)
+                    let h5 = try H5File(openingReadOnly: contents.weightsFile, displayPath: "\(url.path) (\(KerasArchive.weightsName))")
                     return try importKeras3Weights(h5, modelJSON: json, configPlace: KerasArchive.configName, file: url.path,
                                                    layout: layout, version: version, extra: extra, sourceFile: url, options: options)
                 }

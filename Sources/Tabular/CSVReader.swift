@@ -149,7 +149,9 @@ public final class CSVReader {
                     throw CSVError.textAfterClosingQuote(file: fileName, line: line, column: fieldEnds.count + 1)
                 }
             }
-            if fieldBytes.count > maxRecordBytes {
+            // Delimiters count too: a line of only commas stores no field bytes but one field end
+            // (8 bytes) per comma, so capping field bytes alone lets a 1 GB line take 8 GB.
+            if fieldBytes.count + fieldEnds.count > maxRecordBytes {
                 throw CSVError.recordTooLong(file: fileName, line: recordLine, limit: maxRecordBytes)
             }
         }

@@ -33,11 +33,12 @@ public struct ColumnSelector: Sendable, Equatable, CustomStringConvertible {
     ///   ``CSVError/columnOutOfRange(file:reference:columnCount:)`` for an index past the last column.
     public func resolve(in reader: NumericCSVReader) throws -> [Int] {
         var out: [Int] = []
+        var seen = Set<Int>()  // not out.contains: a range over 10^6 columns would be quadratic
         func add(_ i: Int, _ ref: String) throws {
             guard i < reader.columnCount else {
                 throw CSVError.columnOutOfRange(file: reader.fileName, reference: ref, columnCount: reader.columnCount)
             }
-            if !out.contains(i) { out.append(i) }
+            if seen.insert(i).inserted { out.append(i) }
         }
         for item in items {
             switch item {

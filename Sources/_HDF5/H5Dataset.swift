@@ -105,10 +105,48 @@ public final class H5Dataset: H5AttributeOwner {
         let n = try h5CheckedCount(shape, elementSize: MemoryLayout<T>.stride, maxElements: limits.maxElements,
                                    maxBytes: limits.maxBytes, file: file.path, object: path)
         if n == 0 { return [] }
+        try checkStorage(bytes: n * MemoryLayout<T>.stride, limits: limits)
         return try [T](unsafeUninitializedCapacity: n) { buf, count in
             try H5Library.check(H5Dread(id, memType, nnk_H5S_ALL(), nnk_H5S_ALL(), nnk_H5P_DEFAULT(), buf.baseAddress),
                                 "H5Dread", file: file.path, object: path)
             count = n
+        }
+    }
+
+    /// Refuses, before allocating, a dataset that needs an HDF5 filter this libhdf5 lacks (h5py's
+    /// lzf, blosc, …: libhdf5 would otherwise fail deep inside `H5Dread` with a plugin-path
+    /// message), and one whose declared size is out of proportion to the bytes it stores in the
+    /// file: a chunked or unallocated dataset can declare a [30000, 30000] shape in a few KiB
+    /// (unwritten chunks read as the fill value), which would make nnkit allocate 3.6 GB for a
+    /// file of almost nothing. Below 1 MiB in memory nothing is checked.
+    /// - Parameter bytes: the bytes the read will allocate (elements × memory element size).
+    /// - Throws: `.filterUnavailable`; `.limitExceeded` when `bytes` exceeds
+    ///   ``H5Limits/maxExpansionRatio`` × the stored bytes.
+    private func checkStorage(bytes: Int, limits: H5Limits) throws {
+        let dcpl = try H5Library.check(H5Dget_create_plist(id), "H5Dget_create_plist", file: file.path, object: path)
+        defer { H5Pclose(dcpl) }
+        let filters = try H5Library.check(H5Pget_nfilters(dcpl), "H5Pget_nfilters", file: file.path, object: path)
+        for i in 0..<UInt32(max(0, filters)) {
+            var flags: UInt32 = 0
+            var valueCount = 0
+            var config: UInt32 = 0
+            var name = [CChar](repeating: 0, count: 80)
+            let filter = H5Pget_filter2(dcpl, i, &flags, &valueCount, nil, name.count, &name, &config)
+            guard filter >= 0 else {
+                throw HDF5Error(call: "H5Pget_filter2", file: file.path, object: path, message: "cannot read filter \(i) of the pipeline")
+            }
+            guard H5Zfilter_avail(filter) > 0 else {
+                let label = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                throw HDF5Error(kind: .filterUnavailable, call: "filter check", file: file.path, object: path,
+                                message: "dataset is stored through HDF5 filter \(filter)\(label.isEmpty ? "" : " (\(label))"), which this libhdf5 does not have; expected no filter or gzip/shuffle/fletcher32")
+            }
+        }
+        guard bytes > 1 << 20 else { return }
+        let stored = H5Dget_storage_size(id)
+        let (bound, overflow) = Int(clamping: stored).multipliedReportingOverflow(by: max(1, limits.maxExpansionRatio))
+        guard overflow || bytes <= bound else {
+            throw HDF5Error(kind: .limitExceeded, call: "storage check", file: file.path, object: path,
+                            message: "dataset declares shape \(shape) (\(bytes) bytes in memory) but stores only \(stored) bytes in the file, a ratio above \(limits.maxExpansionRatio) (unwritten chunks or a compression bomb?)")
         }
     }
 }

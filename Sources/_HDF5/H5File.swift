@@ -13,7 +13,7 @@ import Foundation
 /// ```
 public final class H5File {
     let id: hid_t
-    /// The path the file was opened or created at; used in every error.
+    /// The path the file was opened or created at (or the `displayPath` given); used in every error.
     public let path: String
     /// The caps applied to every read below this file.
     public let limits: H5Limits
@@ -26,13 +26,16 @@ public final class H5File {
     /// - Parameters:
     ///   - url: a local file.
     ///   - limits: caps on sizes declared by the file, checked before allocating.
+    ///   - displayPath: the name errors give the file (``path``); defaults to `url.path`. An
+    ///     importer that unpacked the file from an archive passes `archive.keras (model.weights.h5)`
+    ///     so that messages name the file the user gave, not a temporary copy.
     /// - Throws: ``HDF5Error`` with `call == "H5Fopen"` and the library's message when the file is
     ///   missing or not HDF5.
-    public init(openingReadOnly url: URL, limits: H5Limits = .default) throws {
+    public init(openingReadOnly url: URL, limits: H5Limits = .default, displayPath: String? = nil) throws {
         H5Library.ensureInitialized()
-        path = url.path
+        path = displayPath ?? url.path
         self.limits = limits
-        id = try H5Library.check(H5Fopen(url.path, nnk_H5F_ACC_RDONLY(), nnk_H5P_DEFAULT()), "H5Fopen", file: url.path, object: "/")
+        id = try H5Library.check(H5Fopen(url.path, nnk_H5F_ACC_RDONLY(), nnk_H5P_DEFAULT()), "H5Fopen", file: path, object: "/")
     }
 
     /// Opens an existing file for reading and writing (used to patch files, e.g. to build hostile test files).

@@ -17,15 +17,23 @@ public struct H5Limits: Sendable, Equatable {
     public var maxAttributeElements: Int
     /// Maximum number of links listed in one group. Default 2^20.
     public var maxMembers: Int
+    /// Maximum ratio of a dataset's bytes in memory to the bytes it stores in the file, checked
+    /// for reads above 1 MiB. Default 1000 (the same bound `KerasArchive` puts on ZIP entries);
+    /// plain datasets have a ratio of at most 2 (float16 read as Float), gzip rarely beats 1000
+    /// on weights. Stops a file of a few KiB from declaring a sparse [30000, 30000] dataset
+    /// that reads as 3.6 GB of fill values.
+    public var maxExpansionRatio: Int
 
     public init(maxRank: Int = 8, maxElements: Int = 1 << 31, maxBytes: Int = 4 << 30,
-                maxStringBytes: Int = 64 << 20, maxAttributeElements: Int = 1 << 20, maxMembers: Int = 1 << 20) {
+                maxStringBytes: Int = 64 << 20, maxAttributeElements: Int = 1 << 20, maxMembers: Int = 1 << 20,
+                maxExpansionRatio: Int = 1000) {
         self.maxRank = maxRank
         self.maxElements = maxElements
         self.maxBytes = maxBytes
         self.maxStringBytes = maxStringBytes
         self.maxAttributeElements = maxAttributeElements
         self.maxMembers = maxMembers
+        self.maxExpansionRatio = maxExpansionRatio
     }
 
     /// The defaults listed on each property.

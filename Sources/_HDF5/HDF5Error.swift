@@ -17,6 +17,8 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
         case wrongType
         /// No object or attribute of that name exists.
         case notFound
+        /// A dataset is stored through an HDF5 filter (compression plugin) this libhdf5 does not have.
+        case filterUnavailable
     }
 
     public var kind: Kind
