@@ -137,48 +137,59 @@ public struct ActivationFunction: Sendable, Equatable {
             let r = T(Self.sqrtHalf)
             Self.map(src, dst, rows, cols, bias) { x in T(0.5) * x * T.erfc(-x * r) }
         case .silu:
-            Self.map(src, dst, rows, cols, bias) { x in x * Self.sigmoid(x) }
+            Self.mapExp(src, dst, rows, cols, bias, pre: { x in -abs(x) }) { x, e in x * Self.sigmoid(x, expMinusAbs: e) }
         case .mish:
-            Self.map(src, dst, rows, cols, bias) { x in x * T.tanh(Self.softplus(x)) }
+            Self.mapExp(src, dst, rows, cols, bias, pre: { x in -abs(x) }) { x, e in x * T.tanh(Self.softplus(x, expMinusAbs: e)) }
         case .softplus:
-            Self.map(src, dst, rows, cols, bias) { x in Self.softplus(x) }
+            Self.mapExp(src, dst, rows, cols, bias, pre: { x in -abs(x) }) { x, e in Self.softplus(x, expMinusAbs: e) }
         case .softsign:
             Self.map(src, dst, rows, cols, bias) { x in x / (1 + abs(x)) }
         case .tanh:
             Self.map(src, dst, rows, cols, bias) { x in T.tanh(x) }
         case .sigmoid:
-            Self.map(src, dst, rows, cols, bias) { x in Self.sigmoid(x) }
+            Self.mapExp(src, dst, rows, cols, bias, pre: { x in -abs(x) }) { x, e in Self.sigmoid(x, expMinusAbs: e) }
         case .hardSigmoid:
             Self.map(src, dst, rows, cols, bias) { x in Self.hardSigmoid(x) }
         case .hardSilu:
             Self.map(src, dst, rows, cols, bias) { x in x * Self.hardSigmoid(x) }
         case .exponential:
-            Self.map(src, dst, rows, cols, bias) { x in T.exp(x) }
+            Self.mapExp(src, dst, rows, cols, bias, pre: { x in x }) { _, e in e }
         case .softmax:
             var src = src
             if bias != nil { Self.map(src, dst, rows, cols, bias) { x in x }; src = UnsafePointer(dst) }
+            Self.shiftRowsByMax(src, dst, rows: rows, cols: cols)
+            T.expInPlace(dst, count: rows * cols)
             for r in 0..<rows {
-                let s = src + r * cols, d = dst + r * cols
-                var m = -T.infinity
-                for c in 0..<cols where s[c] > m { m = s[c] }
-                if m.isNaN || cols == 0 { m = 0 }
+                let d = dst + r * cols
                 var sum: T = 0
-                for c in 0..<cols { let e = T.exp(s[c] - m); d[c] = e; sum += e }
+                for c in 0..<cols { sum += d[c] }
                 let inv = 1 / sum
                 for c in 0..<cols { d[c] *= inv }
             }
         case .logSoftmax:
             var src = src
             if bias != nil { Self.map(src, dst, rows, cols, bias) { x in x }; src = UnsafePointer(dst) }
-            for r in 0..<rows {
-                let s = src + r * cols, d = dst + r * cols
-                var m = -T.infinity
-                for c in 0..<cols where s[c] > m { m = s[c] }
-                if m.isNaN || cols == 0 { m = 0 }
-                var sum: T = 0
-                for c in 0..<cols { sum += T.exp(s[c] - m) }
-                let lse = T.log(sum)
-                for c in 0..<cols { d[c] = (s[c] - m) - lse }
+            // e^(x − max) of up to 1024 elements (whole rows when cols ≤ 1024) at a time in a copy;
+            // each row's sum in column order, then log and subtract.
+            Self.shiftRowsByMax(src, dst, rows: rows, cols: cols)
+            let rowsPerBlock = cols == 0 ? 1 : max(1, 1024 / cols)
+            withUnsafeTemporaryAllocation(of: T.self, capacity: max(1024, cols)) { tmp in
+                let t = tmp.baseAddress!
+                var r0 = 0
+                while r0 < rows {
+                    let g = min(rowsPerBlock, rows - r0)
+                    let block = dst + r0 * cols
+                    t.update(from: block, count: g * cols)
+                    T.expInPlace(t, count: g * cols)
+                    for r in 0..<g {
+                        let e = t + r * cols, d = block + r * cols
+                        var sum: T = 0
+                        for c in 0..<cols { sum += e[c] }
+                        let lse = T.log(sum)
+                        for c in 0..<cols { d[c] -= lse }
+                    }
+                    r0 += g
+                }
             }
         case .reluLayer(let cfg):
             Self.map(src, dst, rows, cols, bias) { x in Self.reluLayer(x, cfg) }
@@ -302,6 +313,54 @@ public struct ActivationFunction: Sendable, Equatable {
         }
     }
 
+    /// `dst = post(v, exp(pre(v)))` with `v = src + bias` (`bias` `[cols]` added to every row, or
+    /// nil: `v = src`); `dst` may equal `src`. The exponentials of each block of up to 1024
+    /// consecutive elements (across rows, so that narrow layers also fill 8-lane blocks) are taken
+    /// together by ``RuntimeScalar/expInPlace(_:count:)`` (8 lanes at a time in `Float`); `pre`
+    /// and `post` hold the rest of the formula.
+    @inline(__always)
+    static func mapExp<T: RuntimeScalar>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ rows: Int, _ cols: Int,
+                                         _ bias: UnsafePointer<T>?, pre: (T) -> T, _ post: (T, T) -> T) {
+        let n = rows * cols
+        withUnsafeTemporaryAllocation(of: T.self, capacity: 2048) { tmp in
+            let xs = tmp.baseAddress!, es = xs + 1024
+            var i = 0
+            while i < n {
+                let m = min(1024, n - i)
+                let s = src + i, d = dst + i
+                if let bias {
+                    var k = 0, c = i % cols
+                    while k < m {
+                        let run = min(cols - c, m - k)
+                        let o = xs + k, u = s + k, b = bias + c
+                        for q in 0..<run { o[q] = u[q] + b[q] }
+                        k += run
+                        c = 0
+                    }
+                } else {
+                    xs.update(from: s, count: m)
+                }
+                for k in 0..<m { es[k] = pre(xs[k]) }
+                T.expInPlace(es, count: m)
+                for k in 0..<m { d[k] = post(xs[k], es[k]) }
+                i += m
+            }
+        }
+    }
+
+    /// `dst[r, c] = src[r, c] − max_c src[r, c]` (the max taken as 0 when it is NaN or the row is
+    /// empty), for softmax and log-softmax; `dst` may equal `src`.
+    @inline(__always)
+    static func shiftRowsByMax<T: RuntimeScalar>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let s = src + r * cols, d = dst + r * cols
+            var m = -T.infinity
+            for c in 0..<cols where s[c] > m { m = s[c] }
+            if m.isNaN || cols == 0 { m = 0 }
+            for c in 0..<cols { d[c] = s[c] - m }
+        }
+    }
+
     /// `dx = f(a, dy)` element-wise; `dx` may equal `dy` (not `a`).
     @inline(__always)
     static func zip<T: RuntimeScalar>(_ a: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>, _ n: Int, _ f: (T, T) -> T) {
@@ -350,14 +409,22 @@ public struct ActivationFunction: Sendable, Equatable {
 
     /// σ(x) without overflow: 1/(1+e^−x) for x ≥ 0, eˣ/(1+eˣ) otherwise.
     @inline(__always) static func sigmoid<T: RuntimeScalar>(_ x: T) -> T {
-        if x >= 0 { return 1 / (1 + T.exp(-x)) }
-        let e = T.exp(x)
-        return e / (1 + e)
+        sigmoid(x, expMinusAbs: T.exp(-abs(x)))
+    }
+
+    /// σ(x) as ``sigmoid(_:)`` given `e = exp(−|x|)` (e^−x for x ≥ 0, eˣ otherwise).
+    @inline(__always) static func sigmoid<T: RuntimeScalar>(_ x: T, expMinusAbs e: T) -> T {
+        x >= 0 ? 1 / (1 + e) : e / (1 + e)
     }
 
     /// log(1 + eˣ) = max(x, 0) + log1p(e^−|x|), finite for every finite x.
     @inline(__always) static func softplus<T: RuntimeScalar>(_ x: T) -> T {
-        (x > 0 ? x : 0) + T.log1p(T.exp(-abs(x)))
+        softplus(x, expMinusAbs: T.exp(-abs(x)))
+    }
+
+    /// ``softplus(_:)`` given `e = exp(−|x|)`.
+    @inline(__always) static func softplus<T: RuntimeScalar>(_ x: T, expMinusAbs e: T) -> T {
+        (x > 0 ? x : 0) + T.log1p(e)
     }
 
     /// relu6(x + 3) / 6.

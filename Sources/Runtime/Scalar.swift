@@ -13,10 +13,20 @@ protocol RuntimeScalar: BinaryFloatingPoint, Sendable {
     static func log1p(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     static func erfc(_ x: Self) -> Self
+    /// `p[i] = exp(p[i])` for `i` in `0..<count`. `Float` uses the 8-lane ``vectorExp(_:)``
+    /// (≤ 2 ulp from libm `expf`, see VectorExp.swift); `Double` calls libm `exp` per element, so
+    /// the gradient checks stay exact.
+    static func expInPlace(_ p: UnsafeMutablePointer<Self>, count: Int)
     /// `C ← alpha·op(A)·op(B) + beta·C`, row-major, as BLAS `?gemm` (see GEMM.swift).
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                      beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+}
+
+extension RuntimeScalar {
+    static func expInPlace(_ p: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { p[i] = exp(p[i]) }
+    }
 }
 
 extension Float: RuntimeScalar {
