@@ -9,7 +9,40 @@ public enum ModelIO {
     /// - Throws: ``NNRunError/io(_:)`` when the file does not exist,
     ///   ``NNRunError/unsupportedModel(file:reason:)`` for Keras weights-only files (no architecture),
     ///   ``NNRunError/model(file:underlying:)`` for anything the readers reject.
+    ///
+    /// When ``isolation`` is set (the `nnrun` executable sets it), every file but `.nnf` is parsed in a
+    /// child process (``IsolatedImport``, running ``loadInProcess(_:)``) so that a file that crashes or
+    /// hangs libhdf5 ends in exit 4 with one line; a child that crashed or timed out gives
+    /// ``NNRunError/model(file:underlying:)``, a child that failed its own message and status.
     public static func load(_ path: String) throws -> ModelFile {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw NNRunError.io("\(path): no such model file")
+        }
+        guard let isolation, IsolatedImport.needsIsolation(URL(fileURLWithPath: path)) else {
+            return try loadInProcess(path)
+        }
+        do {
+            let file = try isolation.load(source: path).model
+            try file.validate()
+            return file
+        } catch let e as IsolatedImportError {
+            if case .failed(_, let status, _) = e {
+                let message = e.message(strippingPrefix: "nnrun: ")
+                if status == 4 { throw NNRunError.unsupportedModel(file: path, reason: message.hasPrefix(path + ": ") ? String(message.dropFirst(path.count + 2)) : message) }
+                throw NNRunError.io(message)
+            }
+            throw NNRunError.model(file: path, underlying: e)
+        } catch {
+            throw NNRunError.model(file: path, underlying: error)
+        }
+    }
+
+    /// How ``load(_:)`` isolates HDF5 parsing: nil (the default, for library callers) parses in process.
+    /// Set once at start-up, before any command runs.
+    nonisolated(unsafe) public static var isolation: IsolatedImport?
+
+    /// ``load(_:)`` without isolation: what the child process of an isolated load runs.
+    public static func loadInProcess(_ path: String) throws -> ModelFile {
         guard FileManager.default.fileExists(atPath: path) else {
             throw NNRunError.io("\(path): no such model file")
         }

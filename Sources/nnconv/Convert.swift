@@ -40,7 +40,7 @@ struct Convert: ParsableCommand {
         if FileManager.default.fileExists(atPath: dst.path) && !force {
             throw CLIError(message: "\(destination): exists; pass --force to replace it", status: ExitStatus.usage)
         }
-        let model = try ModelLoader.load(contentsOf: src, config: input.configURL, options: input.importOptions)
+        let model = try loadModel(source, input: input).model
         printNotes(model)
         do {
             try format.write(model, to: dst)

@@ -14,9 +14,7 @@ struct Inspect: ParsableCommand {
     @OptionGroup var input: InputOptions
 
     func run() throws {
-        let url = URL(fileURLWithPath: file)
-        let kind = try ModelLoader.detect(contentsOf: url)
-        let model = try ModelLoader.load(contentsOf: url, config: input.configURL, options: input.importOptions)
+        let (model, kind) = try loadModel(file, input: input)
         print(ModelReport.text(model, kind: kind, file: file), terminator: "")
     }
 }

@@ -4,7 +4,8 @@ import Interop
 
 /// The text `nnconv inspect` prints.
 enum ModelReport {
-    static func text(_ m: ModelFile, kind: ModelLoader.Kind, file: String) -> String {
+    /// - Parameter kind: what the file was recognised as (`ModelLoader.Kind.description`).
+    static func text(_ m: ModelFile, kind: String, file: String) -> String {
         var out = "file: \(file)\nlayout: \(kind)\n"
         let layout = try? m.model.parameterLayout()
         out += "input width: \(m.model.inputWidth)\n"

@@ -21,7 +21,7 @@ struct NNConv: ParsableCommand {
               2  usage error (bad arguments, unknown output extension, output exists without --force)
               4  the model file is malformed or uses something nnkit does not support
             """,
-        subcommands: [Convert.self, Inspect.self]
+        subcommands: [Convert.self, Inspect.self, Import.self]
     )
 
     /// Parses, runs and maps every failure to the documented exit status, printing one sentence to stderr.

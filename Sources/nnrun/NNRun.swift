@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Interop
 import NNRunKit
 
 /// `nnrun`: predict, train, evaluate, create, inspect and benchmark models from the command line.
@@ -18,11 +19,14 @@ struct NNRun: ParsableCommand {
         4 bad or unsupported model file; 5 training diverged; 130 interrupted (Ctrl-C).
         """,
         version: "0.1.0",
-        subcommands: [Predict.self, Train.self, Evaluate.self, Init.self, Inspect.self, Bench.self]
+        subcommands: [Predict.self, Train.self, Evaluate.self, Init.self, Inspect.self, Bench.self, Import.self]
     )
 
     /// Parses, runs, and maps every failure to its documented exit status with a one-line message on stderr.
     static func main() {
+        // HDF5-based model files are parsed in a child (`nnrun __import`), so libhdf5 crashing or
+        // hanging on a crafted file ends in exit 4, not in a crash of this process.
+        ModelIO.isolation = IsolatedImport(executable: IsolatedImport.currentExecutable(), subcommand: Import.configuration.commandName ?? "__import")
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

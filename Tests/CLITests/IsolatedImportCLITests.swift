@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The CLIs parse HDF5-based files in a child process: files that make libhdf5 1.10.8 itself crash
+/// (SIGSEGV in `H5HG_read`) or loop forever (`fixtures/corrupt/libhdf5-known/`, see
+/// `fixtures/corrupt/README.md`) end in exit 4 with one stderr line naming the file, no output file,
+/// no temporary files left behind, and within a bounded time (`NNKIT_IMPORT_TIMEOUT=5`).
+@Suite final class IsolatedImportCLITests {
+    let dir: URL
+    let tmp: URL
+    init() throws {
+        dir = try Fixtures.temporaryDirectory()
+        tmp = dir.appendingPathComponent("tmp", isDirectory: true)
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: dir) }
+
+    static let known: [String] = {
+        let folder = Fixtures.url("corrupt/libhdf5-known")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted()
+    }()
+
+    /// Runs a tool with a 5 s import time limit and a private TMPDIR; returns the result and the wall time in seconds.
+    func run(_ tool: String, _ args: [String]) throws -> (CommandRunner.Result, Double) {
+        let start = Date()
+        let r = try CommandRunner.run(URL(fileURLWithPath: "/usr/bin/env"),
+                                      ["NNKIT_IMPORT_TIMEOUT=5", "TMPDIR=\(tmp.path)", CommandRunner.tool(tool).path] + args)
+        return (r, Date().timeIntervalSince(start))
+    }
+
+    func expectRefused(_ r: CommandRunner.Result, seconds: Double, file: String, output: URL? = nil) throws {
+        #expect(r.status == 4, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && r.stderr.contains(file), "\(r.stderr)")
+        #expect(seconds < 30, "took \(seconds) s")
+        if let output { #expect(!FileManager.default.fileExists(atPath: output.path)) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty, "temporary files left behind")
+    }
+
+    @Test func theCorpusIsThere() {
+        #expect(Self.known.contains("global-heap-segv.h5") && Self.known.contains("global-heap-hang.weights.h5"))
+    }
+
+    @Test(arguments: known)
+    func nnrunPredictRefusesWithExit4(name: String) throws {
+        let file = Fixtures.url("corrupt/libhdf5-known/\(name)").path
+        let csv = dir.appendingPathComponent("in.csv")
+        try Data("a,b\n0,1\n".utf8).write(to: csv)
+        let out = dir.appendingPathComponent("out.csv")
+        let (r, t) = try run("nnrun", ["predict", file, csv.path, "--output", out.path])
+        try expectRefused(r, seconds: t, file: file, output: out)
+    }
+
+    @Test(arguments: known, [false, true])
+    func nnconvInspectAndConvertRefuseWithExit4(name: String, withConfig: Bool) throws {
+        let file = Fixtures.url("corrupt/libhdf5-known/\(name)").path
+        let config = withConfig ? ["--config", Fixtures.url("keras/xor/k3_config.json").path] : []
+        let (r, t) = try run("nnconv", ["inspect", file] + config)
+        try expectRefused(r, seconds: t, file: file)
+        #expect(r.stdout.isEmpty)
+        let out = dir.appendingPathComponent("out.nnf")
+        let (c, tc) = try run("nnconv", ["convert", file, out.path] + config)
+        try expectRefused(c, seconds: tc, file: file, output: out)
+    }
+
+    /// The two failure modes are reported as what they are (the README's description of the corpus).
+    @Test func crashAndHangAreNamed() throws {
+        let segv = Fixtures.url("corrupt/libhdf5-known/global-heap-segv.h5").path
+        let (r, _) = try run("nnrun", ["inspect", segv])
+        #expect(r.stderr == "nnrun: \(segv): not a readable HDF5 file: libhdf5 crashed (signal 11) while reading it\n")
+        let hang = Fixtures.url("corrupt/libhdf5-known/global-heap-hang.weights.h5").path
+        let (h, t) = try run("nnconv", ["inspect", hang, "--config", Fixtures.url("keras/xor/k3_config.json").path])
+        #expect(h.stderr == "nnconv: \(hang): not a readable HDF5 file: libhdf5 did not finish within 5 s\n")
+        #expect(t >= 5 && t < 30, "took \(t) s")
+    }
+
+    /// A failure inside the child keeps its own message and status: a missing `--config` for a
+    /// weights-only file (exit 4) and a good file read through the child (exit 0, layout reported).
+    @Test func childMessagesAndLayoutPassThrough() throws {
+        let weights = Fixtures.url("keras/xor/k2_weights.h5").path
+        let (r, _) = try run("nnconv", ["inspect", weights])
+        #expect(r.status == 4 && r.stderr.hasPrefix("nnconv: \(weights)") && r.stderr.contains("--config"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        let (ok, _) = try run("nnconv", ["inspect", Fixtures.url("keras/xor/k3.keras").path])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("layout: keras\n"), "\(ok.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty)
+    }
+}
