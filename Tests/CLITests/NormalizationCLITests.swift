@@ -10,15 +10,8 @@ import TestSupport
     /// 250 rows: x1 = 1e4 + 0.01·u, x2 = 1e-3·v with u, v uniform in [-1, 1); y = 1 when u + v > 0.
     /// Unnormalised, x1's scale is 1e4 times the signal's; normalised, the problem is linear.
     static func scaledCSV() -> (text: String, x: [[Float]], y: [Int]) {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func uniform() -> Double {   // SplitMix64 → [-1, 1)
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            return Double(z >> 11) / Double(1 << 53) * 2 - 1
-        }
+        var rng = SeededGenerator(seed: 0x9E37_79B9_7F4A_7C15)
+        func uniform() -> Double { rng.nextSigned() }
         var text = "x1,x2,y\n", xs: [[Float]] = [], ys: [Int] = []
         for _ in 0..<250 {
             let u = uniform(), v = uniform()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Format
 
 /// CRC-32C against published check values, and the slicing-by-8 loop against a bit-by-bit reference.
@@ -31,7 +32,7 @@ import Testing
     /// Every start alignment and every length up to 70 bytes (covering the byte-wise head, the
     /// 8-byte loop and the tail), plus running checksums fed through `seed`.
     @Test func slicingBy8MatchesTheBitwiseDefinitionAtEveryAlignment() {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         let data = (0..<200).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         for start in 0..<9 {
             for length in 0...70 {

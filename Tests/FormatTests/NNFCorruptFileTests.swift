@@ -376,7 +376,7 @@ func nnfError(_ bytes: [UInt8], _ name: String = "bad.nnf") -> NNFError? {
     /// Fixed seed; bounded iterations.
     @Test func randomCorruptionsNeverCrash() throws {
         let g = try NNFSurgery.goldenBytes()
-        var rng = SplitMix64(seed: 0x5EED_2026)
+        var rng = SeededGenerator(seed: 0x5EED_2026)
         // Every truncation is rejected.
         for n in 0..<g.count {
             #expect(nnfError(Array(g[0..<n]), "cut.nnf") != nil)
@@ -416,15 +416,3 @@ func nnfError(_ bytes: [UInt8], _ name: String = "bad.nnf") -> NNFError? {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator for reproducible fuzzing.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -52,14 +52,8 @@ import TestSupport
     /// chunks of 1–64 bytes: each ends in rows or in an error naming the file.
     @Test func mutatedCSVReadsOrThrowsNamedErrors() throws {
         let original = try [UInt8](Data(contentsOf: Fixtures.url("data/xor.csv")))
-        var state: UInt64 = 0x6373_7630
-        func next() -> UInt64 {  // SplitMix64
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng = SeededGenerator(seed: 0x6373_7630)
+        func next() -> UInt64 { rng.next() }
         func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
         var refused = 0
         for i in 0..<2000 {
