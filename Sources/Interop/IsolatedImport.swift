@@ -10,7 +10,8 @@ import Format
 /// The child is `executable` run as `executable SUBCOMMAND SRC DST.nnf EXTRA…`: it must load SRC, write
 /// DST with `NNF.write` (atomic), print anything it wants the parent to know on stdout (returned as
 /// ``Result/report``), and on failure print one line on stderr and exit with a non-zero status.
-/// DST is a private temporary path (`<tmp>/nnkit-<uuid>/m.nnf`, directory mode 0700), removed afterwards.
+/// DST is a private temporary path (`<tmp>/nnkit-<uuid>/m.nnf`, directory mode 0700), removed afterwards;
+/// the child's `TMPDIR` is that directory, so its own temporary files go with it even when it is killed.
 /// The result is read back with `NNF.read`, nnkit's own hardened reader.
 public struct IsolatedImport: Sendable {
     /// What the child produced.
@@ -86,6 +87,7 @@ public struct IsolatedImport: Sendable {
         p.arguments = [subcommand, source, output.path] + arguments
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"  // a crash should end the child at once, not print a backtrace
+        env["TMPDIR"] = dir.path  // what the child extracts (a `.keras` archive's weights) goes away with `dir`, even if it is killed
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
