@@ -42,6 +42,11 @@ struct Convert: ParsableCommand {
         }
         let model = try loadModel(source, input: input).model
         printNotes(model)
+        if format == .h5 {
+            for note in NNFHDF5.kerasCompatibilityNotes(model) {
+                FileHandle.standardError.write(Data("nnconv: note: \(note)\n".utf8))
+            }
+        }
         do {
             try format.write(model, to: dst)
         } catch {

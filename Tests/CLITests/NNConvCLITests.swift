@@ -26,6 +26,22 @@ import TestSupport
         #expect(inspect.stdout.contains("iterations: 9"))
     }
 
+    /// Exporting to .h5 says what Keras will not reproduce (tf_keras lacks hard_silu and computes
+    /// hard_sigmoid differently; AdamW gets no Keras training_config) and says nothing otherwise.
+    @Test func h5ExportNotesWhatKerasWillNotReproduce() throws {
+        let acts = try nnconv(["convert", Fixtures.url("keras/activations/k3.keras").path, dir.appendingPathComponent("a.h5").path])
+        #expect(acts.status == 0, "\(acts.stderr)")
+        #expect(acts.stderr.contains("uses hard_silu, which tf_keras does not have"))
+        #expect(acts.stderr.contains("uses hard_sigmoid, which tf_keras computes as clip(0.2x + 0.5)"))
+        let adamw = try nnconv(["convert", Fixtures.url("keras/trained_adamw/k3.keras").path, dir.appendingPathComponent("w.h5").path])
+        #expect(adamw.status == 0, "\(adamw.stderr)")
+        #expect(adamw.stderr.contains("AdamW training state is kept for nnkit only"))
+        let plain = try nnconv(["convert", Fixtures.url("keras/xor/k3.keras").path, dir.appendingPathComponent("x.h5").path])
+        #expect(plain.status == 0 && !plain.stderr.contains("note:"), "\(plain.stderr)")
+        let toNNF = try nnconv(["convert", Fixtures.url("keras/activations/k3.keras").path, dir.appendingPathComponent("a.nnf").path])
+        #expect(toNNF.status == 0 && !toNNF.stderr.contains("tf_keras"), "only .h5 exports get Keras notes")
+    }
+
     @Test func weightsOnlyFileNeedsConfig() throws {
         let src = Fixtures.url("keras/xor/k2_weights.h5").path
         let r = try nnconv(["convert", src, dir.appendingPathComponent("x.nnf").path])
