@@ -62,8 +62,8 @@ public enum CSVError: Error, Equatable, CustomStringConvertible {
         case .infinite(let f, let l, let c, let n, let t):
             return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is infinite or beyond float32's range; expected a finite number"
         case .missingColumn(let f, let name, let available):
-            let shown = available.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ")
-            return "\(f): no column named \"\(name)\" in the header (columns: \(shown)\(available.count > 20 ? ", …" : ""))"
+            let shown = available.prefix(20).map { Self.quoted($0) }.joined(separator: ", ")
+            return "\(f): no column named \(Self.quoted(name)) in the header (columns: \(shown)\(available.count > 20 ? ", …" : ""))"
         case .columnOutOfRange(let f, let r, let n):
             return "\(f): column \(r) does not exist; the rows have \(n) column\(n == 1 ? "" : "s") (indices are 0-based)"
         case .columnCountMismatch(let f, let found, let expected, let detail):
@@ -72,12 +72,28 @@ public enum CSVError: Error, Equatable, CustomStringConvertible {
     }
 
     static func column(_ c: Int, _ name: String?) -> String {
-        if let name { return "column \(c) (\"\(name)\")" }
+        if let name { return "column \(c) (\(quoted(name)))" }
         return "column \(c)"
     }
 
+    /// Text from the file as shown in a message: in double quotes, at most 40 characters, with
+    /// quotes, backslashes and control characters escaped (`\n`, `\t`, `\u{1B}`), so that a field
+    /// holding a line break still gives a one-line message and cannot drive the terminal.
     static func quoted(_ text: String) -> String {
         let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
-        return "\"\(shown)\""
+        var out = "\""
+        for scalar in shown.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
+                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }

@@ -74,6 +74,14 @@ private func readError(_ text: String) -> CSVError? {
         #expect(e?.description == "d.csv, line 3, column 1 (\"a\"): \"x7\" is not a number")
     }
 
+    /// A quoted header with a line break and a value with an escape character still give a
+    /// one-line message, with the characters escaped.
+    @Test func errorMessagesEscapeLineBreaksQuotesAndControlCharacters() {
+        let e = readError("\"a\nb\",c\n1,2\n\"x\"\"\u{1B}[2J\",4\n")
+        #expect(e?.description == #"d.csv, line 4, column 1 ("a\nb"): "x\"\u{1B}[2J" is not a number"#)
+        #expect(e.map { !$0.description.contains("\n") } == true)
+    }
+
     @Test func nanAndInfinityAreErrors() {
         #expect(readError("a,b\n1,NaN\n") == .notANumber(file: "d.csv", line: 2, column: 2, columnName: "b", text: "NaN"))
         #expect(readError("a,b\n-inf,1\n") == .infinite(file: "d.csv", line: 2, column: 1, columnName: "a", text: "-inf"))
