@@ -101,10 +101,13 @@ final class NetworkEngine<W: WeightStore> {
     let scratch: ScratchPool<T>
 
     /// Work of a batch (``costPerRow`` × rows) from which inference spreads its chunks over
-    /// threads: ≈ 15 µs on one core. With ``WorkerPool``'s helpers polling between back-to-back
-    /// calls the split pays off early: 64-256-256-10 at batch 8 went from 1.65 to 1.02 µs/row,
-    /// batch 32 from 2.0 to 1.2-1.3 µs/row (at 8 M instead, batch 32 stayed unsplit).
-    static var parallelCost: Double { 1_000_000 }
+    /// threads: ≈ 5 µs of large GEMMs on one core (≈ 0.010 ns per flop); tiny layers cost more than
+    /// their estimate (the 2-4-1 sigmoid XOR net, 774 a row, 792 k at batch 1024, takes 15 µs). With
+    /// ``WorkerPool``'s helpers polling between back-to-back calls the split pays off early:
+    /// 64-256-256-10 at batch 8 went from 1.65 to 1.02 µs/row, batch 32 from 2.0 to 1.2-1.3 µs/row;
+    /// at 1 M instead of 500 k the XOR net at batch 1024 stayed unsplit (67 M rows/s, 111 M split)
+    /// and the MLP at batch 4 too (562 k rows/s, 624 k split).
+    static var parallelCost: Double { 500_000 }
 
     /// The inference threads when the caller does not say: `NNKIT_THREADS` from the environment
     /// when it is a positive integer, else the active processor count.
