@@ -1,0 +1,30 @@
+import Foundation
+import Format
+import Interop
+import Runtime
+import Testing
+import TestSupport
+
+/// The README's "From Swift" example, line for line, on the bundled Keras XOR model: the documented
+/// API compiles and does what the comments say.
+@Suite struct ReadmeExampleTests {
+    @Test func fromSwiftExampleRunsAsWritten() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        let file = try ModelLoader.load(contentsOf: Fixtures.url("keras/xor/k3.keras"))  // any supported file
+        let network = try Network(file)
+        let x = try Matrix([[0, 0], [0, 1], [1, 0], [1, 1]])       // rows × inputs, row-major float32
+        let predictions = try network.predict(x)                    // rows × outputs; safe from several threads
+
+        let targets = try Matrix([[0], [1], [1], [0]])
+        let config = TrainingConfiguration(resuming: file.training!, epochs: 10, batchSize: 4)  // continue Keras' optimizer
+        let result = try Trainer(model: file, configuration: config).fit(x: x, y: targets)
+        try NNF.write(result.model, to: dir.appendingPathComponent("tuned.nnf"))            // atomic
+
+        #expect(predictions.rows == 4 && predictions.cols == 1)
+        #expect(result.history.epochs.count == 10)
+        let tuned = try NNF.read(contentsOf: dir.appendingPathComponent("tuned.nnf"))
+        #expect(tuned.training?.iterations == 50 + 10, "Keras stopped after 50 Adam steps; 10 more full batches")
+    }
+}
