@@ -15,16 +15,25 @@ public enum ModelIO {
     /// hangs libhdf5 ends in exit 4 with one line; a child that crashed or timed out gives
     /// ``NNRunError/model(file:underlying:)``, a child that failed its own message and status.
     public static func load(_ path: String) throws -> ModelFile {
+        try loadDescribed(path).file
+    }
+
+    /// ``load(_:)``, also saying what the file was recognised as (`nnf 1.0`, `keras3-h5`, `nnf-hdf5`, …;
+    /// nil when unknown). With ``isolation`` set, an HDF5-based file is recognised by the child
+    /// process too, so the parent never opens it with libhdf5.
+    public static func loadDescribed(_ path: String) throws -> (file: ModelFile, container: String?) {
         guard FileManager.default.fileExists(atPath: path) else {
             throw NNRunError.io("\(path): no such model file")
         }
         guard let isolation, IsolatedImport.needsIsolation(URL(fileURLWithPath: path)) else {
-            return try loadInProcess(path)
+            let file = try loadInProcess(path)
+            return (file, containerDescription(path))
         }
         do {
-            let file = try isolation.load(source: path).model
-            try file.validate()
-            return file
+            let result = try isolation.load(source: path)
+            try result.model.validate()
+            let report = result.report.trimmingCharacters(in: .whitespacesAndNewlines)
+            return (result.model, report.isEmpty ? nil : report)
         } catch let e as IsolatedImportError {
             if case .failed(_, let status, _) = e {
                 let message = e.message(strippingPrefix: "nnrun: ")
@@ -74,21 +83,20 @@ public enum ModelIO {
     }
 
     /// What the file was recognised as (`nnf 1.0`, `nnf-hdf5`, `keras3-h5`, …), or nil when unknown.
+    /// Opens other files with libhdf5 (through `ModelLoader.detect`): in-process use only.
     public static func containerDescription(_ path: String) -> String? {
-        let url = URL(fileURLWithPath: path)
-        guard let kind = try? ModelLoader.detect(contentsOf: url) else { return nil }
-        if kind == .nnf, let h = FileHandle(forReadingAtPath: path) {
+        if let h = FileHandle(forReadingAtPath: path) {
             defer { try? h.close() }
             let head = [UInt8]((try? h.read(upToCount: 12)) ?? Data())
-            if head.count == 12 {
+            if head.count == 12, Array(head[0..<8]) == NNF.magic {
                 return "nnf \(UInt16(head[8]) | UInt16(head[9]) << 8).\(UInt16(head[10]) | UInt16(head[11]) << 8)"
             }
         }
-        return kind.description
+        return (try? ModelLoader.detect(contentsOf: URL(fileURLWithPath: path)))?.description
     }
 
-    /// Whether `path` holds an `.nnf` file (by content).
+    /// Whether `path` holds an `.nnf` file (by its magic bytes; never opens the file with libhdf5).
     public static func isNNF(_ path: String) -> Bool {
-        (try? ModelLoader.detect(contentsOf: URL(fileURLWithPath: path))) == .nnf
+        !IsolatedImport.needsIsolation(URL(fileURLWithPath: path))
     }
 }

@@ -4,7 +4,8 @@ import Format
 import NNRunKit
 
 /// `nnrun __import SRC DST.nnf`: the child process of an isolated load (hidden). Loads SRC in process
-/// (`ModelIO.loadInProcess`, libhdf5 included) and writes DST with `NNF.write` (atomic). Failures end
+/// (`ModelIO.loadInProcess`, libhdf5 included), writes DST with `NNF.write` (atomic) and prints what
+/// SRC was recognised as on stdout. Failures end
 /// with the usual one line on stderr and exit status; a crash or hang inside libhdf5 ends only this
 /// process, which the parent (`ModelIO.load`) reports as exit 4.
 struct Import: ParsableCommand {
@@ -22,5 +23,8 @@ struct Import: ParsableCommand {
     func run() throws {
         let file = try ModelIO.loadInProcess(source)
         try ModelIO.save(file, to: destination)
+        // What the file was recognised as, for `nnrun inspect` in the parent (which then never opens
+        // the file with libhdf5 itself).
+        if let kind = ModelIO.containerDescription(source) { print(kind) }
     }
 }

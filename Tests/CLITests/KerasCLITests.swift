@@ -5,6 +5,16 @@ import TestSupport
 
 /// `nnrun` on Keras files, against numbers Keras itself produced (fixtures/keras, fixtures/cli).
 @Suite struct KerasCLITests {
+    /// `nnrun inspect` names the layout the (isolated) child recognised, and claims checksums only for .nnf.
+    @Test(arguments: [("keras/xor/k3.keras", "Format: keras\n"), ("keras/xor/k3_legacy.h5", "Format: keras3-h5\n"),
+                      ("keras/xor/k2_full.h5", "Format: keras2-h5\n"), ("golden/xor-v1.nnf", "Format: nnf 1.0\n")])
+    func inspectNamesTheRecognisedLayout(file: String, line: String) throws {
+        let r = try CommandRunner.nnrun(["inspect", Fixtures.url(file).path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(line), "\(r.stdout)")
+        #expect(r.stdout.contains("Checksums: none in this format") == !file.hasSuffix(".nnf"))
+    }
+
     /// predict on the Keras 3 `.keras` XOR fixture equals Keras `model.predict` (expected.json)
     /// within 1e-6 absolute + 1e-5 relative.
     @Test(arguments: ["k3.keras", "k3_legacy.h5"])
