@@ -94,6 +94,18 @@ public struct Loss: Sendable {
         }
     }
 
+    /// `log Σ exp(x[j])` over one row of logits, shifted by the row's maximum so that large logits
+    /// do not overflow (a row whose maximum is ±inf or NaN is shifted by 0, so those propagate).
+    @inline(__always)
+    static func logSumExp<T: RuntimeScalar>(_ x: UnsafePointer<T>, count: Int) -> T {
+        var m = -T.infinity
+        for j in 0..<count where x[j] > m { m = x[j] }
+        if !m.isFinite { m = 0 }
+        var se: T = 0
+        for j in 0..<count { se += T.exp(x[j] - m) }
+        return m + T.log(se)
+    }
+
     /// Loss value (mean over rows) and, when `gradient` is given, dLoss/dp into it.
     /// `p` is `[rows, cols]`; `t` is `[rows, cols]` or `[rows, 1]` (sparse). `fromLogits` says how
     /// to read `p` for the cross-entropies (ignored by the others).
@@ -168,12 +180,7 @@ public struct Loss: Sendable {
                     spec.labelSmoothing != 0 ? t[o + j] * (one - ls) + ls / c : t[o + j]
                 }
                 if fromLogits {
-                    var m = -T.infinity
-                    for j in 0..<cols where p[o + j] > m { m = p[o + j] }
-                    if !m.isFinite { m = 0 }
-                    var se: T = 0
-                    for j in 0..<cols { se += T.exp(p[o + j] - m) }
-                    let lse = m + T.log(se)
+                    let lse = Loss.logSumExp(p + o, count: cols)
                     var s: T = 0
                     for j in 0..<cols {
                         let y = label(j)
@@ -206,12 +213,7 @@ public struct Loss: Sendable {
                 }
                 let k = Int(lv)
                 if fromLogits {
-                    var m = -T.infinity
-                    for j in 0..<cols where p[o + j] > m { m = p[o + j] }
-                    if !m.isFinite { m = 0 }
-                    var se: T = 0
-                    for j in 0..<cols { se += T.exp(p[o + j] - m) }
-                    let lse = m + T.log(se)
+                    let lse = Loss.logSumExp(p + o, count: cols)
                     total += Double(lse - p[o + k])
                     if let g { for j in 0..<cols { g[o + j] = (T.exp(p[o + j] - lse) - (j == k ? 1 : 0)) / n } }
                 } else {
