@@ -47,19 +47,6 @@ public struct LossSpec: Codable, Sendable, Equatable {
         case binaryCrossentropy = "binary_crossentropy"
         case categoricalCrossentropy = "categorical_crossentropy"
         case sparseCategoricalCrossentropy = "sparse_categorical_crossentropy"
-
-        /// Parses Keras spellings, including aliases (`mse`, `mae`, `MeanSquaredError`, `huber_loss`).
-        public init?(keras name: String) {
-            switch name {
-            case "mse", "MeanSquaredError", "mean_squared_error": self = .meanSquaredError
-            case "mae", "MeanAbsoluteError", "mean_absolute_error": self = .meanAbsoluteError
-            case "huber", "huber_loss", "Huber": self = .huber
-            case "binary_crossentropy", "BinaryCrossentropy": self = .binaryCrossentropy
-            case "categorical_crossentropy", "CategoricalCrossentropy": self = .categoricalCrossentropy
-            case "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy": self = .sparseCategoricalCrossentropy
-            default: return nil
-            }
-        }
     }
 
     public var name: Name
@@ -102,13 +89,7 @@ public struct LossSpec: Codable, Sendable, Equatable {
 /// - adagrad: `accumulator`.
 public struct OptimizerSpec: Codable, Sendable, Equatable {
     public enum Name: String, Codable, Sendable, CaseIterable {
-        case sgd, adam, adamw, rmsprop, adagrad
-
-        /// Parses Keras class or string names (`SGD`, `Adam`, `AdamW`, `RMSprop`, `Adagrad`, any case).
-        public init?(keras name: String) {
-            self.init(rawValue: name.lowercased())
-        }
-    }
+        case sgd, adam, adamw, rmsprop, adagrad    }
 
     public var name: Name
     /// Step size. Keras defaults: sgd 0.01, adam/adamw 0.001, rmsprop 0.001, adagrad 0.001.

@@ -218,14 +218,9 @@ public enum KerasImporter {
         }
         let root = try h5.root
         let layersPath = try root.contains("layers") ? "layers" : "_layer_checkpoint_dependencies"
-        var used: [String: Int] = [:]
-        var keys: [String] = []
+        let keys = KerasNaming.keras3Keys(classNames: config.classNames)
         var perLayer: [[KerasWeight]] = []
-        for cls in config.classNames {
-            let base = KerasNaming.snakeCase(cls)
-            let key: String
-            if let n = used[base] { used[base] = n + 1; key = "\(base)_\(n + 1)" } else { used[base] = 0; key = base }
-            keys.append(key)
+        for key in keys {
             let varsPath = "\(layersPath)/\(key)/vars"
             guard try root.contains(varsPath) else { perLayer.append([]); continue }
             let vars = try root.group(varsPath).kerasNumberedVars()

@@ -8,7 +8,7 @@ import Format
 /// and the `compile_config` of a `.keras` archive's `config.json` (Keras 3:
 /// `{"optimizer": {"module": "keras.optimizers", "class_name": "Adam", "config": {…}} | "adam", "loss": …, "metrics": …}`).
 enum KerasTrainingConfig {
-    static let supportedOptimizers = "SGD, Adam, AdamW, RMSprop, Adagrad"
+    static let supportedOptimizers = OptimizerSpec.Name.allCases.map(\.kerasClass).joined(separator: ", ")
     static let supportedLosses = LossSpec.Name.allCases.map(\.rawValue).joined(separator: ", ")
 
     /// The training state a training or compile configuration describes (iterations 0, epochs 0).
@@ -119,22 +119,10 @@ enum KerasTrainingConfig {
 
     // MARK: Writing (Keras 3 compile_config)
 
-    /// Keras 3's class name and default instance name for an optimizer.
-    static func kerasClass(_ n: OptimizerSpec.Name) -> (className: String, name: String) {
-        switch n {
-        case .sgd: ("SGD", "sgd")
-        case .adam: ("Adam", "adam")
-        case .adamw: ("AdamW", "adam_w")
-        case .rmsprop: ("RMSprop", "rm_sprop")
-        case .adagrad: ("Adagrad", "adagrad")
-        }
-    }
-
     /// The serialized Keras 3 optimizer (`{"module": "keras.optimizers", "class_name": …, "config": …}`).
     static func optimizerJSON(_ o: OptimizerSpec) -> JSONValue {
-        let (cls, name) = kerasClass(o.name)
         var c = JSONObject()
-        c["name"] = .string(name)
+        c["name"] = .string(o.name.kerasInstanceName)
         c["learning_rate"] = .double(o.learningRate)
         c["weight_decay"] = o.weightDecay.map(JSONValue.double) ?? .null
         c["clipnorm"] = o.clipnorm.map(JSONValue.double) ?? .null
@@ -163,38 +151,29 @@ enum KerasTrainingConfig {
             c["initial_accumulator_value"] = .double(o.initialAccumulatorValue)
             c["epsilon"] = .double(o.epsilon)
         }
-        return .object(JSONObject(["module": "keras.optimizers", "class_name": .string(cls), "config": .object(c), "registered_name": .null]))
+        return .object(JSONObject(["module": "keras.optimizers", "class_name": .string(o.name.kerasClass), "config": .object(c), "registered_name": .null]))
     }
 
     /// The serialized Keras 3 loss: its name when the options are the defaults, else the class with its config.
     static func lossJSON(_ l: LossSpec) -> JSONValue {
         let isDefault = !l.fromLogits && l.labelSmoothing == 0 && l.delta == 1
         if isDefault { return .string(l.name.rawValue) }
-        let cls: String
         var c = JSONObject()
         c["name"] = .string(l.name.rawValue)
         c["reduction"] = "sum_over_batch_size"
         switch l.name {
-        case .meanSquaredError: cls = "MeanSquaredError"
-        case .meanAbsoluteError: cls = "MeanAbsoluteError"
+        case .meanSquaredError, .meanAbsoluteError:
+            break
         case .huber:
-            cls = "Huber"
             c["delta"] = .double(l.delta)
-        case .binaryCrossentropy:
-            cls = "BinaryCrossentropy"
-            c["from_logits"] = .bool(l.fromLogits)
-            c["label_smoothing"] = .double(l.labelSmoothing)
-            c["axis"] = -1
-        case .categoricalCrossentropy:
-            cls = "CategoricalCrossentropy"
+        case .binaryCrossentropy, .categoricalCrossentropy:
             c["from_logits"] = .bool(l.fromLogits)
             c["label_smoothing"] = .double(l.labelSmoothing)
             c["axis"] = -1
         case .sparseCategoricalCrossentropy:
-            cls = "SparseCategoricalCrossentropy"
             c["from_logits"] = .bool(l.fromLogits)
         }
-        return .object(JSONObject(["module": "keras.losses", "class_name": .string(cls), "config": .object(c), "registered_name": .null]))
+        return .object(JSONObject(["module": "keras.losses", "class_name": .string(l.name.kerasClass), "config": .object(c), "registered_name": .null]))
     }
 
     /// Keras 3's `compile_config` for a training state.

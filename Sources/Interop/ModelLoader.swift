@@ -26,8 +26,9 @@ public enum ModelLoader {
     /// - Throws: ``KerasImportError/unknownLayout`` when it is none of the supported kinds,
     ///   ``KerasImportError/io`` when it cannot be read.
     public static func detect(contentsOf url: URL) throws -> Kind {
-        switch try FileSignature.read(url) {
+        switch try FileSignature.keras(url) {
         case .zip: return .keras(.kerasArchive)
+        case .nnf: return .nnf
         case .hdf5:
             let file: H5File
             do { file = try H5File(openingReadOnly: url) } catch {
@@ -40,9 +41,7 @@ public enum ModelLoader {
                 throw KerasImportError.io(file: url.path, reason: "\(error)")
             }
             throw KerasImportError.unknownLayout(file: url.path, found: "an HDF5 file without model_config, layer_names, layers/ or nnf_format_version")
-        case .other:
-            let head = try ModelLoadError.sniffHead(url)
-            if head == NNF.magic { return .nnf }
+        case .other(let head):
             let shown = head.map { String(format: "%02X", $0) }.joined(separator: " ")
             throw KerasImportError.unknownLayout(file: url.path, found: head.isEmpty ? "the file is empty" : "it starts with \(shown)")
         }
@@ -90,19 +89,6 @@ public enum ModelSaveFormat: String, Sendable, CaseIterable {
         case .nnf: try NNF.write(model, to: url)
         case .h5: try NNFHDF5.write(model, to: url)
         case .keras: try KerasExporter.writeKerasArchive(model, to: url)
-        }
-    }
-}
-
-extension ModelLoadError {
-    /// Up to the first 8 bytes of a file.
-    static func sniffHead(_ url: URL) throws -> [UInt8] {
-        do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            return Array(try handle.read(upToCount: 8) ?? Data())
-        } catch {
-            throw KerasImportError.io(file: url.path, reason: "cannot read: \((error as NSError).localizedDescription)")
         }
     }
 }

@@ -5,23 +5,6 @@ import Format
 /// parameter count), totals of trainable and non-trainable parameters, then metadata and training
 /// state.
 public enum ModelSummary {
-    /// Keras class name for a layer kind, as `model.summary()` shows it.
-    public static func kerasClass(_ kind: LayerKind) -> String {
-        switch kind {
-        case .dense: "Dense"
-        case .activation: "Activation"
-        case .dropout: "Dropout"
-        case .batchNormalization: "BatchNormalization"
-        case .normalization: "Normalization"
-        case .relu: "ReLU"
-        case .leakyReLU: "LeakyReLU"
-        case .elu: "ELU"
-        case .softmax: "Softmax"
-        case .input: "InputLayer"
-        case .flatten: "Flatten"
-        }
-    }
-
     /// The summary text (ends with a newline).
     /// - Parameters:
     ///   - name: the file name shown in the title.
@@ -43,7 +26,7 @@ public enum ModelSummary {
             case .activation(let a): activation = a.rawValue
             default: break
             }
-            rows.append(["\(layer.name) (\(kerasClass(layer.kind)))", "(None, \(layout.layerWidths[i]))", String(count), activation])
+            rows.append(["\(layer.name) (\(layer.kind.schema.kerasClass))", "(None, \(layout.layerWidths[i]))", String(count), activation])
         }
         let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
         func line(_ r: [String]) -> String {

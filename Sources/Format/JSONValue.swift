@@ -179,6 +179,12 @@ public struct JSONObject: Sendable, Equatable {
         for (k, v) in pairs { self[k] = v }
     }
 
+    /// Builds an object from `pairs`, then `more` (e.g. a layer's fields from the schema table).
+    public init(_ pairs: KeyValuePairs<String, JSONValue>, _ more: [(String, JSONValue)]) {
+        self.init(pairs)
+        for (k, v) in more { self[k] = v }
+    }
+
     public subscript(key: String) -> JSONValue? {
         get { values[key] }
         set {
