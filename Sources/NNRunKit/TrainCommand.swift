@@ -1,5 +1,6 @@
 import Foundation
 import Format
+import Interop
 import Runtime
 
 /// `nnrun train`: runs ``Trainer/fit(x:y:onBatch:onEpoch:)`` on a CSV file and adds what a command
@@ -35,6 +36,7 @@ public struct TrainCommand {
         let o = options
         let original = try ModelIO.load(o.modelPath)
         let outputPath = try self.outputPath()
+        let outputFormat = try ModelIO.outputFormat(for: outputPath)
         let inputWidth = original.model.inputWidth
         let outputWidth = original.model.outputWidth ?? 0
 
@@ -64,7 +66,8 @@ public struct TrainCommand {
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })
         var history = HistoryTable(columns: columns)
         let progress = ProgressReporter(mode: o.progress)
-        var checkpointer = Checkpointer(path: outputPath, interval: o.checkpointInterval)
+        var checkpointer = Checkpointer(path: outputPath, format: outputFormat, interval: o.checkpointInterval)
+        if outputFormat == .h5 { for note in NNFHDF5.kerasCompatibilityNotes(start) { progress.note("note: \(note)") } }
         let firstEpoch = trainer.initialEpoch
         var epochStarted = Date()
         var saveError: Error?
@@ -126,7 +129,8 @@ public struct TrainCommand {
         return Outcome(history: history, stopReason: result.stopReason, restoredBestWeights: result.restoredBestWeights, outputPath: outputPath)
     }
 
-    /// `-o`, or the model itself when it is an `.nnf` file.
+    /// `-o` (its extension picks the format, ``ModelIO/outputFormat(for:)``), or the model itself
+    /// when it is an `.nnf` file.
     private func outputPath() throws -> String {
         if let p = options.outputPath { return p }
         if ModelIO.isNNF(options.modelPath) { return options.modelPath }

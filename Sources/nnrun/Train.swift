@@ -38,7 +38,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup var targets: TargetOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trained model (.nnf). Default: MODEL, replaced atomically.", valueName: "OUT.nnf"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trained model; the extension picks the format: .nnf, .keras (Keras 3 archive) or .h5 (HDF5 that Keras load_model opens). Default: MODEL, replaced atomically.", valueName: "OUT.nnf|.keras|.h5"))
     var output: String?
 
     @Option(help: "Number of passes over the data.")
