@@ -25,13 +25,16 @@ public enum EvaluateCommand {
     /// - Parameters:
     ///   - loss: a loss name overriding the file's (default: the file's, else mse).
     /// - Throws: ``NNRunError``.
-    public static func run(modelPath: String, dataPath: String, targets: [String], loss: String?, batchSize: Int) throws -> Result {
+    public static func run(modelPath: String, dataPath: String, targets: [String], loss: String?, batchSize: Int,
+                           missing: MissingPolicy = .error) throws -> Result {
         let file = try ModelIO.load(modelPath)
         let net: Network
         do { net = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
-        let data = try LabelledData(path: dataPath, targets: targets, inputWidth: net.inputWidth, modelInputNames: file.metadata.inputNames)
         var spec = file.training?.loss ?? LossSpec(name: .meanSquaredError)
         if let l = loss.flatMap(TrainOptions.loss(named:)), l != spec.name { spec = LossSpec(name: l) }
+        let data = try LabelledData(path: dataPath, targets: targets, inputWidth: net.inputWidth, modelInputNames: file.metadata.inputNames,
+                                    loss: spec.name, outputWidth: net.outputWidth, classLabels: file.metadata.classLabels, missing: missing)
+        data.report(to: ProgressReporter(mode: .lines))
         let metricNames = file.training?.metrics ?? []
         let lossFunction: Loss, metrics: [Metric]
         do {

@@ -43,14 +43,19 @@ public struct TrainCommand {
         let (state, freshOptimizer) = o.startingState(from: original.training)
         let loss: Loss
         do { loss = try Loss(state.loss) } catch { throw NNRunError.usage("\(error)") }
-        let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames)
+        let progress = ProgressReporter(mode: o.progress)
+        let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
+                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing)
+        data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
         let (x, y) = try data.matrices()
         var validation = TrainingConfiguration.Validation.none
         if let f = o.validationSplit {
             validation = .split(f)
         } else if let path = o.validationPath {
-            let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames)
+            let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames,
+                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: data.classLabels, missing: o.missing)
+            v.report(to: progress)
             try v.requireTargets(for: loss, outputWidth: outputWidth, file: path)
             let (vx, vy) = try v.matrices()
             validation = .data(x: vx, y: vy)
@@ -59,13 +64,13 @@ public struct TrainCommand {
         var start = original
         if let names = data.inputNames { start.metadata.inputNames = names }
         if let names = data.targetNames, names.count == outputWidth { start.metadata.outputNames = names }
+        if let labels = data.classLabels { start.metadata.classLabels = labels }
         if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
         start = try adaptNormalization(start, trainingInputs: x, progress: ProgressReporter(mode: o.progress))
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
 
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })
         var history = HistoryTable(columns: columns)
-        let progress = ProgressReporter(mode: o.progress)
         var checkpointer = Checkpointer(path: outputPath, format: outputFormat, interval: o.checkpointInterval)
         if outputFormat == .h5 { for note in NNFHDF5.kerasCompatibilityNotes(start) { progress.note("note: \(note)") } }
         let firstEpoch = trainer.initialEpoch

@@ -34,6 +34,8 @@ public struct TrainOptions {
     public var historyPath: String?
     public var plotPath: String?
     public var resetOptimizer = false
+    /// `--missing`: what to do with rows holding empty or NaN values.
+    public var missing = MissingPolicy.error
     public var progress = Progress.lines
 
     public init(modelPath: String, dataPath: String, targets: [String]) {

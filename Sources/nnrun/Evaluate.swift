@@ -30,7 +30,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let result = try EvaluateCommand.run(modelPath: model, dataPath: data, targets: targets.target,
-                                             loss: loss, batchSize: batch.batchSize ?? 32)
+                                             loss: loss, batchSize: batch.batchSize ?? 32, missing: targets.missing)
         print(json ? result.json() : result.text(), terminator: "")
     }
 }

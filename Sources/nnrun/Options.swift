@@ -18,7 +18,12 @@ struct TargetOptions: ParsableArguments {
         valueName: "COLUMNS"))
     var target: [String] = []
 
+    @Option(help: ArgumentHelp("Rows with an empty or NaN value in a used column: error (report every bad value, exit 3) or drop (leave the row out).", valueName: "error|drop"))
+    var missing: MissingPolicy = .error
+
     func validate() throws {
         if target.isEmpty { throw ValidationError("--target is required: name the column(s) the model should predict.") }
     }
 }
+
+extension MissingPolicy: ExpressibleByArgument {}

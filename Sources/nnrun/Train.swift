@@ -128,6 +128,7 @@ struct Train: ParsableCommand {
         options.historyPath = history
         options.plotPath = plot
         options.resetOptimizer = resetOptimizer
+        options.missing = targets.missing
         options.progress = quiet ? .none : (ProgressReporter.standardErrorIsTerminal ? .bar : .lines)
         let interrupt = InterruptFlag()
         interrupt.install()
