@@ -40,10 +40,13 @@ public struct TrainCommand {
         let inputWidth = original.model.inputWidth
         let outputWidth = original.model.outputWidth ?? 0
 
-        let (state, freshOptimizer) = o.startingState(from: original.training)
+        var (state, freshOptimizer) = o.startingState(from: original.training)
         let loss: Loss
         do { loss = try Loss(state.loss) } catch { throw NNRunError.usage("\(error)") }
         let progress = ProgressReporter(mode: o.progress)
+        let (metrics, skipped) = MetricSelection.split(state.metrics)
+        for n in skipped { progress.warn(n) }
+        state.metrics = metrics
         let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing)
         data.report(to: progress)

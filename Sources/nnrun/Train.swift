@@ -46,6 +46,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var batch: BatchOptions
 
+    @OptionGroup var metricOptions: MetricOptions
+
     @Option(help: "Optimizer: sgd, adam, adamw, rmsprop or adagrad (default: the file's, else adam).")
     var optimizer: String?
 
@@ -129,6 +131,7 @@ struct Train: ParsableCommand {
         options.plotPath = plot
         options.resetOptimizer = resetOptimizer
         options.missing = targets.missing
+        options.metrics = metricOptions.names
         options.progress = quiet ? .none : (ProgressReporter.standardErrorIsTerminal ? .bar : .lines)
         let interrupt = InterruptFlag()
         interrupt.install()
