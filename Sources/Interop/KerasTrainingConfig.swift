@@ -110,6 +110,14 @@ enum KerasTrainingConfig {
         case .string(let s): return [s]
         case .array(let a): return a.flatMap { parseMetrics($0) }
         case .object:
+            let cls = v["class_name"]?.string ?? ""
+            if cls == "AUC", v["config"]?["curve"]?.string == "PR" {
+                let n = v["config"]?["name"]?.string ?? "pr_auc"
+                return [n.hasPrefix("auc") ? "pr_" + n : n]
+            }
+            if cls.hasSuffix("TopKCategoricalAccuracy"), let k = v["config"]?["k"]?.int, k != 5 {
+                return [KerasNaming.snakeCase(cls) + "@\(k)"]
+            }
             if let n = v["config"]?["name"]?.string { return [n] }
             if let c = v["class_name"]?.string { return [KerasNaming.snakeCase(c)] }
             return []
@@ -182,7 +190,7 @@ enum KerasTrainingConfig {
             "optimizer": optimizerJSON(t.optimizer),
             "loss": lossJSON(t.loss),
             "loss_weights": .null,
-            "metrics": t.metrics.isEmpty ? .null : .array(t.metrics.map(JSONValue.string)),
+            "metrics": t.metrics.isEmpty ? .null : .array(t.metrics.map { KerasMetricName($0).json(.keras3) }),
             "weighted_metrics": .null,
             "run_eagerly": false,
             "steps_per_execution": 1,
