@@ -12,15 +12,17 @@ import Format
 /// model (see ``isSaved(_:)``).
 struct Checkpointer {
     /// The output file.
-    let path: String
+    let output: OutputFile
+    /// The output path as the user gave it.
+    var path: String { output.path }
     /// Least seconds between two epoch checkpoints; 0: every epoch.
     let interval: Double
     /// `TrainingState.epochs` of the model last written, nil before the first write.
     private(set) var savedEpochs: Int?
     private var lastSave: Date?
 
-    init(path: String, interval: Double) {
-        self.path = path
+    init(output: OutputFile, interval: Double) {
+        self.output = output
         self.interval = interval
     }
 
@@ -34,7 +36,7 @@ struct Checkpointer {
     /// Writes `file` now.
     /// - Throws: ``NNRunError`` from ``ModelIO/save(_:to:)``.
     mutating func save(_ file: ModelFile) throws {
-        try ModelIO.save(file, to: path)
+        try ModelIO.save(file, to: output)
         lastSave = Date()
         savedEpochs = file.training?.epochs
     }

@@ -11,6 +11,7 @@ public enum InitCommand {
     ///   - outputPath: the `.nnf` file to write (replaced atomically).
     public static func run(inputs: Int, layers: String, seed: UInt64, outputPath: String,
                            inputNames: [String]? = nil, outputNames: [String]? = nil) throws {
+        let output = try OutputFile.prepare(outputPath, option: "-o")
         let specs: [LayerSpec]
         do { specs = try LayerListParser.parse(layers) } catch { throw NNRunError.usage(String(describing: error)) }
         let description = ModelDescription(inputWidth: inputs, layers: specs)
@@ -24,6 +25,6 @@ public enum InitCommand {
         } catch {
             throw NNRunError.usage("cannot create the model: \(error)")
         }
-        try ModelIO.save(file, to: outputPath)
+        try ModelIO.save(file, to: output)
     }
 }

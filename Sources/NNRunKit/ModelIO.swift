@@ -82,6 +82,16 @@ public enum ModelIO {
         }
     }
 
+    /// Writes `.nnf` to a checked output, replacing it atomically; messages name the path the user gave.
+    /// - Throws: ``NNRunError/io(_:)`` or ``NNRunError/model(file:underlying:)`` when the model cannot be encoded.
+    public static func save(_ file: ModelFile, to output: OutputFile) throws {
+        let bytes: [UInt8]
+        do { bytes = try NNF.encode(file) } catch { throw NNRunError.model(file: output.path, underlying: error) }
+        do { try output.write(bytes) } catch let e as AtomicFileError {
+            throw NNRunError.io(e.description)
+        }
+    }
+
     /// What the file was recognised as (`nnf 1.0`, `nnf-hdf5`, `keras3-h5`, …), or nil when unknown.
     /// Opens other files with libhdf5 (through `ModelLoader.detect`): in-process use only.
     public static func containerDescription(_ path: String) -> String? {

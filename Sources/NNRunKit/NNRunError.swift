@@ -1,3 +1,4 @@
+import Format
 import Tabular
 
 /// Failures of an `nnrun` command, each mapped to a documented exit status.
@@ -58,6 +59,8 @@ public enum NNRunError: Error, CustomStringConvertible {
         case let e as NNRunError: return e
         case let e as CSVError: return .data(e)
         case let e as WriteError: return .io(e.description)
+        case let e as OutputFileError: return e.isUsage ? .usage(e.description) : .io(e.description)
+        case let e as AtomicFileError: return .io(e.description)
         default: return .io(String(describing: error))
         }
     }

@@ -37,6 +37,13 @@ struct Convert: ParsableCommand {
         if src.standardizedFileURL.path == dst.standardizedFileURL.path {
             throw CLIError(message: "\(destination): the output would replace the input; choose another name", status: ExitStatus.usage)
         }
+        // Devices, directories, the input under another name, unwritable places: refused before any work.
+        let output: OutputFile
+        do {
+            output = try OutputFile.prepare(destination, option: "DST", inputs: [source] + (input.config.map { [$0] } ?? []))
+        } catch let e as OutputFileError {
+            throw CLIError(message: e.description, status: e.isUsage ? ExitStatus.usage : ExitStatus.io)
+        }
         if FileManager.default.fileExists(atPath: dst.path) && !force {
             throw CLIError(message: "\(destination): exists; pass --force to replace it", status: ExitStatus.usage)
         }
@@ -48,7 +55,7 @@ struct Convert: ParsableCommand {
             }
         }
         do {
-            try format.write(model, to: dst)
+            try format.write(model, to: output.url)
         } catch {
             throw CLIError(message: ExitStatus.describe(error), status: ExitStatus.writeStatus(for: error))
         }
