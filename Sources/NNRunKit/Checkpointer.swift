@@ -1,5 +1,6 @@
 import Foundation
 import Format
+import Interop
 
 /// When `nnrun train` writes its output during a run, and the writing itself (atomic, via
 /// ``ModelIO/save(_:to:)``, so the file is always a complete model).
@@ -15,14 +16,17 @@ struct Checkpointer {
     let output: OutputFile
     /// The output path as the user gave it.
     var path: String { output.path }
+    /// Its format (from the extension, ``ModelIO/outputFormat(for:)``).
+    let format: ModelSaveFormat
     /// Least seconds between two epoch checkpoints; 0: every epoch.
     let interval: Double
     /// `TrainingState.epochs` of the model last written, nil before the first write.
     private(set) var savedEpochs: Int?
     private var lastSave: Date?
 
-    init(output: OutputFile, interval: Double) {
+    init(output: OutputFile, format: ModelSaveFormat = .nnf, interval: Double) {
         self.output = output
+        self.format = format
         self.interval = interval
     }
 
@@ -36,7 +40,7 @@ struct Checkpointer {
     /// Writes `file` now.
     /// - Throws: ``NNRunError`` from ``ModelIO/save(_:to:)``.
     mutating func save(_ file: ModelFile) throws {
-        try ModelIO.save(file, to: output)
+        try ModelIO.save(file, to: output, format: format)
         lastSave = Date()
         savedEpochs = file.training?.epochs
     }

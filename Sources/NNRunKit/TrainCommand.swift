@@ -1,5 +1,6 @@
 import Foundation
 import Format
+import Interop
 import Runtime
 
 /// `nnrun train`: runs ``Trainer/fit(x:y:onBatch:onEpoch:)`` on a CSV file and adds what a command
@@ -40,20 +41,29 @@ public struct TrainCommand {
         defer { withExtendedLifetime(lock) {} }
         let original = try ModelIO.load(o.modelPath)
         let outputPath = outputs.model.path
+        let outputFormat = outputs.format
         let inputWidth = original.model.inputWidth
         let outputWidth = original.model.outputWidth ?? 0
 
-        let (state, freshOptimizer) = o.startingState(from: original.training)
+        var (state, freshOptimizer) = o.startingState(from: original.training)
         let loss: Loss
         do { loss = try Loss(state.loss) } catch { throw NNRunError.usage("\(error)") }
-        let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames)
+        let progress = ProgressReporter(mode: o.progress)
+        let (metrics, skipped) = MetricSelection.split(state.metrics)
+        for n in skipped { progress.warn(n) }
+        state.metrics = metrics
+        let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
+                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing)
+        data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
         let (x, y) = try data.matrices()
         var validation = TrainingConfiguration.Validation.none
         if let f = o.validationSplit {
             validation = .split(f)
         } else if let path = o.validationPath {
-            let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames)
+            let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames,
+                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: data.classLabels, missing: o.missing)
+            v.report(to: progress)
             try v.requireTargets(for: loss, outputWidth: outputWidth, file: path)
             let (vx, vy) = try v.matrices()
             validation = .data(x: vx, y: vy)
@@ -62,14 +72,15 @@ public struct TrainCommand {
         var start = original
         if let names = data.inputNames { start.metadata.inputNames = names }
         if let names = data.targetNames, names.count == outputWidth { start.metadata.outputNames = names }
+        if let labels = data.classLabels { start.metadata.classLabels = labels }
         if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
         start = try adaptNormalization(start, trainingInputs: x, progress: ProgressReporter(mode: o.progress))
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
 
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })
         var history = HistoryTable(columns: columns)
-        let progress = ProgressReporter(mode: o.progress)
-        var checkpointer = Checkpointer(output: outputs.model, interval: o.checkpointInterval)
+        var checkpointer = Checkpointer(output: outputs.model, format: outputFormat, interval: o.checkpointInterval)
+        if outputFormat == .h5 { for note in NNFHDF5.kerasCompatibilityNotes(start) { progress.note("note: \(note)") } }
         let firstEpoch = trainer.initialEpoch
         var epochStarted = Date()
         var saveError: Error?
@@ -131,10 +142,11 @@ public struct TrainCommand {
         return Outcome(history: history, stopReason: result.stopReason, restoredBestWeights: result.restoredBestWeights, outputPath: outputPath)
     }
 
-    /// The model output (`-o`, or the model itself when it is an `.nnf` file), `--history` and `--plot`,
-    /// checked by ``OutputFile``: none may be an input (except the model output being the `.nnf`
-    /// model, trained in place) or another output, a device or directory, or unwritable.
-    private func prepareOutputs() throws -> (model: OutputFile, history: OutputFile?, plot: OutputFile?) {
+    /// The model output (`-o`, whose extension picks the format, ``ModelIO/outputFormat(for:)``, or the
+    /// model itself when it is an `.nnf` file), `--history` and `--plot`, checked by ``OutputFile``: none
+    /// may be an input (except the model output being the `.nnf` model, trained in place) or another
+    /// output, a device or directory, or unwritable.
+    private func prepareOutputs() throws -> (model: OutputFile, format: ModelSaveFormat, history: OutputFile?, plot: OutputFile?) {
         let o = options
         guard FileManager.default.fileExists(atPath: o.modelPath) else {
             throw NNRunError.io("\(o.modelPath): no such model file")
@@ -143,12 +155,13 @@ public struct TrainCommand {
         guard o.outputPath != nil || isNNF else {
             throw NNRunError.usage("\(o.modelPath) is not an .nnf file and cannot be overwritten; give -o OUT.nnf")
         }
+        let format = try ModelIO.outputFormat(for: o.outputPath ?? o.modelPath)
         let inputs = [o.modelPath, o.dataPath] + (o.validationPath.map { [$0] } ?? [])
         let model = try OutputFile.prepare(o.outputPath ?? o.modelPath, option: o.outputPath == nil ? "MODEL" : "-o",
                                            inputs: inputs, allowInput: isNNF ? o.modelPath : nil)
         let history = try o.historyPath.map { try OutputFile.prepare($0, option: "--history", inputs: inputs, otherOutputs: [model]) }
         let plot = try o.plotPath.map { try OutputFile.prepare($0, option: "--plot", inputs: inputs, otherOutputs: [model] + (history.map { [$0] } ?? [])) }
-        return (model, history, plot)
+        return (model, format, history, plot)
     }
 
     /// The trainer, with its errors sorted into usage errors and model errors.
