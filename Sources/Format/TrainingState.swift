@@ -194,3 +194,19 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         try c.encodeIfPresent(globalClipnorm, forKey: .globalClipnorm)
     }
 }
+
+extension OptimizerSpec {
+    /// The hyper-parameters that apply to this optimizer, as `(Keras name, value)` in the order the
+    /// summaries print them: `learning_rate`, the optimizer's own, then `weight_decay` when set.
+    public var hyperparameters: [(name: String, value: String)] {
+        var out: [(String, String)] = [("learning_rate", "\(learningRate)")]
+        switch name {
+        case .sgd: out += [("momentum", "\(momentum)"), ("nesterov", "\(nesterov)")]
+        case .adam, .adamw: out += [("beta_1", "\(beta1)"), ("beta_2", "\(beta2)"), ("epsilon", "\(epsilon)"), ("amsgrad", "\(amsgrad)")]
+        case .rmsprop: out += [("rho", "\(rho)"), ("momentum", "\(momentum)"), ("epsilon", "\(epsilon)"), ("centered", "\(centered)")]
+        case .adagrad: out += [("initial_accumulator_value", "\(initialAccumulatorValue)"), ("epsilon", "\(epsilon)")]
+        }
+        if let w = weightDecay { out.append(("weight_decay", "\(w)")) }
+        return out
+    }
+}

@@ -66,14 +66,7 @@ public enum ModelSummary {
         if let t = file.training {
             out += "  loss: \(t.loss.name.rawValue)" + (t.loss.fromLogits ? " (from logits)" : "") + "\n"
             let o = t.optimizer
-            var hp = "learning_rate=\(o.learningRate)"
-            switch o.name {
-            case .sgd: hp += ", momentum=\(o.momentum), nesterov=\(o.nesterov)"
-            case .adam, .adamw: hp += ", beta_1=\(o.beta1), beta_2=\(o.beta2), epsilon=\(o.epsilon), amsgrad=\(o.amsgrad)"
-            case .rmsprop: hp += ", rho=\(o.rho), momentum=\(o.momentum), epsilon=\(o.epsilon), centered=\(o.centered)"
-            case .adagrad: hp += ", initial_accumulator_value=\(o.initialAccumulatorValue), epsilon=\(o.epsilon)"
-            }
-            if let w = o.weightDecay { hp += ", weight_decay=\(w)" }
+            let hp = o.hyperparameters.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
             out += "  optimizer: \(o.name.rawValue) (\(hp))\n"
             if !t.metrics.isEmpty { out += "  metrics: \(t.metrics.joined(separator: ", "))\n" }
             out += "  iterations: \(t.iterations), epochs: \(t.epochs)\n"

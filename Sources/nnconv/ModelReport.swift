@@ -32,14 +32,7 @@ enum ModelReport {
             let o = t.optimizer
             out += "training:\n"
             out += "  loss: \(t.loss.name.rawValue)\(t.loss.fromLogits ? " (from_logits)" : "")\(t.loss.labelSmoothing != 0 ? " label_smoothing=\(t.loss.labelSmoothing)" : "")\n"
-            var opt = "\(o.name.rawValue) learning_rate=\(o.learningRate)"
-            switch o.name {
-            case .sgd: opt += " momentum=\(o.momentum) nesterov=\(o.nesterov)"
-            case .adam, .adamw: opt += " beta_1=\(o.beta1) beta_2=\(o.beta2) epsilon=\(o.epsilon) amsgrad=\(o.amsgrad)"
-            case .rmsprop: opt += " rho=\(o.rho) momentum=\(o.momentum) epsilon=\(o.epsilon) centered=\(o.centered)"
-            case .adagrad: opt += " initial_accumulator_value=\(o.initialAccumulatorValue) epsilon=\(o.epsilon)"
-            }
-            if let w = o.weightDecay { opt += " weight_decay=\(w)" }
+            let opt = ([o.name.rawValue] + o.hyperparameters.map { "\($0.name)=\($0.value)" }).joined(separator: " ")
             out += "  optimizer: \(opt)\n"
             if !t.metrics.isEmpty { out += "  metrics: \(t.metrics.joined(separator: ", "))\n" }
             out += "  iterations: \(t.iterations)\n  epochs: \(t.epochs)\n"
