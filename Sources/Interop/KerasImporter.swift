@@ -284,8 +284,8 @@ public enum KerasImporter {
         do {
             return try parse()
         } catch let e as KerasImportError {
-            guard case .unsupportedTraining = e else { throw e }
-            note = e.description
+            guard case .unsupportedTraining(_, let place, let value, let supported) = e else { throw e }
+            note = "\(place): unsupported \(value); supported: \(supported)"
             return nil
         }
     }
