@@ -76,7 +76,7 @@ extension NNFHDF5 {
         }
         let o = t.optimizer
         let cls = o.name.kerasClass
-        var fields = JSONObject(["name": .string(cls), "learning_rate": .double(o.learningRate)])
+        var fields = JSONObject(["name": .string(cls), "learning_rate": o.learningRateSchedule?.kerasJSON ?? .double(o.learningRate)])
         switch o.name {
         case .sgd:
             fields["momentum"] = .double(o.momentum)

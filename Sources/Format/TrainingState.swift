@@ -120,6 +120,9 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
     public var clipvalue: Double?
     /// Clip all gradients together to this global L2 norm. nil: off.
     public var globalClipnorm: Double?
+    /// A Keras learning-rate schedule; when set, it gives each step's learning rate and
+    /// ``learningRate`` holds its initial value. nil: the constant ``learningRate``.
+    public var learningRateSchedule: LearningRateSchedule?
 
     /// An optimizer with Keras 3's defaults for `name`.
     public init(name: Name, learningRate: Double? = nil) {
@@ -138,6 +141,7 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         self.clipnorm = nil
         self.clipvalue = nil
         self.globalClipnorm = nil
+        self.learningRateSchedule = nil
     }
 
     enum CodingKeys: String, CodingKey {
@@ -152,6 +156,7 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         case initialAccumulatorValue = "initial_accumulator_value"
         case clipnorm, clipvalue
         case globalClipnorm = "global_clipnorm"
+        case learningRateSchedule = "learning_rate_schedule"
     }
 
     public init(from decoder: Decoder) throws {
@@ -171,6 +176,7 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         clipnorm = try c.decodeIfPresent(Double.self, forKey: .clipnorm)
         clipvalue = try c.decodeIfPresent(Double.self, forKey: .clipvalue)
         globalClipnorm = try c.decodeIfPresent(Double.self, forKey: .globalClipnorm)
+        learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule)
     }
 
     /// Encodes every field; `weight_decay` is written as `null` when off, so that an AdamW
@@ -192,14 +198,16 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         try c.encodeIfPresent(clipnorm, forKey: .clipnorm)
         try c.encodeIfPresent(clipvalue, forKey: .clipvalue)
         try c.encodeIfPresent(globalClipnorm, forKey: .globalClipnorm)
+        try c.encodeIfPresent(learningRateSchedule, forKey: .learningRateSchedule)
     }
 }
 
 extension OptimizerSpec {
     /// The hyper-parameters that apply to this optimizer, as `(Keras name, value)` in the order the
-    /// summaries print them: `learning_rate`, the optimizer's own, then `weight_decay` when set.
-    public var hyperparameters: [(name: String, value: String)] {
-        var out: [(String, String)] = [("learning_rate", "\(learningRate)")]
+    /// summaries print them: `learning_rate` (a schedule as `schedule` words it), the optimizer's own,
+    /// then `weight_decay` when set.
+    public func hyperparameters(schedule: (LearningRateSchedule) -> String) -> [(name: String, value: String)] {
+        var out: [(String, String)] = [("learning_rate", learningRateSchedule.map(schedule) ?? "\(learningRate)")]
         switch name {
         case .sgd: out += [("momentum", "\(momentum)"), ("nesterov", "\(nesterov)")]
         case .adam, .adamw: out += [("beta_1", "\(beta1)"), ("beta_2", "\(beta2)"), ("epsilon", "\(epsilon)"), ("amsgrad", "\(amsgrad)")]

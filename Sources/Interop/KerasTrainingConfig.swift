@@ -1,3 +1,4 @@
+import Foundation
 import Format
 
 /// Reads and writes Keras' training configuration: the loss, the optimizer with its
@@ -9,6 +10,7 @@ import Format
 /// `{"optimizer": {"module": "keras.optimizers", "class_name": "Adam", "config": {…}} | "adam", "loss": …, "metrics": …}`).
 enum KerasTrainingConfig {
     static let supportedOptimizers = OptimizerSpec.Name.allCases.map(\.kerasClass).joined(separator: ", ")
+    static let supportedSchedules = "a number or one of ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay, CosineDecayRestarts"
     static let supportedLosses = LossSpec.Name.allCases.map(\.rawValue).joined(separator: ", ")
 
     /// The training state a training or compile configuration describes (iterations 0, epochs 0).
@@ -74,8 +76,21 @@ enum KerasTrainingConfig {
         if let d = c["decay"]?.double, d != 0 { throw unsupported("decay: \(d)", "0 (use a constant learning rate)") }
         var spec = OptimizerSpec(name: name)
         if let lr = c["learning_rate"] ?? c["lr"] {
-            guard let x = lr.double else { throw unsupported("learning_rate \(lr.text) (a schedule)", "a constant number") }
-            spec.learningRate = x
+            if let x = lr.double {
+                spec.learningRate = x
+            } else if lr["class_name"] != nil {
+                do {
+                    let schedule = try JSONDecoder().decode(LearningRateSchedule.self, from: Data(lr.text.utf8))
+                    spec.learningRateSchedule = schedule
+                    spec.learningRate = schedule.initialLearningRate
+                } catch let e as LearningRateScheduleError {
+                    throw unsupported("learning_rate \(lr["class_name"]?.string ?? "?") (\(e))", supportedSchedules)
+                } catch {
+                    throw unsupported("learning_rate \(lr.text) (\(error))", supportedSchedules)
+                }
+            } else {
+                throw unsupported("learning_rate \(lr.text)", "a number or a Keras learning-rate schedule")
+            }
         }
         func num(_ key: String, _ into: inout Double) throws {
             guard let x = c[key], !x.isNull else { return }
@@ -131,7 +146,7 @@ enum KerasTrainingConfig {
     static func optimizerJSON(_ o: OptimizerSpec) -> JSONValue {
         var c = JSONObject()
         c["name"] = .string(o.name.kerasInstanceName)
-        c["learning_rate"] = .double(o.learningRate)
+        c["learning_rate"] = o.learningRateSchedule?.kerasJSON ?? .double(o.learningRate)
         c["weight_decay"] = o.weightDecay.map(JSONValue.double) ?? .null
         c["clipnorm"] = o.clipnorm.map(JSONValue.double) ?? .null
         c["global_clipnorm"] = o.globalClipnorm.map(JSONValue.double) ?? .null

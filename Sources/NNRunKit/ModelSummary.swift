@@ -66,7 +66,7 @@ public enum ModelSummary {
         if let t = file.training {
             out += "  loss: \(t.loss.name.rawValue)" + (t.loss.fromLogits ? " (from logits)" : "") + "\n"
             let o = t.optimizer
-            let hp = o.hyperparameters.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+            let hp = o.hyperparameters(schedule: ScheduleText.describe).map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
             out += "  optimizer: \(o.name.rawValue) (\(hp))\n"
             if !t.metrics.isEmpty { out += "  metrics: \(t.metrics.joined(separator: ", "))\n" }
             out += "  iterations: \(t.iterations), epochs: \(t.epochs)\n"

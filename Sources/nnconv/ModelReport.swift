@@ -32,7 +32,8 @@ enum ModelReport {
             let o = t.optimizer
             out += "training:\n"
             out += "  loss: \(t.loss.name.rawValue)\(t.loss.fromLogits ? " (from_logits)" : "")\(t.loss.labelSmoothing != 0 ? " label_smoothing=\(t.loss.labelSmoothing)" : "")\n"
-            let opt = ([o.name.rawValue] + o.hyperparameters.map { "\($0.name)=\($0.value)" }).joined(separator: " ")
+            let hp = o.hyperparameters { "\($0.className)(initial \($0.initialLearningRate))" }
+            let opt = ([o.name.rawValue] + hp.map { "\($0.name)=\($0.value)" }).joined(separator: " ")
             out += "  optimizer: \(opt)\n"
             if !t.metrics.isEmpty { out += "  metrics: \(t.metrics.joined(separator: ", "))\n" }
             out += "  iterations: \(t.iterations)\n  epochs: \(t.epochs)\n"
