@@ -7,7 +7,7 @@
 /// - the HDF5 container's Keras view (``NNFHDF5``) and `KerasExporter` (Interop): the Keras class and
 ///   config in each ``KerasDialect``;
 /// - `KerasModelConfig` (Interop): ``LayerKind/Tag/init(kerasClass:)`` and ``LayerKind/init(keras:config:)``;
-/// - summaries (`nnrun inspect`, `nnconv inspect`): the Keras class.
+/// - summaries (`nnrun inspect`, `nnconv inspect`): the Keras class, the activation, the one-line configuration.
 ///
 /// Every `switch` here is exhaustive, so a new case of ``LayerKind`` does not compile until it has a
 /// row; `SchemaTableTests` walks every kind through every dialect. Adding a dialect (ONNX) is one
@@ -25,6 +25,11 @@ public struct LayerSchema: Sendable {
     public let weights: @Sendable (_ width: Int) -> [WeightSchema]
     /// The layer's Keras config fields after `name`, `trainable` and `dtype`, in Keras' key order.
     public let kerasConfig: @Sendable (KerasDialect) -> [(String, JSONValue)]
+    /// The named activation the layer applies (Dense's, Activation's), for summaries and the
+    /// Keras compatibility notes; nil for the other kinds.
+    public var activation: ActivationName? = nil
+    /// The configuration in one line after the kind (`units=4 activation=relu`), as `nnconv inspect` prints it.
+    public var summary: String = ""
 }
 
 /// The dialects of Keras layer configuration nnkit writes.
@@ -137,10 +142,12 @@ extension LayerKind {
                     [WeightSchema("kernel", [w, d.units], trainable: true, .kernel)]
                         + (d.useBias ? [WeightSchema("bias", [d.units], trainable: true, .bias)] : [])
                 },
-                kerasConfig: { _ in [("units", .int(d.units)), ("activation", .string(d.activation.rawValue)), ("use_bias", .bool(d.useBias))] })
+                kerasConfig: { _ in [("units", .int(d.units)), ("activation", .string(d.activation.rawValue)), ("use_bias", .bool(d.useBias))] },
+                activation: d.activation,
+                summary: "units=\(d.units) activation=\(d.activation.rawValue)\(d.useBias ? "" : " use_bias=false")")
         case .activation(let a):
             return LayerSchema(tag: .activation, invalidReason: nil, outputWidth: same, weights: none,
-                               kerasConfig: { _ in [("activation", .string(a.rawValue))] })
+                               kerasConfig: { _ in [("activation", .string(a.rawValue))] }, activation: a, summary: a.rawValue)
         case .dropout(let d):
             return LayerSchema(
                 tag: .dropout,
@@ -151,7 +158,8 @@ extension LayerKind {
                     // generator from a signed integer, and the seed only matters to Keras' own training.
                     let seed: JSONValue = d.seed.flatMap { $0 <= UInt64(Int.max) ? .int(Int($0)) : nil } ?? .null
                     return [("rate", .double(d.rate)), ("seed", seed)] + (dialect == .keras3 ? [("noise_shape", .null)] : [])
-                })
+                },
+                summary: "rate=\(d.rate)\(d.seed.map { " seed=\($0)" } ?? "")")
         case .batchNormalization(let b):
             return LayerSchema(
                 tag: .batchNormalization,
@@ -164,7 +172,8 @@ extension LayerKind {
                 },
                 kerasConfig: { _ in
                     [("axis", -1), ("momentum", .double(b.momentum)), ("epsilon", .double(b.epsilon)), ("center", .bool(b.center)), ("scale", .bool(b.scale))]
-                })
+                },
+                summary: "momentum=\(b.momentum) epsilon=\(b.epsilon) center=\(b.center) scale=\(b.scale)")
         case .normalization(let n):
             return LayerSchema(
                 tag: .normalization,
@@ -177,7 +186,8 @@ extension LayerKind {
                 // `epsilon` is nnkit's own (Keras uses its backend epsilon): not written.
                 kerasConfig: { dialect in
                     dialect == .keras3 ? [("axis", [-1]), ("invert", false), ("mean", .null), ("variance", .null)] : [("axis", -1)]
-                })
+                },
+                summary: n.epsilon.map { "epsilon=\($0)" } ?? "")
         case .relu(let r):
             return LayerSchema(
                 tag: .relu,
@@ -185,13 +195,14 @@ extension LayerKind {
                 outputWidth: same, weights: none,
                 kerasConfig: { _ in
                     [("max_value", r.maxValue.map(JSONValue.double) ?? .null), ("negative_slope", .double(r.negativeSlope)), ("threshold", .double(r.threshold))]
-                })
+                },
+                summary: (r.maxValue.map { "max_value=\($0) " } ?? "") + "negative_slope=\(r.negativeSlope) threshold=\(r.threshold)")
         case .leakyReLU(let s):
             // tf_keras knows only `alpha`; Keras 3 reads it too (with a deprecation warning).
             return LayerSchema(tag: .leakyReLU, invalidReason: nil, outputWidth: same, weights: none,
-                               kerasConfig: { dialect in [(dialect == .keras3 ? "negative_slope" : "alpha", .double(s))] })
+                               kerasConfig: { dialect in [(dialect == .keras3 ? "negative_slope" : "alpha", .double(s))] }, summary: "negative_slope=\(s)")
         case .elu(let a):
-            return LayerSchema(tag: .elu, invalidReason: nil, outputWidth: same, weights: none, kerasConfig: { _ in [("alpha", .double(a))] })
+            return LayerSchema(tag: .elu, invalidReason: nil, outputWidth: same, weights: none, kerasConfig: { _ in [("alpha", .double(a))] }, summary: "alpha=\(a)")
         case .softmax:
             return LayerSchema(tag: .softmax, invalidReason: nil, outputWidth: same, weights: none, kerasConfig: { _ in [("axis", -1)] })
         case .flatten:

@@ -118,13 +118,7 @@ extension NNFHDF5 {
     public static func kerasCompatibilityNotes(_ file: ModelFile) -> [String] {
         var notes: [String] = []
         for (i, layer) in file.model.layers.enumerated() {
-            let activation: ActivationName?
-            switch layer.kind {
-            case .dense(let d): activation = d.activation
-            case .activation(let a): activation = a
-            default: activation = nil
-            }
-            switch activation {
+            switch layer.kind.schema.activation {
             case .hardSilu?:
                 notes.append("layer \(i) (\"\(layer.name)\") uses hard_silu, which tf_keras does not have: only Keras 3 can load this .h5")
             case .hardSigmoid?:

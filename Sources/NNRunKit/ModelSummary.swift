@@ -20,13 +20,8 @@ public enum ModelSummary {
             for p in params {
                 if p.trainable { trainable += p.shape.reduce(1, *) } else { nonTrainable += p.shape.reduce(1, *) }
             }
-            var activation = ""
-            switch layer.kind {
-            case .dense(let d): activation = d.activation.rawValue
-            case .activation(let a): activation = a.rawValue
-            default: break
-            }
-            rows.append(["\(layer.name) (\(layer.kind.schema.kerasClass))", "(None, \(layout.layerWidths[i]))", String(count), activation])
+            let schema = layer.kind.schema
+            rows.append(["\(layer.name) (\(schema.kerasClass))", "(None, \(layout.layerWidths[i]))", String(count), schema.activation?.rawValue ?? ""])
         }
         let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
         func line(_ r: [String]) -> String {

@@ -43,19 +43,9 @@ enum ModelReport {
         return out
     }
 
+    /// The kind and its configuration in one line (`dense units=4 activation=relu`), from the schema table.
     static func describe(_ k: LayerKind) -> String {
-        switch k {
-        case .dense(let d): "dense units=\(d.units) activation=\(d.activation.rawValue)\(d.useBias ? "" : " use_bias=false")"
-        case .activation(let a): "activation \(a.rawValue)"
-        case .dropout(let d): "dropout rate=\(d.rate)\(d.seed.map { " seed=\($0)" } ?? "")"
-        case .batchNormalization(let b): "batch_normalization momentum=\(b.momentum) epsilon=\(b.epsilon) center=\(b.center) scale=\(b.scale)"
-        case .normalization(let n): "normalization" + (n.epsilon.map { " epsilon=\($0)" } ?? "")
-        case .relu(let r): "relu" + (r.maxValue.map { " max_value=\($0)" } ?? "") + " negative_slope=\(r.negativeSlope) threshold=\(r.threshold)"
-        case .leakyReLU(let s): "leaky_relu negative_slope=\(s)"
-        case .elu(let a): "elu alpha=\(a)"
-        case .softmax: "softmax"
-        case .input: "input"
-        case .flatten: "flatten"
-        }
+        let summary = k.schema.summary
+        return summary.isEmpty ? k.kindName : "\(k.kindName) \(summary)"
     }
 }
