@@ -23,6 +23,9 @@ enum ExitStatus {
         case let e as ModelLoadError:
             if case .cannotRead = e { return io }
             return badModel
+        case let e as ONNXImportError:
+            if case .io = e { return io }
+            return badModel
         default:
             return badModel
         }
@@ -31,7 +34,7 @@ enum ExitStatus {
     /// The status for a failure while writing the output.
     static func writeStatus(for error: Error) -> Int32 {
         switch error {
-        case is KerasExportError, is NNFHDF5Error: return badModel
+        case is KerasExportError, is NNFHDF5Error, is ONNXImportError: return badModel
         default: return io
         }
     }
