@@ -100,7 +100,9 @@ extension ONNXChainLowering {
     /// `Add(x, c)` right after a linear Dense layer: `c` (per unit) becomes or joins its bias.
     mutating func foldBias(_ i: Int) throws -> Bool {
         guard let last = layers.indices.last, case .dense(var d) = layers[last].kind, d.activation == .linear, let w = width else { return false }
-        let b = try perFeature(node(i).inputs[1], node: i, what: "bias", width: w)
+        let n = node(i)
+        guard n.inputs.count == 2 else { return false }
+        let b = try perFeature(constants[n.inputs[1]] != nil ? n.inputs[1] : n.inputs[0], node: i, what: "bias", width: w)  // x + b or b + x
         let path = "layers.\(last).bias"
         if d.useBias, let k = tensors.firstIndex(where: { $0.name == path }) {
             let old = tensors[k].tensor.floats()

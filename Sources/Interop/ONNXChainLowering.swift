@@ -92,7 +92,8 @@ struct ONNXChainLowering {
         return try makeFile(inputWidth: inputWidth)
     }
 
-    /// `Constant` nodes become constants (and are consumed).
+    /// `Constant` nodes, and `Cast` to float32 of a constant (how mixed-precision exports widen
+    /// float16/bfloat16/float64 weights), become constants (and are consumed).
     mutating func foldConstantNodes() throws {
         for (i, n) in graph.nodes.enumerated() where n.opType == "Constant" && n.domain.isEmpty {
             guard n.outputs.count == 1 else { throw unsupported(i, "Constant must have one output") }
@@ -107,6 +108,14 @@ struct ONNXChainLowering {
             }
             if case .external = t.storage { throw ONNXImportError.externalData(file: file, tensor: n.outputs[0]) }
             constants[n.outputs[0]] = t
+            consumed[i] = true
+        }
+        for (i, n) in graph.nodes.enumerated() where n.opType == "Cast" && n.domain.isEmpty {
+            guard n.inputs.count == 1, n.outputs.count == 1, let source = constants[n.inputs[0]],
+                  try intAttribute(i, "to", default: 0) == Int64(ONNXDataType.float.number) else { continue }
+            let values: [Float]
+            do { values = try source.floatValues() } catch { throw unsupported(i, "its input \"\(n.inputs[0])\": \(error)") }
+            constants[n.outputs[0]] = ONNXTensor(name: n.outputs[0], dims: source.dims, floats: values)
             consumed[i] = true
         }
     }
@@ -182,7 +191,7 @@ struct ONNXChainLowering {
                 throw ONNXImportError.notAChain(file: file, node: -1, name: "", op: "", reason: "graph output \"\(o.name)\" is neither the class probabilities nor the label")
             }
         }
-        notes.append("scikit-learn classifier: the label branch\(graph.nodes.contains { $0.opType == "ZipMap" } ? " and ZipMap" : "") dropped; nnrun predict --classes gives the label")
+        notes.append("scikit-learn classifier: the label branch\(graph.nodes.contains { $0.opType == "ZipMap" } ? " and ZipMap" : "") dropped, nnrun predict --classes gives the label")
         // Binary classifiers: probabilities = Concat(Sub(1, p), p); the network's output is p.
         if let c = producerIndex(of: p), node(c).opType == "Concat", node(c).domain.isEmpty, node(c).inputs.count == 2,
            let s = producerIndex(of: node(c).inputs[0]), node(s).opType == "Sub", node(s).inputs.count == 2,
@@ -248,7 +257,8 @@ struct ONNXChainLowering {
     /// Checks that node `i` reads `value` as input 0, that its other inputs are constants (or
     /// absent) and that only its first output is used; returns that output.
     func chainStep(_ i: Int, value: String) throws -> String {
-        let n = node(i)
+        var n = node(i)
+        if n.opType == "Add", n.inputs.count == 2, n.inputs[1] == value { n.inputs.swapAt(0, 1) }  // bias + x
         guard n.inputs.first == value else {
             throw notChain(i, "it reads the chain value \"\(value)\" as input \(n.inputs.firstIndex(of: value) ?? -1), not as its first input")
         }
