@@ -34,16 +34,35 @@ public enum ModelIO {
         }
     }
 
-    /// Writes `.nnf`, replacing `path` atomically.
+    /// Writes `.nnf`, replacing `path` atomically, whatever its extension (the child of an isolated
+    /// load writes its private `.nnf` this way).
     /// - Throws: ``NNRunError/io(_:)`` or ``NNRunError/model(file:underlying:)`` when the model cannot be encoded.
     public static func save(_ file: ModelFile, to path: String) throws {
+        try save(file, to: path, format: .nnf)
+    }
+
+    /// Writes `file` to `path` in `format` (through the same writers as `nnconv convert`), replacing
+    /// `path` atomically.
+    /// - Throws: ``NNRunError/io(_:)`` or ``NNRunError/model(file:underlying:)`` when the model cannot be encoded.
+    public static func save(_ file: ModelFile, to path: String, format: ModelSaveFormat) throws {
         do {
-            try NNF.write(file, to: URL(fileURLWithPath: path))
+            try format.write(file, to: URL(fileURLWithPath: path))
         } catch let e as AtomicFileError {
             throw NNRunError.io(e.description)
         } catch {
             throw NNRunError.model(file: path, underlying: error)
         }
+    }
+
+    /// The format a model written to `path` gets, from its extension as in `nnconv convert`: `.nnf`,
+    /// `.h5`/`.hdf5` (the nnkit HDF5 container, which Keras `load_model` opens), `.keras` (a Keras 3
+    /// archive). A path without an extension is written as `.nnf`.
+    /// - Throws: ``NNRunError/usage(_:)`` for any other extension (before any work is done).
+    public static func outputFormat(for path: String) throws -> ModelSaveFormat {
+        if let f = ModelSaveFormat(path: path) { return f }
+        let ext = (path as NSString).pathExtension
+        if ext.isEmpty { return .nnf }
+        throw NNRunError.usage("\(path): cannot write a model as .\(ext); use a .nnf, .keras or .h5 extension")
     }
 
     /// `nnf MAJOR.MINOR` from an `.nnf` file's preamble, or nil when it cannot be read.
