@@ -77,25 +77,8 @@ extension NNFHDF5 {
         let o = t.optimizer
         let cls = o.name.kerasClass
         var fields = JSONObject(["name": .string(cls), "learning_rate": o.learningRateSchedule?.kerasJSON ?? .double(o.learningRate)])
-        switch o.name {
-        case .sgd:
-            fields["momentum"] = .double(o.momentum)
-            fields["nesterov"] = .bool(o.nesterov)
-        case .adam, .adamw:
-            fields["beta_1"] = .double(o.beta1)
-            fields["beta_2"] = .double(o.beta2)
-            fields["epsilon"] = .double(o.epsilon)
-            fields["amsgrad"] = .bool(o.amsgrad)
-            if o.name == .adamw, let wd = o.weightDecay { fields["weight_decay"] = .double(wd) }
-        case .rmsprop:
-            fields["rho"] = .double(o.rho)
-            fields["momentum"] = .double(o.momentum)
-            fields["epsilon"] = .double(o.epsilon)
-            fields["centered"] = .bool(o.centered)
-        case .adagrad:
-            fields["initial_accumulator_value"] = .double(o.initialAccumulatorValue)
-            fields["epsilon"] = .double(o.epsilon)
-        }
+        for (k, v) in o.kerasOwnFields { fields[k] = v }
+        if o.name == .adamw, let wd = o.weightDecay { fields["weight_decay"] = .double(wd) }
         if let c = o.clipnorm { fields["clipnorm"] = .double(c) }
         if let c = o.clipvalue { fields["clipvalue"] = .double(c) }
         if let c = o.globalClipnorm { fields["global_clipnorm"] = .double(c) }

@@ -51,3 +51,17 @@ extension OptimizerSpec.Name {
         self.init(rawValue: name.lowercased())
     }
 }
+
+extension OptimizerSpec {
+    /// The optimizer's own hyper-parameters as Keras names and orders them in its config (the
+    /// shared ones, `learning_rate`, `weight_decay` and the clipping options, are the writers'):
+    /// read by the legacy `training_config`, Keras 3's `compile_config` and the summaries.
+    public var kerasOwnFields: [(String, JSONValue)] {
+        switch name {
+        case .sgd: [("momentum", .double(momentum)), ("nesterov", .bool(nesterov))]
+        case .adam, .adamw: [("beta_1", .double(beta1)), ("beta_2", .double(beta2)), ("epsilon", .double(epsilon)), ("amsgrad", .bool(amsgrad))]
+        case .rmsprop: [("rho", .double(rho)), ("momentum", .double(momentum)), ("epsilon", .double(epsilon)), ("centered", .bool(centered))]
+        case .adagrad: [("initial_accumulator_value", .double(initialAccumulatorValue)), ("epsilon", .double(epsilon))]
+        }
+    }
+}

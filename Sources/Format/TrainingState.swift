@@ -208,11 +208,12 @@ extension OptimizerSpec {
     /// then `weight_decay` when set.
     public func hyperparameters(schedule: (LearningRateSchedule) -> String) -> [(name: String, value: String)] {
         var out: [(String, String)] = [("learning_rate", learningRateSchedule.map(schedule) ?? "\(learningRate)")]
-        switch name {
-        case .sgd: out += [("momentum", "\(momentum)"), ("nesterov", "\(nesterov)")]
-        case .adam, .adamw: out += [("beta_1", "\(beta1)"), ("beta_2", "\(beta2)"), ("epsilon", "\(epsilon)"), ("amsgrad", "\(amsgrad)")]
-        case .rmsprop: out += [("rho", "\(rho)"), ("momentum", "\(momentum)"), ("epsilon", "\(epsilon)"), ("centered", "\(centered)")]
-        case .adagrad: out += [("initial_accumulator_value", "\(initialAccumulatorValue)"), ("epsilon", "\(epsilon)")]
+        for (key, value) in kerasOwnFields {
+            switch value {
+            case .double(let d): out.append((key, "\(d)"))
+            case .bool(let b): out.append((key, "\(b)"))
+            default: out.append((key, value.text))
+            }
         }
         if let w = weightDecay { out.append(("weight_decay", "\(w)")) }
         return out

@@ -156,24 +156,7 @@ enum KerasTrainingConfig {
         c["ema_overwrite_frequency"] = .null
         c["loss_scale_factor"] = .null
         c["gradient_accumulation_steps"] = .null
-        switch o.name {
-        case .sgd:
-            c["momentum"] = .double(o.momentum)
-            c["nesterov"] = .bool(o.nesterov)
-        case .adam, .adamw:
-            c["beta_1"] = .double(o.beta1)
-            c["beta_2"] = .double(o.beta2)
-            c["epsilon"] = .double(o.epsilon)
-            c["amsgrad"] = .bool(o.amsgrad)
-        case .rmsprop:
-            c["rho"] = .double(o.rho)
-            c["momentum"] = .double(o.momentum)
-            c["epsilon"] = .double(o.epsilon)
-            c["centered"] = .bool(o.centered)
-        case .adagrad:
-            c["initial_accumulator_value"] = .double(o.initialAccumulatorValue)
-            c["epsilon"] = .double(o.epsilon)
-        }
+        for (k, v) in o.kerasOwnFields { c[k] = v }
         return .object(JSONObject(["module": "keras.optimizers", "class_name": .string(o.name.kerasClass), "config": .object(c), "registered_name": .null]))
     }
 
