@@ -17,7 +17,7 @@ public struct PredictionWriter {
     public var batchSize: Int = 1024
     /// Append the predicted class.
     public var classes = false
-    /// Columns copied through, first in the output (header names or 0-based indices).
+    /// Columns copied through, first in the output (``Tabular/ColumnSelector`` references: names, numbers from 1, ranges).
     public var keep: [String] = []
 
     public init(inputWidth: Int, outputWidth: Int, metadata: Metadata) {
