@@ -3,7 +3,7 @@ import NNRunKit
 
 /// Options shared by the commands that run a model over a data file.
 struct BatchOptions: ParsableArguments {
-    @Option(name: .long, help: "Rows per batch (at least 1).")
+    @Option(name: .long, parsing: .unconditional, help: "Rows per batch (at least 1).")
     var batchSize: Int?
 
     func validate() throws {
