@@ -138,6 +138,7 @@ struct Train: ParsableCommand {
         options.missing = targets.missing
         options.metrics = metricOptions.names
         options.progress = quiet ? .none : (ProgressReporter.standardErrorIsTerminal ? .bar : .lines)
+        ProgressReporter.ignoreBrokenPipes()
         let interrupt = InterruptFlag()
         interrupt.install()
         try TrainCommand(options: options).run(interrupt: interrupt)
