@@ -17,6 +17,12 @@ public enum BenchCommand {
         public var concurrency: Int
         public var rows: Int
         public var seconds: Double
+        /// The OpenBLAS kernel set in use (`openblas_get_corename()`), e.g. `Cooperlake`.
+        public var blasKernel: String = BLASKernels.current
+        /// How that kernel set was chosen (``BLASKernels/selectionSource``).
+        public var blasKernelSource: String = BLASKernels.selectionSource
+        /// The processor's model name.
+        public var cpu: String = BLASKernels.cpuModel
 
         public func json() -> String {
             func stats(_ s: LatencyStatistics) -> String {
@@ -24,7 +30,8 @@ public enum BenchCommand {
             }
             return "{\"rows_per_second\": \(JSONNumber.format(rowsPerSecond)), \"batch_latency_ms\": \(stats(batch)), "
                 + "\"row_latency_us\": \(stats(row)), \"batch_size\": \(batchSize), \"threads\": \(threads), \"concurrency\": \(concurrency), \"rows\": \(rows), "
-                + "\"seconds\": \(JSONNumber.format(seconds))}"
+                + "\"seconds\": \(JSONNumber.format(seconds)), \"blas_kernel\": \(JSONString.quote(blasKernel)), "
+                + "\"blas_kernel_source\": \(JSONString.quote(blasKernelSource)), \"cpu\": \(JSONString.quote(cpu))}"
         }
     }
 
