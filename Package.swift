@@ -28,10 +28,16 @@ let package = Package(
         /// Streaming CSV reading and writing for data files.
         .target(name: "Tabular"),
         /// The logic of the `nnrun` commands (predict streaming, training runs, summaries, plots), testable in process.
-        .target(name: "NNRunKit", dependencies: ["Format", "Interop", "Runtime", "Tabular"]),
+        .target(name: "NNRunKit", dependencies: ["Format", "Interop", "Runtime", "Tabular", "_CLI"]),
 
         // MARK: - Internal wrappers
 
+        /// What both command-line tools share: exit statuses, the top-level error handling, the
+        /// isolated import child (`__import`) and the flags that read a model.
+        .target(name: "_CLI", dependencies: [
+            "Format", "Interop", "Tabular",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         /// Swift ownership of libhdf5 handles; only Format and Interop import it.
         .target(name: "_HDF5", dependencies: ["CHDF5"]),
 
@@ -45,11 +51,11 @@ let package = Package(
         // MARK: - Command-line tools
 
         .executableTarget(name: "nnconv", dependencies: [
-            "Format", "Interop", "Runtime",
+            "Format", "Interop", "_CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "nnrun", dependencies: [
-            "Format", "Interop", "Runtime", "Tabular", "NNRunKit",
+            "Format", "Interop", "Runtime", "Tabular", "NNRunKit", "_CLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

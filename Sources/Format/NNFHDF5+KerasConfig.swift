@@ -147,9 +147,23 @@ extension NNFHDF5 {
         if let c = o.globalClipnorm { fields.append(("global_clipnorm", .double(c))) }
         fields.insert(("name", .string(cls)), at: 0)
         return KerasJSON.object([
-            ("loss", loss), ("metrics", .array(t.metrics.map { .string($0) })), ("weighted_metrics", .null), ("loss_weights", .null),
+            ("loss", loss), ("metrics", .array(t.metrics.map(Self.kerasMetric))), ("weighted_metrics", .null), ("loss_weights", .null),
             ("optimizer_config", .object([("class_name", .string(cls)), ("config", .object(fields))])),
         ]).serialized
+    }
+}
+
+extension NNFHDF5 {
+    /// A metric as tf_keras / Keras 3 `training_config` holds it (``KerasMetricName``).
+    static func kerasMetric(_ name: String) -> KerasJSON {
+        switch KerasMetricName(name) {
+        case .string(let s): return .string(s)
+        case .object(let cls, let n, let curve, let k):
+            var config: [(String, KerasJSON)] = [("name", .string(n))]
+            if let curve { config.append(("curve", .string(curve))) }
+            if let k { config.append(("k", .int(k))) }
+            return .object([("class_name", .string(cls)), ("config", .object(config))])
+        }
     }
 }
 

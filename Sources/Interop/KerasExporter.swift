@@ -36,7 +36,9 @@ public enum KerasExporter {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy-MM-dd@HH:mm:ss"
-        let metadata = JSONValue.object(JSONObject(["keras_version": .string(kerasVersion), "date_saved": .string(formatter.string(from: Date()))]))
+        var metadataObject = JSONObject(["keras_version": .string(kerasVersion), "date_saved": .string(formatter.string(from: Date()))])
+        if let names = nnkitNames(model.metadata) { metadataObject[nnkitMetadataKey] = names }
+        let metadata = JSONValue.object(metadataObject)
 
         try AtomicFile.replace(at: url) { temp in
             try FileManager.default.removeItem(at: temp)  // ZIPFoundation creates the archive file itself
@@ -51,6 +53,21 @@ public enum KerasExporter {
                 try archive.addEntry(with: KerasArchive.weightsName, fileURL: weights, compressionMethod: .none)
             }  // the archive is closed here, before AtomicFile syncs and renames it
         }
+    }
+
+    /// The key of `metadata.json` under which the archive carries nnkit's column names and class
+    /// labels (`{"input_names": […], "output_names": […], "class_labels": […]}`), which Keras has no
+    /// place for; Keras' `load_model` ignores it, ``KerasImporter`` reads it back.
+    static let nnkitMetadataKey = "nnkit"
+
+    /// The names and labels of `metadata` as JSON, or nil when it has none.
+    static func nnkitNames(_ metadata: Metadata) -> JSONValue? {
+        var o = JSONObject()
+        func strings(_ a: [String]) -> JSONValue { .array(a.map(JSONValue.string)) }
+        if let n = metadata.inputNames { o["input_names"] = strings(n) }
+        if let n = metadata.outputNames { o["output_names"] = strings(n) }
+        if let n = metadata.classLabels { o["class_labels"] = strings(n) }
+        return o.keys.isEmpty ? nil : .object(o)
     }
 
     // MARK: - config.json

@@ -48,8 +48,12 @@ public enum KerasImporter {
                         if let d = meta["date_saved"]?.string { extra["keras_date_saved"] = d }
                     }
                     let h5 = try H5File(openingReadOnly: contents.weightsFile, displayPath: "\(url.path) (\(KerasArchive.weightsName))")
-                    return try importKeras3Weights(h5, modelJSON: json, configPlace: KerasArchive.configName, file: url.path,
-                                                   layout: layout, version: version, extra: extra, sourceFile: url, options: options)
+                    var model = try importKeras3Weights(h5, modelJSON: json, configPlace: KerasArchive.configName, file: url.path,
+                                                        layout: layout, version: version, extra: extra, sourceFile: url, options: options)
+                    if let m = contents.metadata, let meta = try? JSONValue.parse(m), let names = meta[KerasExporter.nnkitMetadataKey] {
+                        readNNKitNames(names, into: &model)
+                    }
+                    return model
                 }
             case .keras3WeightsH5:
                 guard let config else { throw KerasImportError.configRequired(file: url.path, layout: layout.rawValue) }
@@ -260,6 +264,29 @@ public enum KerasImporter {
     }
 
     // MARK: - Shared
+
+    /// Puts the column names and class labels nnkit wrote into an archive's `metadata.json`
+    /// (``KerasExporter/nnkitMetadataKey``) back into `model`; a list whose length does not fit the
+    /// model is ignored with an import note.
+    static func readNNKitNames(_ names: JSONValue, into model: inout ModelFile) {
+        func strings(_ key: String) -> [String]? {
+            guard let a = names[key]?.array else { return nil }
+            let s = a.compactMap(\.string)
+            return s.count == a.count ? s : nil
+        }
+        var notes: [String] = []
+        let inputs = model.model.inputWidth, outputs = model.model.outputWidth ?? 0
+        if let n = strings("input_names") {
+            if n.count == inputs { model.metadata.inputNames = n } else { notes.append("metadata.json: \(n.count) input names for \(inputs) inputs ignored") }
+        }
+        if let n = strings("output_names") {
+            if n.count == outputs { model.metadata.outputNames = n } else { notes.append("metadata.json: \(n.count) output names for \(outputs) outputs ignored") }
+        }
+        if let n = strings("class_labels") { model.metadata.classLabels = n }
+        if !notes.isEmpty {
+            model.metadata.extra["import_notes"] = ((model.metadata.extra["import_notes"].map { [$0] } ?? []) + notes).joined(separator: "; ")
+        }
+    }
 
     static func finish(model: ModelDescription, tensors: [NamedTensor], training: TrainingState?, config: KerasModelConfig,
                        assembler: KerasModelAssembler, layout: KerasLayout, version: String?, extra: [String: String],

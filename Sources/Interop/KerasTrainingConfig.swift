@@ -110,6 +110,14 @@ enum KerasTrainingConfig {
         case .string(let s): return [s]
         case .array(let a): return a.flatMap { parseMetrics($0) }
         case .object:
+            let cls = v["class_name"]?.string ?? ""
+            if cls == "AUC", v["config"]?["curve"]?.string == "PR" {
+                let n = v["config"]?["name"]?.string ?? "pr_auc"
+                return [n.hasPrefix("auc") ? "pr_" + n : n]
+            }
+            if cls.hasSuffix("TopKCategoricalAccuracy"), let k = v["config"]?["k"]?.int, k != 5 {
+                return [KerasNaming.snakeCase(cls) + "@\(k)"]
+            }
             if let n = v["config"]?["name"]?.string { return [n] }
             if let c = v["class_name"]?.string { return [KerasNaming.snakeCase(c)] }
             return []
@@ -197,13 +205,26 @@ enum KerasTrainingConfig {
         return .object(JSONObject(["module": "keras.losses", "class_name": .string(cls), "config": .object(c), "registered_name": .null]))
     }
 
+    /// A metric as Keras 3's `compile_config` holds it (``KerasMetricName``).
+    static func metricJSON(_ name: String) -> JSONValue {
+        switch KerasMetricName(name) {
+        case .string(let s): return .string(s)
+        case .object(let cls, let n, let curve, let k):
+            var c = JSONObject()
+            c["name"] = .string(n)
+            if let curve { c["curve"] = .string(curve) }
+            if let k { c["k"] = .int(k) }
+            return .object(JSONObject(["module": "keras.metrics", "class_name": .string(cls), "config": .object(c), "registered_name": .null]))
+        }
+    }
+
     /// Keras 3's `compile_config` for a training state.
     static func compileConfigJSON(_ t: TrainingState) -> JSONValue {
         .object(JSONObject([
             "optimizer": optimizerJSON(t.optimizer),
             "loss": lossJSON(t.loss),
             "loss_weights": .null,
-            "metrics": t.metrics.isEmpty ? .null : .array(t.metrics.map(JSONValue.string)),
+            "metrics": t.metrics.isEmpty ? .null : .array(t.metrics.map(metricJSON)),
             "weighted_metrics": .null,
             "run_eagerly": false,
             "steps_per_execution": 1,

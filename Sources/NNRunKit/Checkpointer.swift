@@ -1,5 +1,6 @@
 import Foundation
 import Format
+import Interop
 
 /// When `nnrun train` writes its output during a run, and the writing itself (atomic, via
 /// ``ModelIO/save(_:to:)``, so the file is always a complete model).
@@ -13,14 +14,17 @@ import Format
 struct Checkpointer {
     /// The output file.
     let path: String
+    /// Its format (from the extension, ``ModelIO/outputFormat(for:)``).
+    let format: ModelSaveFormat
     /// Least seconds between two epoch checkpoints; 0: every epoch.
     let interval: Double
     /// `TrainingState.epochs` of the model last written, nil before the first write.
     private(set) var savedEpochs: Int?
     private var lastSave: Date?
 
-    init(path: String, interval: Double) {
+    init(path: String, format: ModelSaveFormat = .nnf, interval: Double) {
         self.path = path
+        self.format = format
         self.interval = interval
     }
 
@@ -34,7 +38,7 @@ struct Checkpointer {
     /// Writes `file` now.
     /// - Throws: ``NNRunError`` from ``ModelIO/save(_:to:)``.
     mutating func save(_ file: ModelFile) throws {
-        try ModelIO.save(file, to: path)
+        try ModelIO.save(file, to: path, format: format)
         lastSave = Date()
         savedEpochs = file.training?.epochs
     }

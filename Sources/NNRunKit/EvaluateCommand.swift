@@ -8,13 +8,17 @@ public enum EvaluateCommand {
         public var rows: Int
         /// `loss` first, then the metrics, as Keras names them.
         public var values: [(name: String, value: Double)]
+        /// With `--report`.
+        public var report: EvaluationReport?
 
         public func text() -> String {
             values.map { "\($0.name): \($0.value)" }.joined(separator: "\n") + "\nrows: \(rows)\n"
+                + (report.map { "\n" + $0.text() } ?? "")
         }
 
         public func json() -> String {
-            "{" + values.map { "\"\($0.name)\": \(JSONNumber.format($0.value))" }.joined(separator: ", ") + ", \"rows\": \(rows)}\n"
+            "{" + values.map { "\(JSONString.quote($0.name)): \(JSONNumber.format($0.value))" }.joined(separator: ", ") + ", \"rows\": \(rows)"
+                + (report.map { ", \"report\": " + $0.json() } ?? "") + "}\n"
         }
     }
 
@@ -24,15 +28,22 @@ public enum EvaluateCommand {
     /// history's `val_` values for the same rows.
     /// - Parameters:
     ///   - loss: a loss name overriding the file's (default: the file's, else mse).
+    ///   - report: add an ``EvaluationReport`` (classifiers: confusion matrix and per-class scores;
+    ///     regressors: RMSE, MAE, R²).
+    ///   - metrics: metric names replacing the file's (unsupported names are skipped with a warning).
     /// - Throws: ``NNRunError``.
-    public static func run(modelPath: String, dataPath: String, targets: [String], loss: String?, batchSize: Int) throws -> Result {
+    public static func run(modelPath: String, dataPath: String, targets: [String], loss: String?, batchSize: Int,
+                           missing: MissingPolicy = .error, metrics: [String]? = nil, report: Bool = false) throws -> Result {
         let file = try ModelIO.load(modelPath)
         let net: Network
         do { net = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
-        let data = try LabelledData(path: dataPath, targets: targets, inputWidth: net.inputWidth, modelInputNames: file.metadata.inputNames)
         var spec = file.training?.loss ?? LossSpec(name: .meanSquaredError)
         if let l = loss.flatMap(TrainOptions.loss(named:)), l != spec.name { spec = LossSpec(name: l) }
-        let metricNames = file.training?.metrics ?? []
+        let data = try LabelledData(path: dataPath, targets: targets, inputWidth: net.inputWidth, modelInputNames: file.metadata.inputNames,
+                                    loss: spec.name, outputWidth: net.outputWidth, classLabels: file.metadata.classLabels, missing: missing)
+        data.report(to: ProgressReporter(mode: .lines))
+        let (metricNames, skipped) = MetricSelection.split(metrics ?? file.training?.metrics ?? [])
+        for n in skipped { ProgressReporter(mode: .lines).warn(n) }
         let lossFunction: Loss, metrics: [Metric]
         do {
             lossFunction = try Loss(spec)
@@ -48,7 +59,44 @@ public enum EvaluateCommand {
         } catch {
             throw NNRunError.usage("\(dataPath): \(error)")
         }
-        return Result(rows: data.rows, values: [("loss", r.loss)] + zip(metricNames, r.metrics).map { ($0, $1) })
+        var result = Result(rows: data.rows, values: [("loss", r.loss)] + zip(metricNames, r.metrics).map { ($0, $1) })
+        if report {
+            let p: Matrix
+            do { p = try net.predict(x) } catch { throw NNRunError.usage("\(dataPath): \(error)") }
+            result.report = makeReport(predictions: p, data: data, loss: spec.name, labels: data.classLabels ?? file.metadata.classLabels,
+                                       outputNames: file.metadata.outputNames ?? data.targetNames)
+        }
+        return result
+    }
+
+    /// A classification report for cross-entropy models (one sigmoid output, or several outputs with
+    /// categorical or sparse cross-entropy), a regression report otherwise.
+    static func makeReport(predictions p: Matrix, data: LabelledData, loss: LossSpec.Name, labels: [String]?, outputNames: [String]?) -> EvaluationReport {
+        let rows = p.rows, cols = p.cols
+        func argmax(_ v: ArraySlice<Float>) -> Int {
+            var best = v.startIndex
+            for j in v.indices where v[j] > v[best] { best = j }
+            return best - v.startIndex
+        }
+        let isClassifier = (loss == .binaryCrossentropy && cols == 1)
+            || ((loss == .categoricalCrossentropy || loss == .sparseCategoricalCrossentropy) && cols > 1)
+        guard isClassifier else {
+            let names = outputNames.flatMap { $0.count == cols ? $0 : nil } ?? (0..<cols).map { "y\($0)" }
+            return EvaluationReport.regression(names: names, predictions: p.values, targets: data.y, rows: rows, cols: min(cols, data.targetWidth))
+        }
+        let k = max(cols, 2)
+        let names = labels.flatMap { $0.count == k ? $0 : nil } ?? (0..<k).map(String.init)
+        var truth: [Int] = [], predicted: [Int] = []
+        for r in 0..<rows {
+            if cols == 1 {
+                truth.append(data.y[r] >= 0.5 ? 1 : 0)
+                predicted.append(p.values[r] >= 0.5 ? 1 : 0)
+            } else {
+                predicted.append(argmax(p.values[(r * cols)..<((r + 1) * cols)]))
+                truth.append(data.targetWidth == 1 ? Int(data.y[r]) : argmax(data.y[(r * cols)..<((r + 1) * cols)]))
+            }
+        }
+        return EvaluationReport.classification(labels: names, truth: truth, predicted: predicted, scores: cols == 1 ? p.values : nil)
     }
 }
 

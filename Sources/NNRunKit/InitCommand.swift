@@ -1,16 +1,18 @@
 import Foundation
 import Format
+import Interop
 import Runtime
 
-/// `nnrun init`: a fresh model from a layer list and a seed, written as `.nnf`.
+/// `nnrun init`: a fresh model from a layer list and a seed, written as `.nnf`, `.keras` or `.h5` by the output's extension.
 public enum InitCommand {
     /// - Parameters:
     ///   - inputs: input width.
     ///   - layers: `UNITS:ACTIVATION,…` (see ``LayerListParser``).
     ///   - seed: initialisation seed.
-    ///   - outputPath: the `.nnf` file to write (replaced atomically).
+    ///   - outputPath: the file to write (replaced atomically); its extension picks the format (``ModelIO/outputFormat(for:)``).
     public static func run(inputs: Int, layers: String, seed: UInt64, outputPath: String,
                            inputNames: [String]? = nil, outputNames: [String]? = nil) throws {
+        let format = try ModelIO.outputFormat(for: outputPath)
         let specs: [LayerSpec]
         do { specs = try LayerListParser.parse(layers) } catch { throw NNRunError.usage(String(describing: error)) }
         let description = ModelDescription(inputWidth: inputs, layers: specs)
@@ -24,6 +26,6 @@ public enum InitCommand {
         } catch {
             throw NNRunError.usage("cannot create the model: \(error)")
         }
-        try ModelIO.save(file, to: outputPath)
+        try ModelIO.save(file, to: outputPath, format: format)
     }
 }

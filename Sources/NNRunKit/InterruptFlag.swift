@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import _CLI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,7 +28,7 @@ public final class InterruptFlag: @unchecked Sendable {
         let again = raised
         raised = true
         lock.unlock()
-        if again { exit(130) }
+        if again { exit(ExitStatus.interrupted.rawValue) }
     }
 
     /// Starts catching SIGINT.

@@ -1,12 +1,26 @@
+import Foundation
 import Format
 import Runtime
 import Tabular
 
+/// What `--missing` does with a row that has an empty or NaN value in a column the command uses.
+public enum MissingPolicy: String, Sendable, CaseIterable {
+    /// Report it (with every other bad value, up to ``LabelledData/errorLimit``) and fail with exit 3.
+    case error
+    /// Leave the row out (the count is reported as a note).
+    case drop
+}
+
 /// A CSV file read into memory as inputs and targets, for training and evaluation.
+///
+/// Targets are encoded for the loss (``TargetEncoding``): class labels or ids in one column become
+/// class ids or one-hot rows, and the label names are kept in ``classLabels``. Every bad value is
+/// reported, not just the first: up to ``errorLimit`` of them, each with file, line and column, in
+/// one ``Tabular/CSVError/several(file:errors:total:)`` (exit 3).
 public struct LabelledData {
     /// Inputs `[rows, inputColumns.count]`, row-major.
     public var x: [Float]
-    /// Targets `[rows, targetColumns.count]`, row-major.
+    /// Encoded targets `[rows, targetWidth]`, row-major.
     public var y: [Float]
     public var rows: Int
     /// Header names of the input columns (nil without a header).
@@ -14,39 +28,227 @@ public struct LabelledData {
     /// Header names of the target columns (nil without a header).
     public var targetNames: [String]?
     public var inputWidth: Int
+    /// Columns of the encoded targets (the class count for a one-hot encoded label column).
     public var targetWidth: Int
+    /// How the target column was encoded.
+    public var encoding: TargetEncoding
+    /// The class names, in class-id order: the model's when it had them, else the sorted distinct
+    /// text labels of the target column; nil when the targets are numbers.
+    public var classLabels: [String]?
+    /// The file line of each row (1-based, for messages).
+    public var lines: [Int]
+    /// Rows left out by ``MissingPolicy/drop``.
+    public var droppedRows: Int
+    /// Warnings about the values (e.g. targets outside `[0, 1]` under binary cross-entropy), one
+    /// sentence each, naming the file and column.
+    public var warnings: [String] = []
+
+    /// The most bad values one error lists (the total is counted beyond it).
+    public static let errorLimit = 20
 
     /// Reads `path`, taking `targets` (column selectors) as targets and the model's inputs from the
     /// remaining columns (see ``InputColumns``).
-    /// - Throws: ``CSVError`` for bad data or columns.
-    public init(path: String, targets: [String], inputWidth: Int, modelInputNames: [String]?) throws {
+    /// - Parameters:
+    ///   - loss, outputWidth: choose the target encoding (``TargetEncoding/choose(loss:outputWidth:selectedColumns:)``);
+    ///     the defaults read numbers as they are.
+    ///   - classLabels: the labels the model already knows (their order is the class ids); any other
+    ///     label is an error.
+    ///   - missing: what to do with empty and NaN values.
+    /// - Throws: ``CSVError`` for bad data or columns (exit 3).
+    public init(path: String, targets: [String], inputWidth: Int, modelInputNames: [String]?,
+                loss: LossSpec.Name? = nil, outputWidth: Int? = nil, classLabels: [String]? = nil,
+                missing: MissingPolicy = .error) throws {
         let reader = try NumericCSVReader(CSVReader(path: path))
+        let file = reader.fileName
         var targetColumns: [Int] = []
         for t in targets {
             for c in try ColumnSelector(t).resolve(in: reader) where !targetColumns.contains(c) { targetColumns.append(c) }
         }
         let inputColumns = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: modelInputNames, excluding: targetColumns)
         if let overlap = inputColumns.first(where: targetColumns.contains) {
-            throw CSVError.columnCountMismatch(file: reader.fileName, found: reader.columnCount, expected: inputWidth + targetColumns.count,
+            throw CSVError.columnCountMismatch(file: file, found: reader.columnCount, expected: inputWidth + targetColumns.count,
                                                detail: "column \(reader.columnLabel(overlap)) is both an input of the model and a target")
         }
-        let (values, rows) = try reader.readAll(columns: inputColumns + targetColumns)
-        let w = inputColumns.count + targetColumns.count
-        var x = [Float](), y = [Float]()
-        x.reserveCapacity(rows * inputColumns.count)
-        y.reserveCapacity(rows * targetColumns.count)
-        for r in 0..<rows {
-            x.append(contentsOf: values[(r * w)..<(r * w + inputColumns.count)])
-            y.append(contentsOf: values[(r * w + inputColumns.count)..<((r + 1) * w)])
+        let encoding = loss.map { TargetEncoding.choose(loss: $0, outputWidth: outputWidth ?? 0, selectedColumns: targetColumns.count) } ?? .numeric
+
+        var x: [Float] = [], numericTargets: [Float] = [], labelText: [String] = [], lines: [Int] = []
+        var errors: [CSVError] = [], errorCount = 0, dropped = 0
+        func record(_ e: CSVError) {
+            errorCount += 1
+            if errors.count < Self.errorLimit { errors.append(e) }
         }
-        self.x = x
-        self.y = y
-        self.rows = rows
+        func isMissing(_ e: CSVError) -> Bool {
+            switch e {
+            case .emptyValue, .notANumber: true
+            default: false
+            }
+        }
+        while try reader.nextRow() {
+            let xStart = x.count, yStart = numericTargets.count
+            var missingHere = false
+            func read(_ c: Int, into values: inout [Float]) {
+                do {
+                    values.append(try reader.value(c))
+                } catch let e as CSVError {
+                    if missing == .drop && isMissing(e) { missingHere = true } else { record(e) }
+                    values.append(0)
+                } catch {
+                    record(.unreadable(file: file, reason: "\(error)"))
+                    values.append(0)
+                }
+            }
+            for c in inputColumns { read(c, into: &x) }
+            if encoding.readsLabels {
+                let c = targetColumns[0], text = reader.text(c)
+                if Self.isMissingLabel(text) {
+                    if missing == .drop { missingHere = true } else { record(.emptyValue(file: file, line: reader.currentLine, column: c + 1, columnName: reader.columnName(c))) }
+                }
+                labelText.append(text)
+            } else {
+                for c in targetColumns { read(c, into: &numericTargets) }
+            }
+            if missingHere {
+                x.removeSubrange(xStart...)
+                numericTargets.removeSubrange(yStart...)
+                if encoding.readsLabels { labelText.removeLast() }
+                dropped += 1
+                continue
+            }
+            lines.append(reader.currentLine)
+        }
+        if lines.isEmpty && dropped > 0 {
+            throw CSVError.invalidColumn(file: file, column: (inputColumns + targetColumns)[0] + 1, columnName: nil,
+                                         detail: "every one of the \(dropped) rows has a missing value; --missing drop left no rows")
+        }
+
+        self.encoding = encoding
+        self.rows = lines.count
+        self.lines = lines
+        self.droppedRows = dropped
         self.inputWidth = inputColumns.count
-        self.targetWidth = targetColumns.count
+        self.x = x
         if let header = reader.header {
             inputNames = inputColumns.map { header[$0] }
             targetNames = targetColumns.map { header[$0] }
+        }
+        if encoding.readsLabels {
+            let c = targetColumns[0]
+            let place = (file: file, column: c + 1, name: reader.columnName(c))
+            let (ids, labels, warnings) = try Self.encodeLabels(labelText, lines: lines, encoding: encoding, known: classLabels,
+                                                                place: place, record: record)
+            self.classLabels = labels
+            self.warnings = warnings
+            if case .oneHot(let k) = encoding {
+                var y = [Float](repeating: 0, count: ids.count * k)
+                for (r, id) in ids.enumerated() where id >= 0 && id < Float(k) { y[r * k + Int(id)] = 1 }
+                self.y = y
+            } else {
+                self.y = ids
+            }
+            if case .oneHot = encoding, let names = targetNames { targetNames = labels ?? (0..<encoding.classes).map { "\(names[0])_\($0)" } }
+        } else {
+            self.y = numericTargets
+            self.classLabels = nil
+            if loss == .binaryCrossentropy, !targetColumns.isEmpty {
+                if let w = Self.unitIntervalWarning(numericTargets, width: targetColumns.count, lines: lines, file: file,
+                                                    columns: targetColumns.map { ($0 + 1, reader.columnName($0)) }) {
+                    warnings.append(w)
+                }
+            }
+        }
+        self.targetWidth = encoding.readsLabels ? encoding.encodedWidth : targetColumns.count
+        if errorCount == 1 { throw errors[0] }
+        if errorCount > 1 { throw CSVError.several(file: file, errors: errors, total: errorCount) }
+    }
+
+    /// Empty (after spaces) or spelled NaN: a missing label.
+    static func isMissingLabel(_ text: String) -> Bool {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        return t.isEmpty || t.lowercased() == "nan"
+    }
+
+    /// The number `text` spells, or nil.
+    static func number(_ text: String) -> Float? {
+        var t = text
+        if case .value(let v) = t.withUTF8({ NumberParser.parse($0) }) { return v }
+        return nil
+    }
+
+    /// Class ids (binary: the 0/1 or probability target) for label texts, the labels used, and
+    /// warnings. Bad values are passed to `record`; their ids are -1.
+    static func encodeLabels(_ texts: [String], lines: [Int], encoding: TargetEncoding, known: [String]?,
+                             place: (file: String, column: Int, name: String?),
+                             record: (CSVError) -> Void) throws -> (ids: [Float], labels: [String]?, warnings: [String]) {
+        let k = encoding.classes
+        func bad(_ r: Int, _ expected: String) {
+            record(.invalidValue(file: place.file, line: lines[r], column: place.column, columnName: place.name, text: texts[r], expected: expected))
+        }
+        let idRange = "an integer class id in [0, \(k)) or a class label"
+        // Labels the model already has: their order is the class order.
+        if let known, known.count == k {
+            let index = Dictionary(known.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            var ids: [Float] = []
+            ids.reserveCapacity(texts.count)
+            for (r, t) in texts.enumerated() {
+                if let i = index[t] ?? index[t.trimmingCharacters(in: .whitespaces)] { ids.append(Float(i)); continue }
+                if let v = number(t), v == v.rounded(), v >= 0, v < Float(k) { ids.append(v); continue }
+                bad(r, "one of the model's class labels (\(Self.list(known)))")
+                ids.append(-1)
+            }
+            return (ids, known, [])
+        }
+        let numbers = texts.map(number)
+        if !numbers.contains(where: { $0 == nil }) {
+            // Numbers: class ids (or, for binary, the target as it is).
+            let values = numbers.map { $0! }
+            if encoding == .binary {
+                let w = unitIntervalWarning(values, width: 1, lines: lines, file: place.file, columns: [(place.column, place.name)])
+                return (values, nil, w.map { [$0] } ?? [])
+            }
+            for (r, v) in values.enumerated() where !(v == v.rounded() && v >= 0 && v < Float(k)) {
+                bad(r, idRange + (k > 1 ? "" : " (the model has \(k) output)"))
+            }
+            return (values.map { $0 == $0.rounded() && $0 >= 0 && $0 < Float(k) ? $0 : -1 }, nil, [])
+        }
+        // Text labels, numbered in sorted order.
+        let trimmed = texts.map { $0.trimmingCharacters(in: .whitespaces) }
+        let labels = Array(Set(trimmed)).sorted { Array($0.unicodeScalars.map(\.value)).lexicographicallyPrecedes($1.unicodeScalars.map(\.value)) }
+        guard labels.count == k else {
+            let what = encoding == .binary ? "a sigmoid output with binary cross-entropy needs exactly 2 labels"
+                : "the model has \(k) outputs, one per class"
+            throw CSVError.invalidColumn(file: place.file, column: place.column, columnName: place.name,
+                                         detail: "\(labels.count) distinct label\(labels.count == 1 ? "" : "s") (\(Self.list(labels))), but \(what)")
+        }
+        let index = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        return (trimmed.map { Float(index[$0]!) }, labels, [])
+    }
+
+    /// Up to 10 labels, quoted and comma-separated.
+    static func list(_ labels: [String]) -> String {
+        labels.prefix(10).map { "\"\($0)\"" }.joined(separator: ", ") + (labels.count > 10 ? ", … (\(labels.count) in all)" : "")
+    }
+
+    /// A warning when binary cross-entropy targets leave `[0, 1]` (the loss then goes negative and
+    /// training optimises nonsense), naming the first such line.
+    static func unitIntervalWarning(_ values: [Float], width: Int, lines: [Int], file: String, columns: [(Int, String?)]) -> String? {
+        var count = 0, first: (row: Int, col: Int, value: Float)? = nil
+        for (i, v) in values.enumerated() where !(v >= 0 && v <= 1) {
+            count += 1
+            if first == nil { first = (i / width, i % width, v) }
+        }
+        guard let first, first.row < lines.count else { return nil }
+        let (c, n) = columns[first.col]
+        let column = n.map { "column \(c) (\"\($0)\")" } ?? "column \(c)"
+        return "\(file), line \(lines[first.row]), \(column): target \(first.value) is outside [0, 1]"
+            + (count > 1 ? " (and \(count - 1) more)" : "")
+            + "; binary cross-entropy expects 0/1 labels or probabilities (its loss goes negative on other values); for a continuous target use --loss mse"
+    }
+
+    /// Prints the warnings, and a note on dropped rows, to standard error.
+    func report(to progress: ProgressReporter) {
+        for w in warnings { progress.warn(w) }
+        if droppedRows > 0 {
+            progress.note("left out \(droppedRows) row\(droppedRows == 1 ? "" : "s") with empty or NaN values (--missing drop); \(rows) remain")
         }
     }
 

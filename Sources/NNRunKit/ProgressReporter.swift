@@ -42,6 +42,11 @@ public final class ProgressReporter {
         if mode != .none { write(text + "\n") }
     }
 
+    /// A warning, printed even in quiet mode (`nnrun: warning: …`).
+    public func warn(_ text: String) {
+        write("nnrun: warning: " + text + "\n")
+    }
+
     static func format(_ v: Double) -> String { String(format: "%.4g", v) }
 
     private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }

@@ -1,5 +1,6 @@
 import Foundation
 import Format
+import Interop
 import Runtime
 
 /// `nnrun train`: runs ``Trainer/fit(x:y:onBatch:onEpoch:)`` on a CSV file and adds what a command
@@ -35,20 +36,29 @@ public struct TrainCommand {
         let o = options
         let original = try ModelIO.load(o.modelPath)
         let outputPath = try self.outputPath()
+        let outputFormat = try ModelIO.outputFormat(for: outputPath)
         let inputWidth = original.model.inputWidth
         let outputWidth = original.model.outputWidth ?? 0
 
-        let (state, freshOptimizer) = o.startingState(from: original.training)
+        var (state, freshOptimizer) = o.startingState(from: original.training)
         let loss: Loss
         do { loss = try Loss(state.loss) } catch { throw NNRunError.usage("\(error)") }
-        let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames)
+        let progress = ProgressReporter(mode: o.progress)
+        let (metrics, skipped) = MetricSelection.split(state.metrics)
+        for n in skipped { progress.warn(n) }
+        state.metrics = metrics
+        let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
+                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing)
+        data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
         let (x, y) = try data.matrices()
         var validation = TrainingConfiguration.Validation.none
         if let f = o.validationSplit {
             validation = .split(f)
         } else if let path = o.validationPath {
-            let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames)
+            let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames,
+                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: data.classLabels, missing: o.missing)
+            v.report(to: progress)
             try v.requireTargets(for: loss, outputWidth: outputWidth, file: path)
             let (vx, vy) = try v.matrices()
             validation = .data(x: vx, y: vy)
@@ -57,14 +67,15 @@ public struct TrainCommand {
         var start = original
         if let names = data.inputNames { start.metadata.inputNames = names }
         if let names = data.targetNames, names.count == outputWidth { start.metadata.outputNames = names }
+        if let labels = data.classLabels { start.metadata.classLabels = labels }
         if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
         start = try adaptNormalization(start, trainingInputs: x, progress: ProgressReporter(mode: o.progress))
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
 
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })
         var history = HistoryTable(columns: columns)
-        let progress = ProgressReporter(mode: o.progress)
-        var checkpointer = Checkpointer(path: outputPath, interval: o.checkpointInterval)
+        var checkpointer = Checkpointer(path: outputPath, format: outputFormat, interval: o.checkpointInterval)
+        if outputFormat == .h5 { for note in NNFHDF5.kerasCompatibilityNotes(start) { progress.note("note: \(note)") } }
         let firstEpoch = trainer.initialEpoch
         var epochStarted = Date()
         var saveError: Error?
@@ -126,7 +137,8 @@ public struct TrainCommand {
         return Outcome(history: history, stopReason: result.stopReason, restoredBestWeights: result.restoredBestWeights, outputPath: outputPath)
     }
 
-    /// `-o`, or the model itself when it is an `.nnf` file.
+    /// `-o` (its extension picks the format, ``ModelIO/outputFormat(for:)``), or the model itself
+    /// when it is an `.nnf` file.
     private func outputPath() throws -> String {
         if let p = options.outputPath { return p }
         if ModelIO.isNNF(options.modelPath) { return options.modelPath }

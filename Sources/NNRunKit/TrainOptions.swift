@@ -1,3 +1,4 @@
+import Foundation
 import Format
 import Runtime
 
@@ -34,6 +35,10 @@ public struct TrainOptions {
     public var historyPath: String?
     public var plotPath: String?
     public var resetOptimizer = false
+    /// `--metrics`: replaces the file's metric names when given.
+    public var metrics: [String]?
+    /// `--missing`: what to do with rows holding empty or NaN values.
+    public var missing = MissingPolicy.error
     public var progress = Progress.lines
 
     public init(modelPath: String, dataPath: String, targets: [String]) {
@@ -59,8 +64,9 @@ public struct TrainOptions {
         let optName = optimizer.flatMap(Self.optimizer(named:))
         guard var state = existing else {
             let spec = OptimizerSpec(name: optName ?? .adam, learningRate: learningRate)
-            return (TrainingState(loss: LossSpec(name: lossName ?? .meanSquaredError), optimizer: spec), true)
+            return (TrainingState(loss: LossSpec(name: lossName ?? .meanSquaredError), optimizer: spec, metrics: metrics ?? []), true)
         }
+        if let metrics { state.metrics = metrics }
         var fresh = resetOptimizer
         if let lossName, lossName != state.loss.name { state.loss = LossSpec(name: lossName) }
         if let optName, optName != state.optimizer.name {
@@ -81,5 +87,31 @@ public struct TrainOptions {
                                   .init(monitor: nil, patience: $0, minDelta: minDelta, restoreBestWeights: restoreBest)
                               },
                               resetOptimizerState: freshOptimizer)
+    }
+}
+
+/// Metric names split into those nnkit computes and the rest, with a note for the rest.
+public enum MetricSelection {
+    /// The supported names of `names` (order kept, duplicates removed), and one note per skipped name.
+    public static func split(_ names: [String]) -> (supported: [String], notes: [String]) {
+        var supported: [String] = [], notes: [String] = []
+        for n in names where !supported.contains(n) {
+            if Metric.isSupported(n) { supported.append(n) } else {
+                notes.append("metric \"\(n)\" is not computed by nnkit and is skipped (supported: \(Metric.supportedNames))")
+            }
+        }
+        return (supported, notes)
+    }
+
+    /// Parses a `--metrics` value list (comma-separated or repeated).
+    /// - Throws: ``NNRunError/usage(_:)`` for an unknown name, with the nearest supported name when one is close.
+    public static func parseOption(_ values: [String]) throws -> [String] {
+        let names = values.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+        for n in names where !Metric.isSupported(n) {
+            let known = Metric.supportedNames.components(separatedBy: ", ").map { $0.replacingOccurrences(of: "[@K]", with: "") }
+            let hint = Suggestion.nearest(n, in: known).map { "; did you mean \"\($0)\"?" } ?? ""
+            throw NNRunError.usage("unknown metric \"\(n)\" in --metrics\(hint) Supported: \(Metric.supportedNames).")
+        }
+        return names
     }
 }

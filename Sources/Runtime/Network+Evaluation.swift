@@ -30,17 +30,17 @@ extension Network {
         }
         let step = max(1, batchSize)
         var total: Float = 0, count: Float = 0
-        var sums = [Float](repeating: 0, count: metrics.count)
+        var totals = MetricTotals(metrics, outputWidth: outputWidth)
         var start = 0
         while start < x.rows {
             let end = min(start + step, x.rows)
             let r = try evaluate(x.rows(start..<end), y.rows(start..<end), loss: loss, metrics: metrics)
             total += Float(r.loss) * Float(r.rows)
             count += Float(r.rows)
-            for i in sums.indices { sums[i] += Float(r.metricSums[i]) }
+            totals.add(r)
             start = end
         }
-        guard count > 0 else { return EvaluationResult(loss: 0, metrics: sums.map { _ in 0 }, rows: 0) }
-        return EvaluationResult(loss: Double(total / count), metrics: sums.map { Double($0 / count) }, rows: x.rows)
+        guard count > 0 else { return EvaluationResult(loss: 0, metrics: metrics.map { _ in 0 }, rows: 0) }
+        return EvaluationResult(loss: Double(total / count), metrics: totals.values(count: count), rows: x.rows)
     }
 }

@@ -4,8 +4,12 @@ import Format
 public struct BatchResult: Sendable, Equatable {
     /// The batch loss (Keras' `sum_over_batch_size`: mean over the rows).
     public var loss: Double
-    /// For each requested metric, the sum over rows of its per-row value (see ``Metric/sum(predictions:targets:)``).
+    /// For each requested metric, the sum over rows of its per-row value (see ``Metric/sum(predictions:targets:)``);
+    /// 0 for stateful metrics.
     public var metricSums: [Double]
+    /// For each requested metric, the batch's state (``Metric/accumulate(_:_:rows:cols:targetCols:into:)``);
+    /// empty for mean metrics.
+    public var metricStates: [[Double]] = []
     /// Rows in the batch.
     public var rows: Int
 }
@@ -178,18 +182,27 @@ public final class Network: @unchecked Sendable {
         // The predictions are the engine's own buffer; an empty matrix (no allocation) stands in.
         try loss.checkShapes(rows: rows, cols: cols, predictions: Matrix(rows: 0, cols: cols), targets: y)
         for m in metrics {
-            let tc = m == .sparseCategoricalAccuracy ? 1 : cols
-            guard y.cols == tc else {
+            let tc = m.targetWidth(outputWidth: cols)
+            guard m.accepts(targetWidth: y.cols, outputWidth: cols) else {
                 throw RuntimeError.shapeMismatch(what: "targets for metric \(m)", expected: "\(rows)×\(tc)", actual: "\(y.rows)×\(y.cols)")
             }
         }
-        guard rows > 0 else { return BatchResult(loss: 0, metricSums: metrics.map { _ in 0 }, rows: 0) }
+        guard rows > 0 else {
+            return BatchResult(loss: 0, metricSums: metrics.map { _ in 0 }, metricStates: metrics.map { [Double](repeating: 0, count: $0.stateCount(outputWidth: cols)) }, rows: 0)
+        }
         return try x.values.withUnsafeBufferPointer { xp in
             try y.values.withUnsafeBufferPointer { yp in
                 let out = engine.forward(xp.baseAddress!, rows: rows, training: training)
                 let value = try engine.lossAndBackward(targets: yp.baseAddress!, loss: loss, backward: backward)
-                let sums = metrics.map { $0.sum(UnsafePointer(out), yp.baseAddress!, rows: rows, cols: cols) }
-                return BatchResult(loss: value, metricSums: sums, rows: rows)
+                let sums = metrics.map { $0.isMean ? $0.sum(UnsafePointer(out), yp.baseAddress!, rows: rows, cols: cols) : 0 }
+                let states = metrics.map { m -> [Double] in
+                    var state = [Double](repeating: 0, count: m.stateCount(outputWidth: cols))
+                    if !m.isMean {
+                        state.withUnsafeMutableBufferPointer { m.accumulate(UnsafePointer(out), yp.baseAddress!, rows: rows, cols: cols, targetCols: y.cols, into: $0.baseAddress!) }
+                    }
+                    return state
+                }
+                return BatchResult(loss: value, metricSums: sums, metricStates: states, rows: rows)
             }
         }
     }

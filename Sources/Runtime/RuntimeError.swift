@@ -26,7 +26,7 @@ public enum RuntimeError: Error, Equatable, CustomStringConvertible {
             if let i, let n { "layer \(i) (\"\(n)\"): \(r)" } else { r }
         case .invalidLabel(let r, let v, let c): "row \(r): sparse label \(v) is not an integer class index in [0, \(c))"
         case .nonFiniteLoss(let v): "the loss is not finite (\(v)); training diverged or the data holds NaN/inf"
-        case .unknownMetric(let m): "unknown metric \"\(m)\"; supported: accuracy, mae, mse"
+        case .unknownMetric(let m): "unknown metric \"\(m)\"; supported: \(Metric.supportedNames)"
         case .backwardWithoutForward: "backward() needs a forward(training: true) on a batch of the same size first"
         }
     }

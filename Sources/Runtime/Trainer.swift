@@ -178,7 +178,7 @@ public final class Trainer {
         var fullX = Matrix(rows: batchSize, cols: xCols), fullY = Matrix(rows: batchSize, cols: yCols)
         var lastX = Matrix(rows: lastRows, cols: xCols), lastY = Matrix(rows: lastRows, cols: yCols)
         var order = Array(0..<n)
-        var metricTotals = [Float](repeating: 0, count: metrics.count)
+        var metricTotals = MetricTotals(metrics, outputWidth: network.outputWidth)
         var snapshot = Snapshot(network: network)
 
         var runHistory = History()
@@ -194,7 +194,7 @@ public final class Trainer {
             // Masks depend only on the seeds and the epoch, so resuming reproduces them.
             network.reseedDropout(seed: config.seed, epoch: epoch)
             var lossTotal: Float = 0, count: Float = 0
-            for i in metricTotals.indices { metricTotals[i] = 0 }
+            metricTotals.reset()
             var batchesDone = 0
             var stopAfterEpoch = false
 
@@ -227,7 +227,7 @@ public final class Trainer {
                 // Keras' loss tracker: Mean weighted by the batch's row count, in float32.
                 lossTotal += Float(r.loss) * Float(r.rows)
                 count += Float(r.rows)
-                for i in metricTotals.indices { metricTotals[i] += Float(r.metricSums[i]) }
+                metricTotals.add(r)
                 batchesDone += 1
                 if let onBatch, onBatch(BatchProgress(epoch: epoch, batch: b, batchCount: batchCount, loss: Double(lossTotal / count))) == .stop {
                     stopReason = .requested(epoch: epoch, batch: b)
@@ -237,7 +237,7 @@ public final class Trainer {
             }
 
             var log = EpochLog(epoch: epoch, batches: batchesDone, loss: Double(lossTotal / count))
-            for (i, name) in config.metrics.enumerated() { log.metrics[name] = Double(metricTotals[i] / count) }
+            for (name, value) in zip(config.metrics, metricTotals.values(count: count)) { log.metrics[name] = value }
             if let validation {
                 let v = try network.evaluate(validation.x, validation.y, loss: loss, metrics: metrics, batchSize: config.batchSize)
                 log.validationLoss = v.loss
@@ -337,10 +337,7 @@ private struct EarlyStopper {
         // Keras' "auto" mode: losses and error metrics are minimised, accuracies maximised.
         let base = monitor.hasPrefix("val_") ? String(monitor.dropFirst(4)) : monitor
         if let i = metricNames.firstIndex(of: base) {
-            switch metrics[i] {
-            case .binaryAccuracy, .categoricalAccuracy, .sparseCategoricalAccuracy: maximize = true
-            default: maximize = false
-            }
+            maximize = metrics[i].isMaximized
         } else {
             maximize = false
         }

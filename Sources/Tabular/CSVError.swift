@@ -3,7 +3,7 @@
 /// `column` is 1-based; `columnName` is the header's name for it when the file has a header.
 /// `description` is one sentence a user can act on, e.g.
 /// `data.csv, line 7, column 2 ("x1"): "abc" is not a number`.
-public enum CSVError: Error, Equatable, CustomStringConvertible {
+public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
     /// The file could not be opened or read (`reason` is the system's message).
     case unreadable(file: String, reason: String)
     /// The file holds no records (it may hold a byte-order mark or nothing at all).
@@ -34,6 +34,13 @@ public enum CSVError: Error, Equatable, CustomStringConvertible {
     case columnOutOfRange(file: String, reference: String, columnCount: Int)
     /// The file has a different number of columns than required.
     case columnCountMismatch(file: String, found: Int, expected: Int, detail: String)
+    /// A value that is readable but not what its column must hold (a class id out of range, a label
+    /// the model does not know); `expected` says what would be accepted.
+    case invalidValue(file: String, line: Int, column: Int, columnName: String?, text: String, expected: String)
+    /// The values of a whole column do not fit (e.g. 3 distinct labels for a 2-class output).
+    case invalidColumn(file: String, column: Int, columnName: String?, detail: String)
+    /// Several problems in one file: the first `errors` (at most a reader's limit) of `total` found.
+    case several(file: String, errors: [CSVError], total: Int)
 
     public var description: String {
         switch self {
@@ -68,6 +75,13 @@ public enum CSVError: Error, Equatable, CustomStringConvertible {
             return "\(f): column \(r) does not exist; the rows have \(n) column\(n == 1 ? "" : "s") (indices are 0-based)"
         case .columnCountMismatch(let f, let found, let expected, let detail):
             return "\(f): the rows have \(found) column\(found == 1 ? "" : "s"), expected \(expected) (\(detail))"
+        case .invalidValue(let f, let l, let c, let n, let t, let expected):
+            return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not \(expected)"
+        case .invalidColumn(let f, let c, let n, let detail):
+            return "\(f), \(Self.column(c, n)): \(detail)"
+        case .several(let f, let errors, let total):
+            let shown = total > errors.count ? " (the first \(errors.count) follow)" : ""
+            return "\(f): \(total) bad values\(shown):\n" + errors.map { "  " + $0.description }.joined(separator: "\n")
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Format
 import Interop
+import _CLI
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,7 @@ struct Convert: ParsableCommand {
     @Argument(help: "The file to write (.nnf, .h5 or .keras).")
     var destination: String
 
-    @OptionGroup var input: InputOptions
+    @OptionGroup var input: ModelInputOptions
 
     @Flag(name: .long, help: "Replace DST if it exists.")
     var force = false
@@ -35,12 +36,12 @@ struct Convert: ParsableCommand {
         let src = URL(fileURLWithPath: source), dst = URL(fileURLWithPath: destination)
         guard let format = ModelSaveFormat(path: destination) else { return }
         if src.standardizedFileURL.path == dst.standardizedFileURL.path {
-            throw CLIError(message: "\(destination): the output would replace the input; choose another name", status: ExitStatus.usage)
+            throw ToolFailure("\(destination): the output would replace the input; choose another name", .usage)
         }
         if FileManager.default.fileExists(atPath: dst.path) && !force {
-            throw CLIError(message: "\(destination): exists; pass --force to replace it", status: ExitStatus.usage)
+            throw ToolFailure("\(destination): exists; pass --force to replace it", .usage)
         }
-        let model = try loadModel(source, input: input).model
+        let model = try CommandModelLoader.load(source, input.request).model
         printNotes(model)
         if format == .h5 {
             for note in NNFHDF5.kerasCompatibilityNotes(model) {
@@ -50,7 +51,7 @@ struct Convert: ParsableCommand {
         do {
             try format.write(model, to: dst)
         } catch {
-            throw CLIError(message: ExitStatus.describe(error), status: ExitStatus.writeStatus(for: error))
+            throw ToolFailure(Tool.current.describe(error), .writing(error))
         }
         let slots = model.tensors.filter { $0.name.hasPrefix(TrainingState.slotPrefix) }.count
         FileHandle.standardError.write(Data("nnconv: wrote \(destination) (\(format.rawValue)): \(model.model.layers.count) layers, \(model.tensors.count - slots) parameter tensors\(slots > 0 ? ", \(slots) optimizer slots" : "")\n".utf8))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Format
 import Interop
+import _CLI
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,10 +12,10 @@ struct Inspect: ParsableCommand {
     @Argument(help: "The model file to inspect.")
     var file: String
 
-    @OptionGroup var input: InputOptions
+    @OptionGroup var input: ModelInputOptions
 
     func run() throws {
-        let (model, kind) = try loadModel(file, input: input)
+        let (model, kind) = try CommandModelLoader.load(file, input.request)
         print(ModelReport.text(model, kind: kind, file: file), terminator: "")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Format
 import Interop
+import _CLI
 
 /// `nnconv`: converts model files between `.nnf`, the nnkit HDF5 container and Keras' layouts,
 /// and shows what a model file holds. All logic lives in `Interop` and `Format`.
@@ -21,60 +22,12 @@ struct NNConv: ParsableCommand {
               2  usage error (bad arguments, unknown output extension, output exists without --force)
               4  the model file is malformed or uses something nnkit does not support
             """,
-        subcommands: [Convert.self, Inspect.self, Import.self]
+        subcommands: [Convert.self, Inspect.self, ImportChild.self]
     )
 
-    /// Parses, runs and maps every failure to the documented exit status, printing one sentence to stderr.
     static func main() {
-        let command: ParsableCommand
-        do {
-            command = try parseAsRoot()
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(ExitStatus.usage)
-        }
-        do {
-            var c = command
-            try c.run()
-        } catch let e as CLIError {
-            fail(e.message, e.status)
-        } catch {
-            if exitCode(for: error) == .success {  // help requested (CleanExit)
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            fail(ExitStatus.describe(error), ExitStatus.status(for: error))
-        }
-        Foundation.exit(0)
+        Tool(name: "nnconv", otherwise: .badModel).run(NNConv.self)
     }
-
-    static func fail(_ message: String, _ status: Int32) -> Never {
-        FileHandle.standardError.write(Data("nnconv: \(message)\n".utf8))
-        Foundation.exit(status)
-    }
-}
-
-/// A failure the commands detect themselves (usage problems found after parsing).
-struct CLIError: Error {
-    var message: String
-    var status: Int32
-}
-
-/// Options shared by the commands that read a model.
-struct InputOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Keras architecture JSON (model.to_json()) for weights-only Keras files.", valueName: "config.json"))
-    var config: String?
-
-    @Flag(name: .long, help: "Import only the model, not the loss, optimizer and optimizer state.")
-    var noTraining = false
-
-    var configURL: URL? { config.map { URL(fileURLWithPath: $0) } }
-    var importOptions: KerasImporter.Options { .init(includeTraining: !noTraining) }
 }
 
 func printNotes(_ model: ModelFile) {

@@ -16,11 +16,16 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var batch: BatchOptions
 
+    @OptionGroup var metricOptions: MetricOptions
+
     @Option(help: "Loss to report (default: the file's, else mse).")
     var loss: String?
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
+
+    @Flag(help: "Add a report: for classifiers a confusion matrix and per-class precision, recall, F1 and support (as scikit-learn's classification_report) and, for one sigmoid output, the exact ROC AUC; for regressors RMSE, MAE and R² per output.")
+    var report = false
 
     func validate() throws {
         if let l = loss, TrainOptions.loss(named: l) == nil {
@@ -30,7 +35,8 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let result = try EvaluateCommand.run(modelPath: model, dataPath: data, targets: targets.target,
-                                             loss: loss, batchSize: batch.batchSize ?? 32)
+                                             loss: loss, batchSize: batch.batchSize ?? 32, missing: targets.missing,
+                                             metrics: metricOptions.names, report: report)
         print(json ? result.json() : result.text(), terminator: "")
     }
 }

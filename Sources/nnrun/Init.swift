@@ -3,7 +3,7 @@ import NNRunKit
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create a freshly initialised model (.nnf).",
+        abstract: "Create a freshly initialised model (.nnf, .keras or .h5 by the output's extension).",
         discussion: """
         Dense layers are given as UNITS:ACTIVATION, comma-separated, e.g. --layers 4:sigmoid,1:sigmoid \
         for the 2-4-1 XOR network. The item `normalization` adds a Keras Normalization layer, which \
@@ -21,7 +21,7 @@ struct Init: ParsableCommand {
     @Option(help: "Seed of the weight initialisation.")
     var seed: UInt64 = 0
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("The model file to write (.nnf).", valueName: "MODEL.nnf"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The model file to write; the extension picks the format: .nnf, .keras or .h5.", valueName: "MODEL.nnf|.keras|.h5"))
     var output: String
 
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Input column name (repeat, or comma-separate, once per input).", valueName: "NAME"))

@@ -18,7 +18,29 @@ struct TargetOptions: ParsableArguments {
         valueName: "COLUMNS"))
     var target: [String] = []
 
+    @Option(help: ArgumentHelp("Rows with an empty or NaN value in a used column: error (report every bad value, exit 3) or drop (leave the row out).", valueName: "error|drop"))
+    var missing: MissingPolicy = .error
+
     func validate() throws {
         if target.isEmpty { throw ValidationError("--target is required: name the column(s) the model should predict.") }
     }
 }
+
+/// `--metrics` of train and evaluate.
+struct MetricOptions: ParsableArguments {
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "Metrics to report, Keras names, comma-separated or repeated: accuracy (and binary_/categorical_/sparse_categorical_accuracy), precision, recall, auc (ROC), pr_auc, top_k_categorical_accuracy[@K], sparse_top_k_categorical_accuracy[@K], mae, mse, rmse, r2. Replaces the file's metrics.",
+        valueName: "NAMES"))
+    var metrics: [String] = []
+
+    func validate() throws {
+        do { _ = try MetricSelection.parseOption(metrics) } catch { throw ValidationError("\(error)") }
+    }
+
+    /// The names given, or nil when the option was not used.
+    var names: [String]? {
+        metrics.isEmpty ? nil : (try? MetricSelection.parseOption(metrics))
+    }
+}
+
+extension MissingPolicy: ExpressibleByArgument {}

@@ -38,13 +38,15 @@ struct Train: ParsableCommand {
 
     @OptionGroup var targets: TargetOptions
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trained model (.nnf). Default: MODEL, replaced atomically.", valueName: "OUT.nnf"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trained model; the extension picks the format: .nnf, .keras (Keras 3 archive) or .h5 (HDF5 that Keras load_model opens). Default: MODEL, replaced atomically.", valueName: "OUT.nnf|.keras|.h5"))
     var output: String?
 
     @Option(help: "Number of passes over the data.")
     var epochs: Int = 1
 
     @OptionGroup var batch: BatchOptions
+
+    @OptionGroup var metricOptions: MetricOptions
 
     @Option(help: "Optimizer: sgd, adam, adamw, rmsprop or adagrad (default: the file's, else adam).")
     var optimizer: String?
@@ -128,6 +130,8 @@ struct Train: ParsableCommand {
         options.historyPath = history
         options.plotPath = plot
         options.resetOptimizer = resetOptimizer
+        options.missing = targets.missing
+        options.metrics = metricOptions.names
         options.progress = quiet ? .none : (ProgressReporter.standardErrorIsTerminal ? .bar : .lines)
         let interrupt = InterruptFlag()
         interrupt.install()

@@ -1,7 +1,9 @@
 import Foundation
 import TestSupport
 
-/// Runs the built command-line tools as child processes and captures what they print.
+/// Runs the built command-line tools as child processes and captures what they print. Every run
+/// has a time limit (``ChildProcess/defaultTimeout`` unless given): a child that exceeds it is
+/// killed and the call throws ``ChildTimeout``, so a hang fails its test instead of the suite.
 struct CommandRunner {
     struct Result {
         var status: Int32
@@ -18,11 +20,13 @@ struct CommandRunner {
 
     /// Runs `nnrun` with `arguments`; `stdin` is written to its standard input (then closed).
     @discardableResult
-    static func nnrun(_ arguments: [String], stdin: String? = nil, cwd: URL? = nil) throws -> Result {
-        try run(tool("nnrun"), arguments, stdin: stdin.map { Data($0.utf8) }, cwd: cwd)
+    static func nnrun(_ arguments: [String], stdin: String? = nil, cwd: URL? = nil,
+                      timeout: TimeInterval = ChildProcess.defaultTimeout) throws -> Result {
+        try run(tool("nnrun"), arguments, stdin: stdin.map { Data($0.utf8) }, cwd: cwd, timeout: timeout)
     }
 
-    static func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil, cwd: URL? = nil) throws -> Result {
+    static func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil, cwd: URL? = nil,
+                    timeout: TimeInterval = ChildProcess.defaultTimeout) throws -> Result {
         let p = Process()
         p.executableURL = executable
         p.arguments = arguments
@@ -31,25 +35,33 @@ struct CommandRunner {
         p.standardOutput = out
         p.standardError = err
         p.standardInput = stdin == nil ? FileHandle.nullDevice : inp
+        signal(SIGPIPE, SIG_IGN)  // a child that exits without reading its input must not kill the test process
         try p.run()
-        // Read both pipes concurrently so a full pipe never blocks the child.
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { outData = out.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        // Read both pipes concurrently so a full pipe never blocks the child; feed stdin from
+        // another thread so a child that never reads it cannot block the test.
+        let outC = ChildProcess.PipeCollector(out), errC = ChildProcess.PipeCollector(err)
         if let stdin {
-            try? inp.fileHandleForWriting.write(contentsOf: stdin)
-            try? inp.fileHandleForWriting.close()
+            let w = inp.fileHandleForWriting
+            Thread.detachNewThread {
+                try? w.write(contentsOf: stdin)
+                try? w.close()
+            }
         }
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self), peakKB: nil)
+        let command = ([executable.lastPathComponent] + arguments).joined(separator: " ")
+        guard ChildProcess.waitForExit(p, timeout: timeout) else {
+            throw ChildTimeout(command: command, seconds: timeout, stderr: errC.text)
+        }
+        // A grandchild that inherited the pipes could keep them open: bounded wait for the end.
+        guard outC.waitForEnd(timeout: 30), errC.waitForEnd(timeout: 30) else {
+            throw ChildTimeout(command: command + " (output pipes)", seconds: 30, stderr: errC.text)
+        }
+        return Result(status: p.terminationStatus, stdout: outC.text, stderr: errC.text, peakKB: nil)
     }
 
     /// Runs `nnrun` feeding `rows` generated lines to its standard input while counting (not
     /// keeping) the output lines, and samples the child's peak resident memory.
-    static func nnrunStreaming(_ arguments: [String], header: String, rows: Int, row: (Int) -> String) throws -> (result: Result, outputLines: Int) {
+    static func nnrunStreaming(_ arguments: [String], header: String, rows: Int, timeout: TimeInterval = ChildProcess.defaultTimeout,
+                               row: (Int) -> String) throws -> (result: Result, outputLines: Int) {
         let p = Process()
         p.executableURL = tool("nnrun")
         p.arguments = arguments
@@ -57,22 +69,24 @@ struct CommandRunner {
         p.standardOutput = out
         p.standardError = err
         p.standardInput = inp
+        signal(SIGPIPE, SIG_IGN)  // a child that exits without reading its input must not kill the test process
         try p.run()
+        let started = Date()
         let pid = p.processIdentifier
         nonisolated(unsafe) var lines = 0
-        nonisolated(unsafe) var errData = Data()
         nonisolated(unsafe) var peak = 0
         nonisolated(unsafe) var running = true
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) {
+        let counted = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
             let h = out.fileHandleForReading
             while true {
                 let d = h.availableData
                 if d.isEmpty { break }
                 for b in d where b == 0x0A { lines += 1 }
             }
+            counted.signal()
         }
-        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        let errC = ChildProcess.PipeCollector(err)
         let sampler = Thread {
             while running {
                 if let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
@@ -84,6 +98,12 @@ struct CommandRunner {
             }
         }
         sampler.start()
+        defer { running = false }
+        // A child that stops reading blocks these writes: a watchdog kills it at the deadline,
+        // which makes the write fail (EPIPE) instead of blocking forever.
+        let watchdog = DispatchWorkItem { if p.isRunning { kill(pid, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+        defer { watchdog.cancel() }
         let w = inp.fileHandleForWriting
         var chunk = header + "\n"
         for i in 0..<rows {
@@ -96,9 +116,12 @@ struct CommandRunner {
         }
         try w.write(contentsOf: Data(chunk.utf8))
         try w.close()
-        group.wait()
-        p.waitUntilExit()
-        running = false
-        return (Result(status: p.terminationStatus, stdout: "", stderr: String(decoding: errData, as: UTF8.self), peakKB: peak), lines)
+        let command = "nnrun " + arguments.joined(separator: " ")
+        guard ChildProcess.waitForExit(p, timeout: max(1, timeout - Date().timeIntervalSince(started))),
+              p.terminationReason == .exit || p.terminationStatus != SIGKILL,
+              counted.wait(timeout: .now() + 30) == .success, errC.waitForEnd(timeout: 30) else {
+            throw ChildTimeout(command: command, seconds: timeout, stderr: errC.text)
+        }
+        return (Result(status: p.terminationStatus, stdout: "", stderr: errC.text, peakKB: peak), lines)
     }
 }

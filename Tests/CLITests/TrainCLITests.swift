@@ -130,12 +130,14 @@ private let xorCSV = Fixtures.url("data/xor.csv").path
         p.arguments = ["train", model, xorCSV, "--target", "y", "--epochs", "100000000", "--batch-size", "1", "-o", out, "--quiet"]
         p.standardError = FileHandle.nullDevice
         try p.run()
-        // Wait until the first checkpoint exists, then interrupt.
+        // Wait until the first checkpoint exists, then interrupt; the run must end within 60 s of
+        // the signal (it is killed otherwise and the test fails).
         let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: out) && Date() < deadline { usleep(50_000) }
+        while !FileManager.default.fileExists(atPath: out) && p.isRunning && Date() < deadline { usleep(50_000) }
         usleep(200_000)
         kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
+        let exited = ChildProcess.waitForExit(p, timeout: 60)
+        try #require(exited, "nnrun train did not exit within 60 s of SIGINT (killed)")
         #expect(p.terminationReason == .exit)
         #expect(p.terminationStatus == 130)
         let i = try CommandRunner.nnrun(["inspect", out])

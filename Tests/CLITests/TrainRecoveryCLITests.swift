@@ -57,15 +57,12 @@ import TestSupport
         let err = Pipe()
         p.standardError = err
         try p.run()
-        var text = ""
-        while !text.contains("Epoch 20/") {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
+        // Progress text is awaited for at most 60 s (20 epochs of 4 rows take well under a second).
+        let collector = ChildProcess.PipeCollector(err)
+        let text = collector.wait(until: { $0.contains("Epoch 20/") }, timeout: 60)
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
-        #expect(text.contains("Epoch 20/"), "\(text)")
+        try #require(text.contains("Epoch 20/"), "no \"Epoch 20/\" within 60 s: \(text.suffix(500))")
         return try #require(try NNF.read(contentsOf: URL(fileURLWithPath: out)).training).epochs
     }
 

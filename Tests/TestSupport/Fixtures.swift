@@ -15,9 +15,21 @@ public enum Fixtures {
     /// `fixtures/<relative>` in the repository.
     public static func url(_ relative: String) -> URL { root.appendingPathComponent("fixtures").appendingPathComponent(relative) }
 
-    /// A fresh empty directory under the system temporary directory.
+    /// The one folder of this test process under the system temporary directory
+    /// (`nnkit-tests-<pid>-<uuid>`), created on first use and removed with everything in it when
+    /// the process exits normally (`atexit`), so a test run leaves nothing behind even where a
+    /// test does not clean up after itself. A crashed test process leaves it (the name says which).
+    private static let processDirectory: URL = {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("nnkit-tests-\(getpid())-\(UUID().uuidString)", isDirectory: true)
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: Fixtures.processDirectory) }
+        return url
+    }()
+
+    /// A fresh empty directory inside this process's temporary folder (removed at exit).
     public static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nnkit-tests-\(UUID().uuidString)")
+        let url = processDirectory.appendingPathComponent(UUID().uuidString, isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

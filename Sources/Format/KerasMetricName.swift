@@ -1,0 +1,30 @@
+/// How a metric name that nnkit accepts (``TrainingState/metrics``) is written into a Keras
+/// configuration so that Keras' `compile` recognises it: Keras' own string names as they are
+/// (`accuracy`, `mae`, `mse`, …); nnkit's shorthands and parameterised metrics as serialized metric
+/// objects (`pr_auc` → `AUC(curve="PR", name="pr_auc")`, `top_k_categorical_accuracy@3` →
+/// `TopKCategoricalAccuracy(k=3)`, `rmse` → `RootMeanSquaredError`, `r2` → `R2Score`).
+public enum KerasMetricName: Equatable, Sendable {
+    /// A string Keras resolves itself.
+    case string(String)
+    /// A metric object: Keras class, instance name, and the non-default arguments.
+    case object(className: String, name: String, curve: String?, k: Int?)
+
+    public init(_ metric: String) {
+        var base = metric.lowercased(), k: Int? = nil
+        if let at = base.firstIndex(of: "@"), let v = Int(base[base.index(after: at)...]) {
+            k = v
+            base = String(base[..<at])
+        }
+        switch base {
+        case "precision": self = .object(className: "Precision", name: metric, curve: nil, k: nil)
+        case "recall": self = .object(className: "Recall", name: metric, curve: nil, k: nil)
+        case "auc", "roc_auc": self = .object(className: "AUC", name: metric, curve: nil, k: nil)
+        case "pr_auc", "auc_pr": self = .object(className: "AUC", name: metric, curve: "PR", k: nil)
+        case "rmse", "root_mean_squared_error": self = .object(className: "RootMeanSquaredError", name: metric, curve: nil, k: nil)
+        case "r2", "r2_score": self = .object(className: "R2Score", name: metric, curve: nil, k: nil)
+        case "top_k_categorical_accuracy": self = .object(className: "TopKCategoricalAccuracy", name: metric, curve: nil, k: k)
+        case "sparse_top_k_categorical_accuracy": self = .object(className: "SparseTopKCategoricalAccuracy", name: metric, curve: nil, k: k)
+        default: self = .string(metric)
+        }
+    }
+}
