@@ -104,22 +104,3 @@ public enum EvaluateCommand {
 enum JSONNumber {
     static func format(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
 }
-
-/// JSON spelling of a string: quoted, with quotes, backslashes and control characters escaped.
-enum JSONString {
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
-}
