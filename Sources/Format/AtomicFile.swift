@@ -19,8 +19,12 @@ import Darwin
 /// target's name so they are easy to find.
 ///
 /// When the target exists, the new file gets its permission bits; otherwise `0666 & ~umask`.
-/// A symbolic link at the target is replaced by the new file (the link's destination is not
-/// written through); hard links to the old file keep pointing at the old content.
+/// A symbolic link at the target is written through: the file it points at is replaced and the link
+/// stays (a dangling link is refused). A target that exists and is not a regular file (a directory,
+/// device node, FIFO or socket) is refused before anything is written, and checked again just before
+/// the rename. Hard links to the old file keep pointing at the old content. When this process holds a
+/// ``FileLock`` on the target, the lock moves to the new file with the rename. Commands check their
+/// outputs earlier and more thoroughly with ``OutputFile``.
 public enum AtomicFile {
     /// Atomically replaces (or creates) `url` with `bytes`.
     /// - Throws: ``AtomicFileError`` naming the failing system call and path; the target is untouched then.
@@ -42,7 +46,11 @@ public enum AtomicFile {
     /// - Throws: `body`'s error, or ``AtomicFileError`` when a system call fails. In both cases the
     ///   target is untouched and no temporary file is left.
     public static func replace(at url: URL, using body: (URL) throws -> Void) throws {
-        let target = url.standardizedFileURL
+        let target: URL
+        do { target = try OutputFile.resolve(url.path, option: "output") } catch {
+            throw AtomicFileError(call: "readlink", path: url.path, errno: ENOENT, detail: "a symbolic link to a missing file")
+        }
+        try requireRegularOrAbsent(target)
         let directory = target.deletingLastPathComponent()
         let temp = try createTemporary(next: target)
         var renamed = false
@@ -51,11 +59,28 @@ public enum AtomicFile {
         try body(temp)
         try copyPermissions(from: target, to: temp)
         try syncFile(atPath: temp.path)
+        try requireRegularOrAbsent(target)
+        let moveLock = FileLock.held(for: target)?.carry(to: temp)
         guard rename(temp.path, target.path) == 0 else {
-            throw AtomicFileError(call: "rename", path: target.path, errno: errno, detail: "from \(temp.lastPathComponent)")
+            let e = errno
+            moveLock?(false)
+            throw AtomicFileError(call: "rename", path: target.path, errno: e, detail: "from \(temp.lastPathComponent)")
         }
         renamed = true
+        moveLock?(true)
         try syncDirectory(atPath: directory.path)
+    }
+
+    /// Refuses a target that exists and is not a regular file: renaming over a device node would
+    /// replace it with a regular file, and over a directory fails only after all the work.
+    static func requireRegularOrAbsent(_ target: URL) throws {
+        var st = stat()
+        guard lstat(target.path, &st) == 0 else { return }
+        let kind = st.st_mode & S_IFMT
+        guard kind == S_IFREG else {
+            throw AtomicFileError(call: "lstat", path: target.path, errno: kind == S_IFDIR ? EISDIR : EINVAL,
+                                  detail: "it is \(OutputFile.kindName(kind)), not a regular file")
+        }
     }
 
     /// Writes `bytes` to the file at `path` (truncating it), retrying short writes and `EINTR`.
@@ -128,7 +153,8 @@ private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -
 /// A system call that failed while replacing a file; the target file was left as it was
 /// (except for a failing directory `fsync`, which happens after the rename).
 public struct AtomicFileError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// The failing call: `open`, `write`, `chmod`, `fsync` or `rename`.
+    /// The failing call: `open`, `write`, `chmod`, `fsync` or `rename`; `lstat` when the target is
+    /// not a regular file, `readlink` for a dangling symbolic link.
     public var call: String
     /// The path the call was made on.
     public var path: String
@@ -145,7 +171,8 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable, Equatab
     }
 
     public var description: String {
-        "\(path): \(call) failed: \(String(cString: strerror(errno)))" + (detail.isEmpty ? "" : " (\(detail))")
+        if call == "lstat" { return "\(path): \(detail); the existing file was not changed" }
+        return "\(path): \(call) failed: \(String(cString: strerror(errno)))" + (detail.isEmpty ? "" : " (\(detail))")
             + "; the existing file, if any, was not changed"
     }
 }

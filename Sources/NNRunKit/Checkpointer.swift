@@ -13,7 +13,9 @@ import Interop
 /// model (see ``isSaved(_:)``).
 struct Checkpointer {
     /// The output file.
-    let path: String
+    let output: OutputFile
+    /// The output path as the user gave it.
+    var path: String { output.path }
     /// Its format (from the extension, ``ModelIO/outputFormat(for:)``).
     let format: ModelSaveFormat
     /// Least seconds between two epoch checkpoints; 0: every epoch.
@@ -22,8 +24,8 @@ struct Checkpointer {
     private(set) var savedEpochs: Int?
     private var lastSave: Date?
 
-    init(path: String, format: ModelSaveFormat = .nnf, interval: Double) {
-        self.path = path
+    init(output: OutputFile, format: ModelSaveFormat = .nnf, interval: Double) {
+        self.output = output
         self.format = format
         self.interval = interval
     }
@@ -38,7 +40,7 @@ struct Checkpointer {
     /// Writes `file` now.
     /// - Throws: ``NNRunError`` from ``ModelIO/save(_:to:)``.
     mutating func save(_ file: ModelFile) throws {
-        try ModelIO.save(file, to: path, format: format)
+        try ModelIO.save(file, to: output, format: format)
         lastSave = Date()
         savedEpochs = file.training?.epochs
     }

@@ -13,6 +13,7 @@ public enum InitCommand {
     public static func run(inputs: Int, layers: String, seed: UInt64, outputPath: String,
                            inputNames: [String]? = nil, outputNames: [String]? = nil) throws {
         let format = try ModelIO.outputFormat(for: outputPath)
+        let output = try OutputFile.prepare(outputPath, option: "-o")
         let specs: [LayerSpec]
         do { specs = try LayerListParser.parse(layers) } catch { throw NNRunError.usage(String(describing: error)) }
         let description = ModelDescription(inputWidth: inputs, layers: specs)
@@ -26,6 +27,6 @@ public enum InitCommand {
         } catch {
             throw NNRunError.usage("cannot create the model: \(error)")
         }
-        try ModelIO.save(file, to: outputPath, format: format)
+        try ModelIO.save(file, to: output, format: format)
     }
 }

@@ -54,6 +54,19 @@ public enum ModelIO {
         }
     }
 
+    /// Writes `file` to a checked output in `format`, replacing it atomically (carrying the output's
+    /// ``FileLock`` when this process holds one); messages name the path the user gave.
+    /// - Throws: ``NNRunError/io(_:)`` or ``NNRunError/model(file:underlying:)`` when the model cannot be encoded.
+    public static func save(_ file: ModelFile, to output: OutputFile, format: ModelSaveFormat = .nnf) throws {
+        do {
+            try format.write(file, to: output.url)
+        } catch let e as AtomicFileError {
+            throw NNRunError.io(e.description)
+        } catch {
+            throw NNRunError.model(file: output.path, underlying: error)
+        }
+    }
+
     /// The format a model written to `path` gets, from its extension as in `nnconv convert`: `.nnf`,
     /// `.h5`/`.hdf5` (the nnkit HDF5 container, which Keras `load_model` opens), `.keras` (a Keras 3
     /// archive). A path without an extension is written as `.nnf`.

@@ -25,6 +25,7 @@ public struct PredictCommand {
     /// - Returns: the number of rows predicted.
     @discardableResult
     public func run(shouldStop: () -> Bool = { false }) throws -> Int {
+        let destination = try OutputDestination(outputPath, inputs: [modelPath, inputPath])
         let file = try ModelIO.load(modelPath)
         let network: Network
         do { network = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
@@ -35,7 +36,7 @@ public struct PredictCommand {
         writer.classes = classes
         writer.keep = keep
         let width = network.inputWidth
-        return try OutputDestination(outputPath).withSink { sink in
+        return try destination.withSink { sink in
             try writer.run(reader: reader, writer: CSVWriter(sink: sink), shouldStop: shouldStop) { x, rows in
                 try network.predict(Matrix(rows: rows, cols: width, values: x)).values
             }

@@ -34,9 +34,14 @@ public struct TrainCommand {
     @discardableResult
     public func run(interrupt: InterruptFlag = InterruptFlag()) throws -> Outcome {
         let o = options
+        // Outputs are checked, and the model output locked, before the model is read: a second
+        // in-place run of the same model fails here instead of overwriting this run's epochs.
+        let outputs = try prepareOutputs()
+        let lock = try outputs.model.lock()
+        defer { withExtendedLifetime(lock) {} }
         let original = try ModelIO.load(o.modelPath)
-        let outputPath = try self.outputPath()
-        let outputFormat = try ModelIO.outputFormat(for: outputPath)
+        let outputPath = outputs.model.path
+        let outputFormat = outputs.format
         let inputWidth = original.model.inputWidth
         let outputWidth = original.model.outputWidth ?? 0
 
@@ -74,15 +79,15 @@ public struct TrainCommand {
 
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })
         var history = HistoryTable(columns: columns)
-        var checkpointer = Checkpointer(path: outputPath, format: outputFormat, interval: o.checkpointInterval)
+        var checkpointer = Checkpointer(output: outputs.model, format: outputFormat, interval: o.checkpointInterval)
         if outputFormat == .h5 { for note in NNFHDF5.kerasCompatibilityNotes(start) { progress.note("note: \(note)") } }
         let firstEpoch = trainer.initialEpoch
         var epochStarted = Date()
         var saveError: Error?
 
         func finishOutputs() throws {
-            if let p = o.historyPath { try write(history.csv(), to: p) }
-            if let p = o.plotPath {
+            if let p = outputs.history { try write(history.csv(), to: p) }
+            if let p = outputs.plot {
                 let name = URL(fileURLWithPath: o.dataPath).lastPathComponent
                 try write(history.plot(title: "Training loss: \(name)").svg(), to: p)
             }
@@ -137,12 +142,26 @@ public struct TrainCommand {
         return Outcome(history: history, stopReason: result.stopReason, restoredBestWeights: result.restoredBestWeights, outputPath: outputPath)
     }
 
-    /// `-o` (its extension picks the format, ``ModelIO/outputFormat(for:)``), or the model itself
-    /// when it is an `.nnf` file.
-    private func outputPath() throws -> String {
-        if let p = options.outputPath { return p }
-        if ModelIO.isNNF(options.modelPath) { return options.modelPath }
-        throw NNRunError.usage("\(options.modelPath) is not an .nnf file and cannot be overwritten; give -o OUT.nnf")
+    /// The model output (`-o`, whose extension picks the format, ``ModelIO/outputFormat(for:)``, or the
+    /// model itself when it is an `.nnf` file), `--history` and `--plot`, checked by ``OutputFile``: none
+    /// may be an input (except the model output being the `.nnf` model, trained in place) or another
+    /// output, a device or directory, or unwritable.
+    private func prepareOutputs() throws -> (model: OutputFile, format: ModelSaveFormat, history: OutputFile?, plot: OutputFile?) {
+        let o = options
+        guard FileManager.default.fileExists(atPath: o.modelPath) else {
+            throw NNRunError.io("\(o.modelPath): no such model file")
+        }
+        let isNNF = ModelIO.isNNF(o.modelPath)
+        guard o.outputPath != nil || isNNF else {
+            throw NNRunError.usage("\(o.modelPath) is not an .nnf file and cannot be overwritten; give -o OUT.nnf")
+        }
+        let format = try ModelIO.outputFormat(for: o.outputPath ?? o.modelPath)
+        let inputs = [o.modelPath, o.dataPath] + (o.validationPath.map { [$0] } ?? [])
+        let model = try OutputFile.prepare(o.outputPath ?? o.modelPath, option: o.outputPath == nil ? "MODEL" : "-o",
+                                           inputs: inputs, allowInput: isNNF ? o.modelPath : nil)
+        let history = try o.historyPath.map { try OutputFile.prepare($0, option: "--history", inputs: inputs, otherOutputs: [model]) }
+        let plot = try o.plotPath.map { try OutputFile.prepare($0, option: "--plot", inputs: inputs, otherOutputs: [model] + (history.map { [$0] } ?? [])) }
+        return (model, format, history, plot)
     }
 
     /// The trainer, with its errors sorted into usage errors and model errors.
@@ -175,9 +194,9 @@ public struct TrainCommand {
         return NNRunError.diverged(epoch: epoch + 1, batch: batch + 1, cause: cause + ofRun, saved: checkpointer.path)
     }
 
-    private func write(_ text: String, to path: String) throws {
+    private func write(_ text: String, to output: OutputFile) throws {
         do {
-            try AtomicFile.write(Array(text.utf8), to: URL(fileURLWithPath: path))
+            try output.write(Array(text.utf8))
         } catch {
             throw NNRunError.io("\(error)")
         }

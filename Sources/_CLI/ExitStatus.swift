@@ -40,6 +40,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
             if case .unreadable = e { return .io }
             return .badData
         case is WriteError, is AtomicFileError: return .io
+        case let e as OutputFileError: return e.isUsage ? .usage : .io
         default: return otherwise
         }
     }
@@ -50,6 +51,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     public static func writing(_ error: Error) -> ExitStatus {
         switch error {
         case let e as ExitStatusError: e.exitStatus
+        case let e as OutputFileError: e.isUsage ? .usage : .io
         case is NNFError, is NNFHDF5Error, is KerasExportError: .badModel
         default: .io
         }

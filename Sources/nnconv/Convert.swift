@@ -38,6 +38,8 @@ struct Convert: ParsableCommand {
         if src.standardizedFileURL.path == dst.standardizedFileURL.path {
             throw ToolFailure("\(destination): the output would replace the input; choose another name", .usage)
         }
+        // Devices, directories, the input under another name, unwritable places: refused before any work.
+        let output = try OutputFile.prepare(destination, option: "DST", inputs: [source] + (input.config.map { [$0] } ?? []))
         if FileManager.default.fileExists(atPath: dst.path) && !force {
             throw ToolFailure("\(destination): exists; pass --force to replace it", .usage)
         }
@@ -49,7 +51,7 @@ struct Convert: ParsableCommand {
             }
         }
         do {
-            try format.write(model, to: dst)
+            try format.write(model, to: output.url)
         } catch {
             throw ToolFailure(Tool.current.describe(error), .writing(error))
         }

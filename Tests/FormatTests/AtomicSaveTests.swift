@@ -72,12 +72,12 @@ private struct WriterStopped: Error, Equatable {}
         let e = try #require(throws: AtomicFileError.self) { try AtomicFile.write([1], to: nowhere) }
         #expect(e.call == "open" && e.errno == ENOENT && e.path.hasPrefix(dir.appendingPathComponent("no-such-dir").path))
         #expect(e.description.contains("No such file or directory") && e.description.contains("not changed"))
-        // The target is a non-empty directory: rename fails after the data was written.
+        // The target is a non-empty directory: refused before anything is written.
         let target = dir.appendingPathComponent("occupied")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: false)
         try Data([7]).write(to: target.appendingPathComponent("keep"))
         let r = try #require(throws: AtomicFileError.self) { try AtomicFile.write([1, 2, 3], to: target) }
-        #expect(r.call == "rename" && r.path == target.path)
+        #expect(r.call == "lstat" && r.path == target.path && r.description.contains("is a directory, not a regular file"))
         #expect(try listing(dir) == ["occupied"])
         #expect(try listing(target) == ["keep"])
     }
