@@ -112,6 +112,10 @@ import TestSupport
         // Optimizer, from Keras' get_config.
         guard let optName = OptimizerSpec.Name(keras: optClass) else { throw FixtureError.malformed(file: file, reason: "optimizer \(optClass)") }
         var spec = OptimizerSpec(name: optName, learningRate: optConfig["learning_rate"] as? Double)
+        if let schedule = optConfig["learning_rate"] as? [String: Any] {  // a serialized Keras schedule (sched_* cases)
+            spec.learningRateSchedule = try JSONDecoder().decode(LearningRateSchedule.self, from: JSONSerialization.data(withJSONObject: schedule))
+            spec.learningRate = spec.learningRateSchedule!.initialLearningRate
+        }
         func d(_ k: String) -> Double? { optConfig[k] as? Double }
         spec.momentum = d("momentum") ?? spec.momentum
         spec.nesterov = optConfig["nesterov"] as? Bool ?? spec.nesterov
@@ -172,12 +176,14 @@ import TestSupport
         return worst
     }
 
-    @Test func fixturesCoverEveryOptimizerLossAndClipping() throws {
+    @Test func fixturesCoverEveryOptimizerLossClippingAndSchedule() throws {
         let names = try Self.caseNames()
         for required in ["opt_sgd", "opt_sgd_momentum", "opt_sgd_nesterov", "opt_adam", "opt_adam_amsgrad", "opt_adamw",
                          "opt_rmsprop", "opt_rmsprop_centered_momentum", "opt_adagrad", "clip_clipnorm", "clip_clipvalue",
                          "clip_global_clipnorm", "batchnorm_dropout", "loss_mse", "loss_mae", "loss_huber",
-                         "loss_binary_crossentropy", "loss_categorical_crossentropy", "loss_sparse_categorical_crossentropy"] {
+                         "loss_binary_crossentropy", "loss_categorical_crossentropy", "loss_sparse_categorical_crossentropy",
+                         "sched_exponential", "sched_inverse_time", "sched_piecewise", "sched_polynomial", "sched_cosine",
+                         "sched_cosine_warmup", "sched_cosine_restarts"] {
             #expect(names.contains(required), "missing fixture \(required)")
         }
     }
