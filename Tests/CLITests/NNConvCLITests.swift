@@ -57,7 +57,7 @@ import TestSupport
         let src = Fixtures.url("keras/xor/k3.keras").path
         let txt = dir.appendingPathComponent("x.txt")
         let r = try nnconv(["convert", src, txt.path])
-        #expect(r.status == 2 && r.stderr.contains(".nnf, .h5 or .keras"))
+        #expect(r.status == 2 && r.stderr.contains(".nnf, .h5, .keras or .onnx"))
         #expect(!FileManager.default.fileExists(atPath: txt.path))
         let existing = dir.appendingPathComponent("exists.nnf")
         try Data("keep".utf8).write(to: existing)
