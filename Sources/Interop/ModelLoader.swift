@@ -56,16 +56,23 @@ public enum ModelLoader {
     /// - Parameters:
     ///   - url: the model file.
     ///   - config: the Keras architecture JSON for weights-only Keras files; ignored otherwise.
-    ///   - options: Keras import options.
+    ///   - options: import options; `includeTraining: false` drops the loss, optimizer and
+    ///     optimizer slots of every kind of file (nnkit files included).
     /// - Throws: ``KerasImportError`` for Keras files; the container reader's error (`NNFError`,
     ///   `NNFHDF5Error`) for nnkit files.
     public static func load(contentsOf url: URL, config: URL? = nil, options: KerasImporter.Options = .init()) throws -> ModelFile {
+        var model: ModelFile
         switch try detect(contentsOf: url) {
-        case .nnf: return try NNF.read(contentsOf: url)
-        case .nnfHDF5: return try NNFHDF5.read(contentsOf: url)
+        case .nnf: model = try NNF.read(contentsOf: url)
+        case .nnfHDF5: model = try NNFHDF5.read(contentsOf: url)
         case .keras(let layout): return try KerasImporter.importModel(contentsOf: url, layout: layout, config: config, options: options)
         case .onnx: return try ONNXImporter.importModel(contentsOf: url)
         }
+        if !options.includeTraining {
+            model.training = nil
+            model.tensors.removeAll { $0.name.hasPrefix(TrainingState.slotPrefix) }
+        }
+        return model
     }
 }
 
