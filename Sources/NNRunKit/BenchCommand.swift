@@ -31,8 +31,8 @@ public enum BenchCommand {
             }
             return "{\"rows_per_second\": \(JSONNumber.format(rowsPerSecond)), \"batch_latency_ms\": \(stats(batch)), "
                 + "\"row_latency_us\": \(stats(row)), \"batch_size\": \(batchSize), \"threads\": \(threads), \"concurrency\": \(concurrency), \"rows\": \(rows), "
-                + "\"seconds\": \(JSONNumber.format(seconds)), \"blas_kernel\": \(JSONString.quote(blasKernel)), "
-                + "\"blas_kernel_source\": \(JSONString.quote(blasKernelSource)), \"cpu\": \(JSONString.quote(cpu))}"
+                + "\"seconds\": \(JSONNumber.format(seconds)), \"blas_kernel\": \(JSONValue.string(blasKernel).text), "
+                + "\"blas_kernel_source\": \(JSONValue.string(blasKernelSource).text), \"cpu\": \(JSONValue.string(cpu).text)}"
         }
     }
 
@@ -103,9 +103,9 @@ extension BenchCommand {
         public var megabytesPerSecond: Double { Double(bytes) / 1e6 / seconds }
 
         public func json() -> String {
-            "{\"csv_file\": \(JSONString.quote(file)), \"csv_bytes\": \(bytes), \"csv_rows\": \(rows), "
+            "{\"csv_file\": \(JSONValue.string(file).text), \"csv_bytes\": \(bytes), \"csv_rows\": \(rows), "
                 + "\"csv_columns\": \(columns), \"csv_seconds\": \(JSONNumber.format(seconds)), "
-                + "\"csv_megabytes_per_second\": \(JSONNumber.format(megabytesPerSecond)), \"cpu\": \(JSONString.quote(cpu))}"
+                + "\"csv_megabytes_per_second\": \(JSONNumber.format(megabytesPerSecond)), \"cpu\": \(JSONValue.string(cpu).text)}"
         }
     }
 
