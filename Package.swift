@@ -24,7 +24,7 @@ let package = Package(
         /// Forward, backward and training of sequential models (BLAS-backed).
         .target(name: "Runtime", dependencies: ["Format", "CBLAS"]),
         /// Keras importers and exporters (legacy HDF5, weights-only HDF5, `.keras` archives).
-        .target(name: "Interop", dependencies: ["Format", "_HDF5", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Interop", dependencies: ["Format", "_HDF5", "CLinux", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// Streaming CSV reading and writing for data files.
         .target(name: "Tabular"),
         /// The logic of the `nnrun` commands (predict streaming, training runs, summaries, plots), testable in process.
@@ -44,6 +44,8 @@ let package = Package(
         // MARK: - C shims
 
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        /// prctl(2) for the import child (variadic, so not importable): PR_SET_PDEATHSIG.
+        .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: - Command-line tools
