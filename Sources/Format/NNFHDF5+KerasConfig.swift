@@ -125,7 +125,7 @@ extension NNFHDF5 {
             }
         }
         let o = t.optimizer
-        var fields: [(String, KerasJSON)] = [("learning_rate", .double(o.learningRate))]
+        var fields: [(String, KerasJSON)] = [("learning_rate", o.learningRateSchedule.map(Self.kerasSchedule) ?? .double(o.learningRate))]
         let cls: String
         switch o.name {
         case .sgd:
@@ -154,6 +154,27 @@ extension NNFHDF5 {
 }
 
 extension NNFHDF5 {
+    /// A learning-rate schedule as tf_keras and Keras 3 serialise it in `training_config`.
+    static func kerasSchedule(_ s: LearningRateSchedule) -> KerasJSON {
+        var config: [(String, KerasJSON)] = []
+        switch s {
+        case .exponentialDecay(let i, let d, let r, let st), .inverseTimeDecay(let i, let d, let r, let st):
+            config = [("initial_learning_rate", .double(i)), ("decay_steps", .double(d)), ("decay_rate", .double(r)), ("staircase", .bool(st))]
+        case .piecewiseConstantDecay(let b, let v):
+            config = [("boundaries", .array(b.map { .int(Int($0)) })), ("values", .array(v.map(KerasJSON.double)))]
+        case .polynomialDecay(let i, let d, let e, let p, let c):
+            config = [("initial_learning_rate", .double(i)), ("decay_steps", .double(d)), ("end_learning_rate", .double(e)), ("power", .double(p)), ("cycle", .bool(c))]
+        case .cosineDecay(let i, let d, let a, let t, let w):
+            config = [("initial_learning_rate", .double(i)), ("decay_steps", .double(d)), ("alpha", .double(a)),
+                      ("warmup_target", t.map(KerasJSON.double) ?? .null), ("warmup_steps", .double(w))]
+        case .cosineDecayRestarts(let i, let d, let t, let m, let a):
+            config = [("initial_learning_rate", .double(i)), ("first_decay_steps", .double(d)), ("t_mul", .double(t)), ("m_mul", .double(m)), ("alpha", .double(a))]
+        }
+        config.append(("name", .string(s.className)))
+        return .object([("module", .string("keras.optimizers.schedules")), ("class_name", .string(s.className)),
+                        ("config", .object(config)), ("registered_name", .null)])
+    }
+
     /// A metric as tf_keras / Keras 3 `training_config` holds it (``KerasMetricName``).
     static func kerasMetric(_ name: String) -> KerasJSON {
         switch KerasMetricName(name) {

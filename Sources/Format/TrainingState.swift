@@ -144,6 +144,9 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
     public var clipvalue: Double?
     /// Clip all gradients together to this global L2 norm. nil: off.
     public var globalClipnorm: Double?
+    /// A Keras learning-rate schedule; when set, it gives each step's learning rate and
+    /// ``learningRate`` holds its initial value. nil: the constant ``learningRate``.
+    public var learningRateSchedule: LearningRateSchedule?
 
     /// An optimizer with Keras 3's defaults for `name`.
     public init(name: Name, learningRate: Double? = nil) {
@@ -162,6 +165,7 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         self.clipnorm = nil
         self.clipvalue = nil
         self.globalClipnorm = nil
+        self.learningRateSchedule = nil
     }
 
     enum CodingKeys: String, CodingKey {
@@ -176,6 +180,7 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         case initialAccumulatorValue = "initial_accumulator_value"
         case clipnorm, clipvalue
         case globalClipnorm = "global_clipnorm"
+        case learningRateSchedule = "learning_rate_schedule"
     }
 
     public init(from decoder: Decoder) throws {
@@ -195,6 +200,7 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         clipnorm = try c.decodeIfPresent(Double.self, forKey: .clipnorm)
         clipvalue = try c.decodeIfPresent(Double.self, forKey: .clipvalue)
         globalClipnorm = try c.decodeIfPresent(Double.self, forKey: .globalClipnorm)
+        learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule)
     }
 
     /// Encodes every field; `weight_decay` is written as `null` when off, so that an AdamW
@@ -216,5 +222,6 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         try c.encodeIfPresent(clipnorm, forKey: .clipnorm)
         try c.encodeIfPresent(clipvalue, forKey: .clipvalue)
         try c.encodeIfPresent(globalClipnorm, forKey: .globalClipnorm)
+        try c.encodeIfPresent(learningRateSchedule, forKey: .learningRateSchedule)
     }
 }

@@ -13,7 +13,7 @@ import _HDF5
 ///   build_config, DTypePolicy dicts) with `compile_config` when the model has a training state;
 /// - `model.weights.h5`: Keras 3's weights layout, `layers/<key>/vars/<i>` where `<key>` is the
 ///   snake_case class name made unique in model order (`dense`, `dense_1`, `batch_normalization`),
-///   and `optimizer/vars/<i>`: `iteration` (int64), `learning_rate` (float32), then the slots in the
+///   and `optimizer/vars/<i>`: `iteration` (int64), `learning_rate` (float32; absent with a schedule), then the slots in the
 ///   order ``KerasOptimizerVariables`` documents.
 /// For the legacy `.h5` form (loadable by Keras 3 and tf_keras) see `NNFHDF5.write`.
 public enum KerasExporter {
@@ -224,8 +224,13 @@ public enum KerasExporter {
             let og = try root.createGroup("optimizer/vars")
             try og.setAttribute("name", string: KerasTrainingConfig.kerasClass(t.optimizer.name).name)
             try og.createDataset("0", shape: [], int64s: [Int64(t.iterations)])
-            try og.createDataset("1", shape: [], floats: [Float(t.optimizer.learningRate)])
-            for (k, s) in present.enumerated() { try writeTensor(s, in: og, name: String(k + 2)) }
+            // With a schedule Keras keeps no learning_rate variable: the slots follow the iteration.
+            var next = 1
+            if t.optimizer.learningRateSchedule == nil {
+                try og.createDataset("1", shape: [], floats: [Float(t.optimizer.learningRate)])
+                next = 2
+            }
+            for (k, s) in present.enumerated() { try writeTensor(s, in: og, name: String(k + next)) }
         }
         try h5.flush()
     }

@@ -81,6 +81,7 @@ public enum KerasImporter {
         var configPlace: String
         let weightsRoot: H5Group
         var training: TrainingState? = nil
+        var trainingNote: String? = nil
         var fileMajor = KerasLayout.kerasMajor(version)
         if layout == .keras2WeightsH5 {
             guard let configURL else { throw KerasImportError.configRequired(file: file, layout: layout.rawValue) }
@@ -97,8 +98,10 @@ public enum KerasImporter {
             weightsRoot = try root.contains("model_weights") ? try root.group("model_weights") : root
             if options.includeTraining, let tc = try root.kerasString("training_config") {
                 let t = try parseJSON(Data(tc.utf8), file: file, place: "training_config attribute")
-                training = try KerasTrainingConfig.parse(loss: t["loss"], optimizer: t["optimizer_config"], metrics: t["metrics"],
-                                                         file: file, place: "training_config attribute")
+                training = try lenientTraining(&trainingNote) {
+                    try KerasTrainingConfig.parse(loss: t["loss"], optimizer: t["optimizer_config"], metrics: t["metrics"],
+                                                  file: file, place: "training_config attribute")
+                }
             }
         }
         let major = layout == .keras2WeightsH5 ? (configMajor(modelJSON) ?? fileMajor) : fileMajor
@@ -106,7 +109,9 @@ public enum KerasImporter {
             ? try KerasModelConfig(json: modelJSON, kerasMajor: major, file: configPlace, place: "model configuration")
             : try KerasModelConfig(json: modelJSON, kerasMajor: major, file: file, place: configPlace)
         if layout == .keras2WeightsH5, options.includeTraining, let cc = modelJSON["compile_config"], !cc.isNull {
-            training = try KerasTrainingConfig.parse(loss: cc["loss"], optimizer: cc["optimizer"], metrics: cc["metrics"], file: configPlace, place: "compile_config")
+            training = try lenientTraining(&trainingNote) {
+                try KerasTrainingConfig.parse(loss: cc["loss"], optimizer: cc["optimizer"], metrics: cc["metrics"], file: configPlace, place: "compile_config")
+            }
         }
 
         // Weights: layers with weights, in `layer_names` order, matched by position.
@@ -157,8 +162,8 @@ public enum KerasImporter {
         }
         var extra: [String: String] = [:]
         if let b = try root.kerasString("backend") { extra["keras_backend"] = b }
-        return try finish(model: model, tensors: tensors, training: training, config: config, assembler: assembler, layout: layout,
-                          version: version, extra: extra, sourceFile: sourceFile, file: file)
+        return withTrainingNote(trainingNote, try finish(model: model, tensors: tensors, training: training, config: config, assembler: assembler,
+                                                        layout: layout, version: version, extra: extra, sourceFile: sourceFile, file: file))
     }
 
     /// Keras 2 (`tf_keras` ≥ 2.11) optimizer weights, by name: `iteration:0`, `<Opt>/<slot>/<layer>/<weight>:0`.
@@ -218,8 +223,11 @@ public enum KerasImporter {
         let configFile = layout == .kerasArchive ? file : configPlace
         let config = try KerasModelConfig(json: modelJSON, kerasMajor: 3, file: configFile, place: layout == .kerasArchive ? configPlace : "model configuration")
         var training: TrainingState? = nil
+        var trainingNote: String? = nil
         if options.includeTraining, let cc = modelJSON["compile_config"], !cc.isNull {
-            training = try KerasTrainingConfig.parse(loss: cc["loss"], optimizer: cc["optimizer"], metrics: cc["metrics"], file: configFile, place: "compile_config")
+            training = try lenientTraining(&trainingNote) {
+                try KerasTrainingConfig.parse(loss: cc["loss"], optimizer: cc["optimizer"], metrics: cc["metrics"], file: configFile, place: "compile_config")
+            }
         }
         let root = try h5.root
         let layersPath = try root.contains("layers") ? "layers" : "_layer_checkpoint_dependencies"
@@ -260,11 +268,38 @@ public enum KerasImporter {
             }
             training = t
         }
-        return try finish(model: model, tensors: tensors, training: training, config: config, assembler: assembler, layout: layout,
-                          version: version, extra: extra, sourceFile: sourceFile, file: file)
+        return withTrainingNote(trainingNote, try finish(model: model, tensors: tensors, training: training, config: config, assembler: assembler,
+                                                        layout: layout, version: version, extra: extra, sourceFile: sourceFile, file: file))
     }
 
     // MARK: - Shared
+
+    /// The metadata key under which an import records why the file's training configuration was
+    /// left out (``lenientTraining(_:_:)``); `nnrun train` refuses to guess one when it is set.
+    public static let trainingNotImportedKey = "training_not_imported"
+
+    /// Runs `parse`; a training configuration nnkit cannot use (an unknown optimizer, loss or
+    /// learning-rate schedule) is not an error for the model: the state is left out and `note` says
+    /// why, so that prediction and inspection still work.
+    static func lenientTraining(_ note: inout String?, _ parse: () throws -> TrainingState?) throws -> TrainingState? {
+        do {
+            return try parse()
+        } catch let e as KerasImportError {
+            guard case .unsupportedTraining(_, let place, let value, let supported) = e else { throw e }
+            note = "\(place): unsupported \(value); supported: \(supported)"
+            return nil
+        }
+    }
+
+    /// `model` with the training note recorded (metadata and import notes).
+    static func withTrainingNote(_ note: String?, _ model: ModelFile) -> ModelFile {
+        guard let note else { return model }
+        var m = model
+        m.metadata.extra[trainingNotImportedKey] = note
+        let text = "training configuration left out: \(note)"
+        m.metadata.extra["import_notes"] = ((m.metadata.extra["import_notes"].map { [$0] } ?? []) + [text]).joined(separator: "; ")
+        return m
+    }
 
     /// Puts the column names and class labels nnkit wrote into an archive's `metadata.json`
     /// (``KerasExporter/nnkitMetadataKey``) back into `model`; a list whose length does not fit the

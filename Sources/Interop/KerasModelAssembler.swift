@@ -74,9 +74,11 @@ struct KerasModelAssembler {
                               optimizerName: String?) -> (Int, [NamedTensor])? {
         let trainable = layout.parameters.filter(\.trainable)
         let order = KerasOptimizerVariables.slotOrder(training.optimizer, trainable: trainable.map(\.name))
-        let slotVars = Array(vars.dropFirst(2))
+        // Keras keeps a learning_rate variable only for a constant rate (none with a schedule).
+        let header = training.optimizer.learningRateSchedule == nil ? 2 : 1
+        let slotVars = Array(vars.dropFirst(header))
         let who = optimizerName.map { "\"\($0)\"" } ?? "saved"
-        guard vars.count >= 2, let iterations else {
+        guard vars.count >= header, let iterations else {
             if !vars.isEmpty { notes.append("the \(who) optimizer variables lack iteration/learning_rate; optimizer state dropped") }
             return nil
         }

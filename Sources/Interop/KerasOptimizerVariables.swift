@@ -4,7 +4,7 @@ import Format
 ///
 /// Keras 3 (`optimizer/vars/<i>` in `.weights.h5` and `.keras`; `optimizer_weights/<name>/…` in
 /// legacy `.h5`, listed by the `weight_names` attribute) stores `iteration` (int64 scalar), then
-/// `learning_rate` (float32 scalar), then the slots, per optimizer (`p₀, p₁, …` are the trainable
+/// `learning_rate` (float32 scalar; absent when the learning rate is a schedule), then the slots, per optimizer (`p₀, p₁, …` are the trainable
 /// parameters in model order):
 /// - SGD: `momentum(p₀), momentum(p₁), …` only when `momentum != 0`;
 /// - Adam, AdamW: `momentum(p₀), velocity(p₀), momentum(p₁), velocity(p₁), …`, then

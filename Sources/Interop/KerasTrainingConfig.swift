@@ -1,3 +1,4 @@
+import Foundation
 import Format
 
 /// Reads and writes Keras' training configuration: the loss, the optimizer with its
@@ -9,6 +10,7 @@ import Format
 /// `{"optimizer": {"module": "keras.optimizers", "class_name": "Adam", "config": {…}} | "adam", "loss": …, "metrics": …}`).
 enum KerasTrainingConfig {
     static let supportedOptimizers = "SGD, Adam, AdamW, RMSprop, Adagrad"
+    static let supportedSchedules = "a number or one of ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay, CosineDecayRestarts"
     static let supportedLosses = LossSpec.Name.allCases.map(\.rawValue).joined(separator: ", ")
 
     /// The training state a training or compile configuration describes (iterations 0, epochs 0).
@@ -74,8 +76,21 @@ enum KerasTrainingConfig {
         if let d = c["decay"]?.double, d != 0 { throw unsupported("decay: \(d)", "0 (use a constant learning rate)") }
         var spec = OptimizerSpec(name: name)
         if let lr = c["learning_rate"] ?? c["lr"] {
-            guard let x = lr.double else { throw unsupported("learning_rate \(lr.text) (a schedule)", "a constant number") }
-            spec.learningRate = x
+            if let x = lr.double {
+                spec.learningRate = x
+            } else if lr["class_name"] != nil {
+                do {
+                    let schedule = try JSONDecoder().decode(LearningRateSchedule.self, from: Data(lr.text.utf8))
+                    spec.learningRateSchedule = schedule
+                    spec.learningRate = schedule.initialLearningRate
+                } catch let e as LearningRateScheduleError {
+                    throw unsupported("learning_rate \(lr["class_name"]?.string ?? "?") (\(e))", supportedSchedules)
+                } catch {
+                    throw unsupported("learning_rate \(lr.text) (\(error))", supportedSchedules)
+                }
+            } else {
+                throw unsupported("learning_rate \(lr.text)", "a number or a Keras learning-rate schedule")
+            }
         }
         func num(_ key: String, _ into: inout Double) throws {
             guard let x = c[key], !x.isNull else { return }
@@ -138,12 +153,21 @@ enum KerasTrainingConfig {
         }
     }
 
+    /// A schedule as Keras 3 serialises it (`{"module": "keras.optimizers.schedules", "class_name": …, "config": …}`).
+    static func scheduleJSON(_ s: LearningRateSchedule) -> JSONValue {
+        var inner = (try? JSONValue.parse(String(decoding: JSONEncoder().encode(s), as: UTF8.self))) ?? .null
+        var config = inner["config"]?.object ?? JSONObject()
+        config["name"] = .string(s.className)
+        inner = .object(JSONObject(["module": "keras.optimizers.schedules", "class_name": .string(s.className), "config": .object(config), "registered_name": .null]))
+        return inner
+    }
+
     /// The serialized Keras 3 optimizer (`{"module": "keras.optimizers", "class_name": …, "config": …}`).
     static func optimizerJSON(_ o: OptimizerSpec) -> JSONValue {
         let (cls, name) = kerasClass(o.name)
         var c = JSONObject()
         c["name"] = .string(name)
-        c["learning_rate"] = .double(o.learningRate)
+        c["learning_rate"] = o.learningRateSchedule.map(scheduleJSON) ?? .double(o.learningRate)
         c["weight_decay"] = o.weightDecay.map(JSONValue.double) ?? .null
         c["clipnorm"] = o.clipnorm.map(JSONValue.double) ?? .null
         c["global_clipnorm"] = o.globalClipnorm.map(JSONValue.double) ?? .null

@@ -4,20 +4,23 @@ import _HDF5
 
 /// Loads a model from any file nnkit reads, recognised by content (never by name):
 /// `.nnf`, the nnkit HDF5 container (root attribute `nnf_format_version`) and every Keras layout
-/// (``KerasLayout``). This is what `nnrun` and `nnconv` call.
+/// (``KerasLayout``), and ONNX models (``ONNXImporter``; a protobuf without magic bytes, recognised by
+/// ``ONNXSniffer``). This is what `nnrun` and `nnconv` call.
 public enum ModelLoader {
     /// What a file was recognised as.
     public enum Kind: Sendable, Equatable, CustomStringConvertible {
         case nnf
         case nnfHDF5
         case keras(KerasLayout)
+        case onnx
 
-        /// The name used in metadata and in `nnconv inspect` (`nnf`, `nnf-hdf5`, `keras3-h5`, …).
+        /// The name used in metadata and in `nnconv inspect` (`nnf`, `nnf-hdf5`, `keras3-h5`, `onnx`, …).
         public var description: String {
             switch self {
             case .nnf: "nnf"
             case .nnfHDF5: "nnf-hdf5"
             case .keras(let l): l.rawValue
+            case .onnx: "onnx"
             }
         }
     }
@@ -43,8 +46,9 @@ public enum ModelLoader {
         case .other:
             let head = try ModelLoadError.sniffHead(url)
             if head == NNF.magic { return .nnf }
+            if ONNXSniffer.looksLikeONNX(url) { return .onnx }
             let shown = head.map { String(format: "%02X", $0) }.joined(separator: " ")
-            throw KerasImportError.unknownLayout(file: url.path, found: head.isEmpty ? "the file is empty" : "it starts with \(shown)")
+            throw KerasImportError.unknownLayout(file: url.path, found: head.isEmpty ? "the file is empty" : "it starts with \(shown), and it is not an ONNX model (a ModelProto starts with 08, its ir_version field, or the name ends in .onnx)")
         }
     }
 
@@ -52,15 +56,23 @@ public enum ModelLoader {
     /// - Parameters:
     ///   - url: the model file.
     ///   - config: the Keras architecture JSON for weights-only Keras files; ignored otherwise.
-    ///   - options: Keras import options.
+    ///   - options: import options; `includeTraining: false` drops the loss, optimizer and
+    ///     optimizer slots of every kind of file (nnkit files included).
     /// - Throws: ``KerasImportError`` for Keras files; the container reader's error (`NNFError`,
     ///   `NNFHDF5Error`) for nnkit files.
     public static func load(contentsOf url: URL, config: URL? = nil, options: KerasImporter.Options = .init()) throws -> ModelFile {
+        var model: ModelFile
         switch try detect(contentsOf: url) {
-        case .nnf: return try NNF.read(contentsOf: url)
-        case .nnfHDF5: return try NNFHDF5.read(contentsOf: url)
+        case .nnf: model = try NNF.read(contentsOf: url)
+        case .nnfHDF5: model = try NNFHDF5.read(contentsOf: url)
         case .keras(let layout): return try KerasImporter.importModel(contentsOf: url, layout: layout, config: config, options: options)
+        case .onnx: return try ONNXImporter.importModel(contentsOf: url)
         }
+        if !options.includeTraining {
+            model.training = nil
+            model.tensors.removeAll { $0.name.hasPrefix(TrainingState.slotPrefix) }
+        }
+        return model
     }
 }
 
@@ -72,6 +84,8 @@ public enum ModelSaveFormat: String, Sendable, CaseIterable {
     case h5
     /// `.keras`: a Keras 3 archive.
     case keras
+    /// `.onnx`: an ONNX model (IR 8, opset 17), for onnxruntime and every ONNX consumer.
+    case onnx
 
     /// The format for a path's extension (case-insensitive), or nil.
     public init?(path: String) {
@@ -80,6 +94,7 @@ public enum ModelSaveFormat: String, Sendable, CaseIterable {
         case "nnf": self = .nnf
         case "h5", "hdf5": self = .h5
         case "keras": self = .keras
+        case "onnx": self = .onnx
         default: return nil
         }
     }
@@ -90,6 +105,7 @@ public enum ModelSaveFormat: String, Sendable, CaseIterable {
         case .nnf: try NNF.write(model, to: url)
         case .h5: try NNFHDF5.write(model, to: url)
         case .keras: try KerasExporter.writeKerasArchive(model, to: url)
+        case .onnx: try ONNXExporter.write(model, to: url)
         }
     }
 }

@@ -70,10 +70,18 @@ public enum ModelIO {
     /// The format a model written to `path` gets, from its extension as in `nnconv convert`: `.nnf`,
     /// `.h5`/`.hdf5` (the nnkit HDF5 container, which Keras `load_model` opens), `.keras` (a Keras 3
     /// archive). A path without an extension is written as `.nnf`.
+    /// `.onnx` is refused too: ONNX carries no training state, so a checkpoint in it could not be
+    /// resumed; train to `.nnf` and export with `nnconv convert`.
     /// - Throws: ``NNRunError/usage(_:)`` for any other extension (before any work is done).
     public static func outputFormat(for path: String) throws -> ModelSaveFormat {
-        if let f = ModelSaveFormat(path: path) { return f }
         let ext = (path as NSString).pathExtension
+        if let f = ModelSaveFormat(path: path) {
+            switch f {
+            case .nnf, .h5, .keras: return f
+            case .onnx:
+                throw NNRunError.usage("\(path): cannot write a model as .\(ext); use a .nnf, .keras or .h5 extension (ONNX has no training state: write .nnf, then nnconv convert it to .onnx)")
+            }
+        }
         if ext.isEmpty { return .nnf }
         throw NNRunError.usage("\(path): cannot write a model as .\(ext); use a .nnf, .keras or .h5 extension")
     }

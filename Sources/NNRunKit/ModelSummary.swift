@@ -84,7 +84,7 @@ public enum ModelSummary {
         if let t = file.training {
             out += "  loss: \(t.loss.name.rawValue)" + (t.loss.fromLogits ? " (from logits)" : "") + "\n"
             let o = t.optimizer
-            var hp = "learning_rate=\(o.learningRate)"
+            var hp = o.learningRateSchedule.map { "learning_rate=\(ScheduleText.describe($0))" } ?? "learning_rate=\(o.learningRate)"
             switch o.name {
             case .sgd: hp += ", momentum=\(o.momentum), nesterov=\(o.nesterov)"
             case .adam, .adamw: hp += ", beta_1=\(o.beta1), beta_2=\(o.beta2), epsilon=\(o.epsilon), amsgrad=\(o.amsgrad)"

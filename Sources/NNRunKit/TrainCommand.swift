@@ -45,6 +45,9 @@ public struct TrainCommand {
         let inputWidth = original.model.inputWidth
         let outputWidth = original.model.outputWidth ?? 0
 
+        if original.training == nil, let why = original.metadata.extra[KerasImporter.trainingNotImportedKey], o.loss == nil || o.optimizer == nil {
+            throw NNRunError.model(file: o.modelPath, underlying: "its training configuration cannot be continued (\(why)); give --loss and --optimizer (and --learning-rate or --lr-schedule) to train it with a new one" as ErrorText)
+        }
         var (state, freshOptimizer) = o.startingState(from: original.training)
         let loss: Loss
         do { loss = try Loss(state.loss) } catch { throw NNRunError.usage("\(error)") }

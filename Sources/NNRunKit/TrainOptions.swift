@@ -35,6 +35,8 @@ public struct TrainOptions {
     public var historyPath: String?
     public var plotPath: String?
     public var resetOptimizer = false
+    /// `--lr-schedule`: ``ScheduleOption`` text; `constant` removes the file's schedule.
+    public var learningRateSchedule: String?
     /// `--metrics`: replaces the file's metric names when given.
     public var metrics: [String]?
     /// `--missing`: what to do with rows holding empty or NaN values.
@@ -62,8 +64,19 @@ public struct TrainOptions {
     public func startingState(from existing: TrainingState?) -> (state: TrainingState, freshOptimizer: Bool) {
         let lossName = loss.flatMap(Self.loss(named:))
         let optName = optimizer.flatMap(Self.optimizer(named:))
+        let schedule = learningRateSchedule.flatMap { try? ScheduleOption.parse($0) }
+        /// `--learning-rate` sets a constant rate (removing a schedule) unless `--lr-schedule` is
+        /// given, which then starts from it.
+        func applyRate(_ spec: inout OptimizerSpec) {
+            if let learningRate { spec.learningRate = learningRate; spec.learningRateSchedule = nil }
+            if learningRateSchedule != nil {
+                spec.learningRateSchedule = schedule?(spec.learningRate)
+                if let s = spec.learningRateSchedule { spec.learningRate = s.initialLearningRate }
+            }
+        }
         guard var state = existing else {
-            let spec = OptimizerSpec(name: optName ?? .adam, learningRate: learningRate)
+            var spec = OptimizerSpec(name: optName ?? .adam, learningRate: learningRate)
+            applyRate(&spec)
             return (TrainingState(loss: LossSpec(name: lossName ?? .meanSquaredError), optimizer: spec, metrics: metrics ?? []), true)
         }
         if let metrics { state.metrics = metrics }
@@ -73,7 +86,7 @@ public struct TrainOptions {
             state.optimizer = OptimizerSpec(name: optName, learningRate: learningRate)
             fresh = true
         }
-        if let learningRate { state.optimizer.learningRate = learningRate }
+        applyRate(&state.optimizer)
         if fresh { state.iterations = 0 }
         return (state, fresh)
     }

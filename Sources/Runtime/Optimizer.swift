@@ -37,7 +37,8 @@ public class Optimizer {
     public let parameters: [Parameter]
     /// Optimizer steps taken (Keras' `optimizer.iterations`). Bias corrections use `iterations + 1`.
     public internal(set) var iterations: Int = 0
-    /// The step size as Keras holds it (a float32 variable).
+    /// The step size as Keras holds it (a float32 variable); with a ``OptimizerSpec/learningRateSchedule``
+    /// its initial value, each step using the schedule's value instead.
     public let learningRate: Float
     /// The clipping applied to gradients before each step.
     public let clipping: GradientClipping
@@ -77,6 +78,11 @@ public class Optimizer {
         guard spec.learningRate.isFinite, spec.learningRate >= 0 else {
             throw OptimizerError.invalidHyperparameter(optimizer: name, name: "learning_rate", value: spec.learningRate, expected: "a finite number >= 0")
         }
+        if let schedule = spec.learningRateSchedule {
+            do { try schedule.validate() } catch {
+                throw OptimizerError.invalidHyperparameter(optimizer: name, name: "learning_rate", value: schedule.initialLearningRate, expected: "a valid schedule (\(error))")
+            }
+        }
         if let wd = spec.weightDecay, !(wd.isFinite && wd >= 0) {
             throw OptimizerError.invalidHyperparameter(optimizer: name, name: "weight_decay", value: wd, expected: "a finite number >= 0")
         }
@@ -112,8 +118,9 @@ public class Optimizer {
     /// copy-on-write).
     public func step() {
         clipping.apply(to: parameters)
-        let step = StepContext(learningRate: learningRate, localStep: Float(iterations + 1))
-        let lr = learningRate
+        // Keras' _get_current_learning_rate(): the schedule at the iterations before this step.
+        let lr = spec.learningRateSchedule?.learningRate(atStep: iterations) ?? learningRate
+        let step = StepContext(learningRate: lr, localStep: Float(iterations + 1))
         var firstBad: String?
         for (index, p) in parameters.enumerated() {
             let source = slots[index], target = spareSlots[index]

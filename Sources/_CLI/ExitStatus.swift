@@ -36,6 +36,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
             if case .cannotRead = e { return .io }
             return .badModel
         case is NNFHDF5Error: return .badModel
+        case let e as ONNXImportError:
+            if case .io = e { return .io }
+            return .badModel
         case let e as CSVError:
             if case .unreadable = e { return .io }
             return .badData
@@ -47,13 +50,13 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     }
 
     /// The status of an error from writing a model file: ``badModel`` when the model cannot be
-    /// encoded in the format (`NNFError`, `NNFHDF5Error`, `KerasExportError`), ``io`` when the bytes
+    /// encoded in the format (`NNFError`, `NNFHDF5Error`, `KerasExportError`, `ONNXImportError`), ``io`` when the bytes
     /// could not be put on disk (`AtomicFileError`, `HDF5Error`, ZIP errors).
     public static func writing(_ error: Error) -> ExitStatus {
         switch error {
         case let e as ExitStatusError: e.exitStatus
         case let e as OutputFileError: e.isUsage ? .usage : .io
-        case is NNFError, is NNFHDF5Error, is KerasExportError: .badModel
+        case is NNFError, is NNFHDF5Error, is KerasExportError, is ONNXImportError: .badModel
         default: .io
         }
     }

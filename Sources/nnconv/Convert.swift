@@ -6,11 +6,13 @@ import _CLI
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Convert SRC to DST; the format is chosen by DST's extension (.nnf, .h5, .keras).",
+        abstract: "Convert SRC to DST; the format is chosen by DST's extension (.nnf, .h5, .keras, .onnx).",
         discussion: """
             .nnf    nnkit's binary container (lossless)
             .h5     the nnkit HDF5 container, loadable by Keras 3 and tf_keras load_model (lossless for nnkit)
             .keras  a Keras 3 archive with compile config and optimizer state, for keras.models.load_model
+            .onnx   an ONNX model (IR 8, opset 17, symbolic batch dimension) for onnxruntime; an inference
+                    graph: Dropout is omitted, the training configuration is kept only as metadata
             The output is written atomically: it appears whole or not at all.
             """
     )
@@ -18,7 +20,7 @@ struct Convert: ParsableCommand {
     @Argument(help: "The model file to read.")
     var source: String
 
-    @Argument(help: "The file to write (.nnf, .h5 or .keras).")
+    @Argument(help: "The file to write (.nnf, .h5, .keras or .onnx).")
     var destination: String
 
     @OptionGroup var input: ModelInputOptions
@@ -28,7 +30,7 @@ struct Convert: ParsableCommand {
 
     func validate() throws {
         guard ModelSaveFormat(path: destination) != nil else {
-            throw ValidationError("cannot tell the output format from \"\(destination)\": use a .nnf, .h5 or .keras extension")
+            throw ValidationError("cannot tell the output format from \"\(destination)\": use a .nnf, .h5, .keras or .onnx extension")
         }
     }
 

@@ -32,7 +32,7 @@ enum ModelReport {
             let o = t.optimizer
             out += "training:\n"
             out += "  loss: \(t.loss.name.rawValue)\(t.loss.fromLogits ? " (from_logits)" : "")\(t.loss.labelSmoothing != 0 ? " label_smoothing=\(t.loss.labelSmoothing)" : "")\n"
-            var opt = "\(o.name.rawValue) learning_rate=\(o.learningRate)"
+            var opt = "\(o.name.rawValue) learning_rate=\(o.learningRateSchedule.map { "\($0.className)(initial \($0.initialLearningRate))" } ?? "\(o.learningRate)")"
             switch o.name {
             case .sgd: opt += " momentum=\(o.momentum) nesterov=\(o.nesterov)"
             case .adam, .adamw: opt += " beta_1=\(o.beta1) beta_2=\(o.beta2) epsilon=\(o.epsilon) amsgrad=\(o.amsgrad)"

@@ -10,11 +10,12 @@ import _CLI
 struct NNConv: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nnconv",
-        abstract: "Convert and inspect neural network model files (.nnf, nnkit .h5, Keras .h5 / .weights.h5 / .keras).",
+        abstract: "Convert and inspect neural network model files (.nnf, nnkit .h5, Keras .h5 / .weights.h5 / .keras, ONNX).",
         discussion: """
             Input files are recognised by content, not by name: .nnf, the nnkit HDF5 container, Keras 2 \
             and Keras 3 model.save(".h5"), Keras 2 save_weights(".h5") and Keras 3 save_weights(".weights.h5") \
-            (both need --config with the JSON of model.to_json()), and Keras 3 .keras archives.
+            (both need --config with the JSON of model.to_json()), Keras 3 .keras archives, and ONNX models \
+            whose graph is a chain of layers (PyTorch, scikit-learn MLPs through skl2onnx, nnkit's own exports).
 
             EXIT STATUS
               0  success

@@ -9,10 +9,10 @@ import _CLI
 struct NNRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nnrun",
-        abstract: "Run, train and inspect small sequential neural networks stored as .nnf or Keras files.",
+        abstract: "Run, train and inspect small sequential neural networks stored as .nnf, Keras or ONNX files.",
         discussion: """
-        MODEL arguments may be .nnf files, nnkit HDF5 containers, or Keras .h5/.keras files (detected \
-        from their content). Data files are CSV with an optional header row; comma, semicolon or tab \
+        MODEL arguments may be .nnf files, nnkit HDF5 containers, Keras .h5/.keras files (detected \
+        from their content), or ONNX models whose graph is a chain of layers (spec/onnx.md). Data files are CSV with an optional header row; comma, semicolon or tab \
         delimited (detected). `-` means standard input or standard output. Progress and errors go to \
         standard error; data goes to standard output or the -o file.
 

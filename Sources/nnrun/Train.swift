@@ -54,6 +54,9 @@ struct Train: ParsableCommand {
     @Option(help: "Learning rate (default: the file's, else the optimizer's Keras default).")
     var learningRate: Double?
 
+    @Option(name: .customLong("lr-schedule"), help: ArgumentHelp("Keras learning-rate schedule starting at the learning rate: exponential:decay_steps=N,decay_rate=R[,staircase] | inverse_time:decay_steps=N,decay_rate=R[,staircase] | piecewise:boundaries=B1/B2,values=V0/V1/V2 | polynomial:decay_steps=N[,end_learning_rate=E,power=P,cycle] | cosine:decay_steps=N[,alpha=A,warmup_target=T,warmup_steps=W] | cosine_restarts:first_decay_steps=N[,t_mul=T,m_mul=M,alpha=A] | constant (default: the file's).", valueName: "KIND:KEY=VALUE,…"))
+    var lrSchedule: String?
+
     @Option(help: "Loss: mse, mae, huber, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy (default: the file's, else mse).")
     var loss: String?
 
@@ -102,6 +105,7 @@ struct Train: ParsableCommand {
         if let d = minDelta, !(d >= 0 && d.isFinite) { throw ValidationError("--min-delta must be a number >= 0, found \(d).") }
         if !(checkpointInterval >= 0 && checkpointInterval.isFinite) { throw ValidationError("--checkpoint-interval must be a number of seconds >= 0, found \(checkpointInterval).") }
         if let lr = learningRate, !(lr > 0 && lr.isFinite) { throw ValidationError("--learning-rate must be a positive number, found \(lr).") }
+        if let s = lrSchedule { do { _ = try ScheduleOption.parse(s) } catch { throw ValidationError("\(error)") } }
         if let o = optimizer, TrainOptions.optimizer(named: o) == nil {
             throw ValidationError("unknown --optimizer \"\(o)\"; expected sgd, adam, adamw, rmsprop or adagrad.")
         }
@@ -118,6 +122,7 @@ struct Train: ParsableCommand {
         options.batchSize = batch.batchSize ?? 32
         options.optimizer = optimizer
         options.learningRate = learningRate
+        options.learningRateSchedule = lrSchedule
         options.loss = loss
         options.shuffle = !noShuffle
         options.seed = seed

@@ -87,7 +87,7 @@ import TestSupport
         #expect(file.model.layers.map(\.name) == ["normalization", "dense", "normalization_1", "dense_1"])
         #expect(file.tensor(named: "layers.2.variance")?.floats() == [1, 1, 1, 1])
         let bad = try CommandRunner.nnrun(["init", "--inputs", "3", "--layers", "normalisation,1", "-o", model])
-        #expect(bad.status != 0)
+        #expect(bad.status == 2, "an unknown layer name is a usage error (README: exit 2)")
         #expect(bad.stderr.contains("\"normalisation\"") && bad.stderr.contains("normalization"), "\(bad.stderr)")
     }
 }

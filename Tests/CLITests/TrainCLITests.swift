@@ -112,12 +112,19 @@ private let xorCSV = Fixtures.url("data/xor.csv").path
         try Data(("x,y\n" + rows + "\n").utf8).write(to: data)
         let h = dir.appendingPathComponent("h.csv")
         let r = try CommandRunner.nnrun(["train", model, data.path, "--target", "y", "--validation-split", "0.25", "--epochs", "3",
-                                         "--history", h.path, "--early-stopping", "2", "-o", dir.appendingPathComponent("o.nnf").path])
+                                         "--history", h.path, "-o", dir.appendingPathComponent("o.nnf").path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("val_loss"))
         let lines = try String(contentsOf: h, encoding: .utf8).split(separator: "\n")
         #expect(lines.first == "epoch,loss,val_loss")
         #expect(lines.count == 4)
+        // Early stopping with validation data monitors val_loss: with patience 1 and a min-delta no
+        // decrease can reach, the run of 20 epochs stops after the second.
+        let s = try CommandRunner.nnrun(["train", model, data.path, "--target", "y", "--validation-split", "0.25", "--epochs", "20",
+                                         "--history", h.path, "--early-stopping", "1", "--min-delta", "1e9", "-o", dir.appendingPathComponent("s.nnf").path])
+        #expect(s.status == 0, "\(s.stderr)")
+        #expect(s.stderr.contains("Early stopping after epoch 2: val_loss has not improved for 1 epoch"), "\(s.stderr)")
+        #expect(try String(contentsOf: h, encoding: .utf8).split(separator: "\n").count == 3)
     }
 
     @Test func sigintDuringTrainingSavesALoadableCheckpointAndExits130() throws {

@@ -6,8 +6,13 @@ import TestSupport
 /// The model stored in `fixtures/golden/xor-v1.nnf`: a 2-4-1 sigmoid XOR network with
 /// hand-picked weights stored in all four dtypes, metadata, and an Adam training state with slots.
 ///
-/// Every tensor value is exactly representable in its dtype, and the bytes below are written by
-/// hand (IEEE 754 encodings), not produced by our converters.
+/// Every tensor value is exactly representable in its dtype. The golden file's bytes are written by
+/// `NNF.encode` (regenerated only by the deliberate act described in spec/nnf.md, "Golden file");
+/// what checks them independently of the writer is: the header JSON written out as a reviewed text
+/// file (`fixtures/golden/xor-v1.header.json`) compared field by field, every tensor's bytes built
+/// here from the values (IEEE 754 encodings, half and bfloat16 by hand) with their CRC, the
+/// hand-computed preamble, and `fixtures/golden/verify_nnf.py` (written from the spec alone, run by
+/// `VerifyNNFScriptTests`).
 enum NNFGolden {
     static let url = Fixtures.url("golden/xor-v1.nnf")
 
@@ -49,9 +54,53 @@ enum NNFGolden {
     }
 }
 
+/// A JSON value with its type kept (a `true` is not the number 1), for field-by-field comparison.
+indirect enum GoldenJSON: Decodable, Equatable, CustomStringConvertible {
+    case null, bool(Bool), number(Double), string(String), array([GoldenJSON]), object([String: GoldenJSON])
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([GoldenJSON].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: GoldenJSON].self)) }
+    }
+
+    var description: String {
+        switch self {
+        case .null: "null"
+        case .bool(let b): "\(b)"
+        case .number(let n): "\(n)"
+        case .string(let s): "\"\(s)\""
+        case .array(let a): "[\(a.map(\.description).joined(separator: ", "))]"
+        case .object(let o): "{\(o.keys.sorted().map { "\($0): \(o[$0]!)" }.joined(separator: ", "))}"
+        }
+    }
+
+    /// Records one issue per differing leaf, named by its path (`training.optimizer.epsilon`, `tensors[3].crc32c`).
+    static func expectEqual(_ got: GoldenJSON, _ expected: GoldenJSON, path: String = "header") {
+        switch (got, expected) {
+        case (.object(let g), .object(let e)):
+            for key in Set(g.keys).union(e.keys).sorted() {
+                guard let gv = g[key] else { Issue.record("\(path).\(key): missing from the file, expected \(e[key]!)"); continue }
+                guard let ev = e[key] else { Issue.record("\(path).\(key): in the file (\(gv)) but not expected"); continue }
+                expectEqual(gv, ev, path: "\(path).\(key)")
+            }
+        case (.array(let g), .array(let e)):
+            #expect(g.count == e.count, "\(path): \(g.count) elements, expected \(e.count)")
+            for (i, (gv, ev)) in zip(g, e).enumerated() { expectEqual(gv, ev, path: "\(path)[\(i)]") }
+        default:
+            #expect(got == expected, "\(path): \(got), expected \(expected)")
+        }
+    }
+}
+
 @Suite struct NNFGoldenTests {
-    /// Locks the v1 layout: any change to the writer's bytes fails here. To regenerate after a
-    /// deliberate format change (which needs a version bump), run with `NNKIT_WRITE_GOLDEN=1`.
+    /// Locks the v1 layout: any change to the writer's bytes fails here. Regenerating the file
+    /// (`NNKIT_WRITE_GOLDEN=1`) is a deliberate act under the version policy of spec/nnf.md, after
+    /// `xor-v1.header.json` has been edited by hand to the new expectation.
     @Test func encodingTheGoldenModelGivesExactlyTheGoldenBytes() throws {
         let bytes = try NNF.encode(NNFGolden.model())
         if ProcessInfo.processInfo.environment["NNKIT_WRITE_GOLDEN"] == "1" {
@@ -91,6 +140,66 @@ enum NNFGolden {
         // one float32 = (64 + 3 * 8 + 0) / 128 = 0.6875 = 0x3F300000.
         #expect(Array(g[(g.count - 4)...]) == [0x00, 0x00, 0x30, 0x3F])
         #expect((g.count - 4 - dataStart) % 64 == 0)
+    }
+
+    /// The golden file's header JSON, field by field, against the committed text file written
+    /// and reviewed independently of the writer; the preamble's length and CRC fields against the
+    /// bytes they describe (CRC-32C of the first 20 bytes then of the header, spec R7).
+    @Test func goldenHeaderMatchesTheCommittedHeaderJSONFieldByField() throws {
+        let g = try [UInt8](Data(contentsOf: NNFGolden.url))
+        let headerLength = g[12..<20].reversed().reduce(0) { $0 << 8 | Int($1) }
+        #expect(headerLength == 2216)
+        let header = Array(g[24..<24 + headerLength])
+        let expected = try JSONDecoder().decode(GoldenJSON.self, from: Data(contentsOf: Fixtures.url("golden/xor-v1.header.json")))
+        let got = try JSONDecoder().decode(GoldenJSON.self, from: Data(header))
+        GoldenJSON.expectEqual(got, expected)
+        // Compact and padded with spaces only (spec: canonical JSON, then spaces up to the 64-byte boundary).
+        let text = String(decoding: header, as: UTF8.self)
+        let json = text.trimmingCharacters(in: CharacterSet(charactersIn: " "))
+        #expect(!json.contains("\n") && !json.contains(": ") && !json.contains(", "))
+        let storedCRC = g[20..<24].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        #expect(storedCRC == 0xFF60_141C)  // as printed in the spec's walkthrough
+        var crc: UInt32 = 0xFFFF_FFFF
+        for b in g[0..<20] + header {
+            crc ^= UInt32(b)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+        }
+        #expect(~crc == storedCRC, "header CRC by the bit-by-bit definition")
+    }
+
+    /// Every tensor's bytes, built here from its values (not by the writer), sit at the offset the
+    /// committed header gives, with the committed length and CRC-32C (bit-by-bit definition);
+    /// gaps are zero and the file ends at the last tensor.
+    @Test func everyGoldenTensorHasItsHandBuiltBytesAndCRC() throws {
+        let g = try [UInt8](Data(contentsOf: NNFGolden.url))
+        let dataStart = 24 + g[12..<20].reversed().reduce(0) { $0 << 8 | Int($1) }
+        func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { (0..<MemoryLayout<T>.size).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        func f32(_ values: [Float]) -> [UInt8] { values.flatMap { le($0.bitPattern) } }
+        var bytes: [String: [UInt8]] = [
+            "layers.0.kernel": f32([6, -4, 0.5, 2.25, 6, -4, -0.5, 2.25]),
+            "layers.0.bias": [0x00, 0xC2, 0x00, 0x46, 0x00, 0x00, 0x00, 0xBE],      // float16 -3, 6, 0, -1.5
+            "layers.1.kernel": [0x00, 0x41, 0x00, 0xC1, 0x80, 0x3E, 0x80, 0x3F],    // bfloat16 8, -8, 0.25, 1
+            "layers.1.bias": le(Double(-4).bitPattern),
+        ]
+        for (s, slot) in ["momentum", "velocity"].enumerated() {
+            for (p, (name, n)) in [("layers.0.kernel", 8), ("layers.0.bias", 4), ("layers.1.kernel", 4), ("layers.1.bias", 1)].enumerated() {
+                bytes["optimizer.\(slot).\(name)"] = f32((0..<n).map { Float(s * 64 + p * 8 + $0) / 128 })
+            }
+        }
+        struct Entry: Decodable { var name: String; var offset: Int; var length: Int; var crc32c: UInt32 }
+        struct Header: Decodable { var tensors: [Entry] }
+        let entries = try JSONDecoder().decode(Header.self, from: Data(contentsOf: Fixtures.url("golden/xor-v1.header.json"))).tensors
+        #expect(Set(entries.map(\.name)) == Set(bytes.keys))
+        var end = 0
+        for e in entries {
+            let want = try #require(bytes[e.name])
+            #expect(e.length == want.count, "\(e.name): length")
+            #expect(g[(dataStart + end)..<(dataStart + e.offset)].allSatisfy { $0 == 0 }, "\(e.name): padding before it")
+            #expect(Array(g[(dataStart + e.offset)..<(dataStart + e.offset + e.length)]) == want, "\(e.name): bytes")
+            #expect(NNFChecksumTests.reference(want[...]) == e.crc32c, "\(e.name): CRC-32C")
+            end = e.offset + e.length
+        }
+        #expect(dataStart + end == g.count)
     }
 
     @Test func decodingTheGoldenFileGivesTheModelFieldByField() throws {

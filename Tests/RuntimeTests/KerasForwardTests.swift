@@ -6,7 +6,10 @@ import _HDF5
 @testable import Runtime
 
 /// Predictions of models Keras 3 saved (`fixtures/keras/<case>/`, made by `fixtures/keras/generate.py`)
-/// against Keras' own `model.predict` (`expected.json`), tolerance 1e-5 absolute + 1e-4 relative.
+/// against Keras' own `model.predict` (`expected.json`), tolerance 1e-7 absolute + 1e-5 relative:
+/// measured, the worst element uses 39 % of it (many_layers, 10 layers deep) and every other case
+/// under 5 %; the absolute floor sits below the scale of the smallest outputs so a near-zero
+/// error is seen relatively.
 ///
 /// The model is read from `k3_config.json` and `k3.weights.h5` (`layers/<name>/vars/<i>`) by a small
 /// test-only reader, so this checks the runtime alone, independent of the Interop importers.
@@ -77,10 +80,10 @@ struct KerasForwardTests {
         #expect(y.rows == expected.rows && y.cols == expected.cols)
         var worst = 0.0
         for (a, e) in zip(y.values, expected.values) {
-            let err = Double(abs(a - e)), allowed = 1e-5 + 1e-4 * Double(abs(e))
+            let err = Double(abs(a - e)), allowed = 1e-7 + 1e-5 * Double(abs(e))
             worst = max(worst, err / allowed)
             #expect(err <= allowed, "\(name): got \(a), Keras \(e)")
         }
-        #expect(worst <= 1)
+        #expect(worst <= 1, "\(name): worst error \(worst) of the allowed")
     }
 }

@@ -8,7 +8,8 @@ import TestSupport
 /// fixtures/runtime/fit_semantics.py): validation split, partial batches, metric resolution and
 /// accumulation, `val_` keys, and EarlyStopping (monitor, auto mode, patience, min_delta,
 /// restore_best_weights). Every history series, the number of epochs run, the iteration count and
-/// the final weights must agree within 1e-4 absolute + 1e-3 relative.
+/// the final weights must agree within 1e-6 absolute + 1e-5 relative (the worst value uses 4 % of it;
+/// see `KerasTrainingTests.agrees` for the reasoning).
 @Suite struct KerasTrainingSemanticsTests {
     struct Layer: Decodable { var units: Int; var activation: String }
     struct XY: Decodable { var x: [[Float]]; var y: [[Float]] }
@@ -71,7 +72,7 @@ import TestSupport
         try Matrix(rows: rows.count, cols: rows.first?.count ?? 0, values: rows.flatMap { $0 })
     }
 
-    static func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-4 + 1e-3 * abs(b) }
+    static func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-6 + 1e-5 * abs(b) }
 
     @Test func fixtureHasEveryScenario() throws {
         let names = try Self.cases().map(\.name)
