@@ -53,8 +53,10 @@ extension ONNXChainLowering {
             guard firstOK, secondOK else {
                 throw unsupported(i, "Reshape to \(shape); on [batch, \(width.map(String.init) ?? "?")] only [-1, \(width.map(String.init) ?? "features")] or [0, \(width.map(String.init) ?? "features")] (no change) is read")
             }
-        default:
-            throw unsupported(i, "\(op.rawValue) is not a no-op")
+        case .gemm, .matMul, .add, .sub, .mul, .div, .relu, .tanh, .sigmoid, .leakyRelu, .elu, .selu, .softplus, .softsign,
+             .hardSigmoid, .hardSwish, .clip, .gelu, .mish, .softmax, .logSoftmax, .exp, .thresholdedRelu, .erf,
+             .batchNormalization, .constant:
+            throw unsupported(i, "\(op.rawValue) is not a no-op")  // unreachable: ``ONNXOperator/lowering`` routes only no-ops here
         }
     }
 
@@ -175,8 +177,9 @@ extension ONNXChainLowering {
             append(.batchNormalization(BatchNormalization(momentum: Double(momentum), epsilon: Double(eps), center: true, scale: true)), tensors: ts)
         case .sub:
             throw unsupported(i, "Sub is read only as (x − mean) / std followed by Div (a Normalization layer)")
-        default:
-            throw unsupported(i, "\(op.rawValue) needs configuration nnkit does not read")
+        case .gemm, .matMul, .add, .mul, .div, .relu, .tanh, .sigmoid, .softplus, .softsign, .hardSwish, .mish, .exp, .erf,
+             .identity, .dropout, .cast, .flatten, .reshape, .constant:
+            throw unsupported(i, "\(op.rawValue) needs configuration nnkit does not read")  // unreachable: see ``ONNXOperator/lowering``
         }
     }
 

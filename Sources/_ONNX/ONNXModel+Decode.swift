@@ -178,13 +178,14 @@ struct ONNXDecoder {
         if t.segment != nil { throw .invalid(place: label, reason: "segmented tensors are not supported") }
         func expect(_ n: Int, _ field: String, _ per: Int = 1) throws(ONNXProtoError) {
             guard n == count * per else {
-                throw .invalid(place: label, reason: "\(field) holds \(n) values, the dimensions \(dims) need \(count * per)")
+                let unit = per == 1 ? "values" : "bytes"
+                throw .invalid(place: label, reason: "\(field) holds \(n) \(unit), the dimensions \(dims) of \(type) need \(count * per)")
             }
         }
         let storage: ONNXTensor.Storage
         if t.has_raw_data != 0 {
             guard let size = type.rawElementSize else { throw .invalid(place: label, reason: "raw_data for \(type), which nnkit does not read") }
-            try expect(t.raw_data.len, "raw_data (bytes)", size)
+            try expect(t.raw_data.len, "raw_data", size)
             storage = .raw(binary(t.raw_data))
         } else if t.n_float_data > 0 { try expect(t.n_float_data, "float_data"); storage = .floatData(array(t.n_float_data, t.float_data)) }
         else if t.n_int32_data > 0 { try expect(t.n_int32_data, "int32_data"); storage = .int32Data(array(t.n_int32_data, t.int32_data)) }

@@ -87,6 +87,21 @@ import _HDF5
         #expect(refused > 150)
     }
 
+    /// ONNX bytes mutated (varints, lengths, tags, tensor data, truncation), through the same loader
+    /// as the CLIs: each mutant is refused naming the file or imports as a model that validates and runs.
+    @Test(arguments: ["torch_mlp", "sklearn_mlp_classifier_zipmap", "initializer_dtypes"])
+    func mutatedONNXBytesLoadOrThrowNamedErrors(_ name: String) throws {
+        let original = try [UInt8](Data(contentsOf: ONNXFixtures.url(name)))
+        var rng = SeededGenerator(seed: 0x6F6E_6E78)
+        var refused = 0
+        for i in 0..<300 {
+            let url = dir.appendingPathComponent("mutant-\(i).onnx")
+            try Data(Mutate.bytes(original, &rng)).write(to: url)
+            refused += try expectLoadsOrNamesFile(url, config: nil, case: i)
+        }
+        #expect(refused > 100)
+    }
+
     /// The architecture JSON of a weights-only file mutated: huge, zero, negative and non-integer
     /// units, wrong types, missing keys, odd input shapes. The error names the JSON file or the
     /// weights file; a model that loads must also build and predict.

@@ -94,7 +94,7 @@ import _ONNX
         }
         let short = ONNXTensor(name: "W", dims: [2, 2], dataType: .float, storage: .raw([0, 0, 0, 0]))
         guard case .invalid(let place, let reason)? = decodeTensor(short) else { Issue.record("short raw_data accepted"); return }
-        #expect(place.contains("\"W\"") && reason.contains("raw_data (bytes) holds 4 values, the dimensions [2, 2] need 16"))
+        #expect(place.contains("\"W\"") && reason.contains("raw_data holds 4 bytes, the dimensions [2, 2] of float32 need 16"))
         let typed = ONNXTensor(name: "W", dims: [3], dataType: .float, storage: .floatData([1, 2]))
         #expect(decodeTensor(typed) != nil)
         let negative = ONNXTensor(name: "W", dims: [-1], dataType: .float, storage: .floatData([]))
