@@ -47,7 +47,11 @@ public enum ModelLoader {
             let head = try ModelLoadError.sniffHead(url)
             if head == NNF.magic { return .nnf }
             if ONNXSniffer.looksLikeONNX(url) { return .onnx }
-            let shown = head.map { String(format: "%02X", $0) }.joined(separator: " ")
+            // Text (a CSV or JSON given as the model, the usual mix-up) is shown as text, anything else in hex.
+            let isText = head.allSatisfy { (0x20..<0x7F).contains($0) || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+            let shown = isText
+                ? "the text \"" + String(decoding: head, as: UTF8.self).replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r") + "…\" (is it a data file?)"
+                : head.map { String(format: "%02X", $0) }.joined(separator: " ")
             throw KerasImportError.unknownLayout(file: url.path, found: head.isEmpty ? "the file is empty" : "it starts with \(shown), and it is not an ONNX model (a ModelProto starts with 08, its ir_version field, or the name ends in .onnx)")
         }
     }

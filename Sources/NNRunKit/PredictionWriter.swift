@@ -17,7 +17,7 @@ public struct PredictionWriter {
     public var batchSize: Int = 1024
     /// Append the predicted class.
     public var classes = false
-    /// Columns copied through, first in the output (header names or 0-based indices).
+    /// Columns copied through, first in the output (``Tabular/ColumnSelector`` references: names, numbers from 1, ranges).
     public var keep: [String] = []
 
     public init(inputWidth: Int, outputWidth: Int, metadata: Metadata) {
@@ -56,9 +56,18 @@ public struct PredictionWriter {
         let keepColumns = try keep.map { try ColumnSelector($0).resolve(in: reader) }.flatMap { $0 }
         let inputs = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: metadata.inputNames, excluding: keepColumns)
 
-        for c in keepColumns { writer.write(field: reader.columnName(c) ?? "c\(c)") }
-        for n in outputNames { writer.write(field: n) }
-        if classes { writer.write(field: "class") }
+        // Every header name once: an output or the class column named like a kept column (the target
+        // kept next to its prediction, `--keep y`) gets `_pred` appended.
+        var used = Set<String>()
+        func unique(_ name: String) -> String {
+            var n = name
+            while used.contains(n) { n += "_pred" }
+            used.insert(n)
+            return n
+        }
+        for c in keepColumns { writer.write(field: unique(reader.columnName(c) ?? "c\(c)")) }
+        for n in outputNames { writer.write(field: unique(n)) }
+        if classes { writer.write(field: unique("class")) }
         try writer.endRow()
 
         let size = max(1, batchSize)

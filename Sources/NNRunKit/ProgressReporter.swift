@@ -49,5 +49,28 @@ public final class ProgressReporter {
 
     static func format(_ v: Double) -> String { String(format: "%.4g", v) }
 
-    private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+    /// Set when standard error stopped accepting text (a closed pipe: `nnrun train … 2>&1 | head`).
+    private var broken = false
+
+    /// Writes to standard error with write(2), ignoring failures: a reader that went away (EPIPE,
+    /// with SIGPIPE ignored by ``ignoreBrokenPipes()``) ends the progress output, never the run.
+    private func write(_ s: String) {
+        guard !broken else { return }
+        var bytes = Array(s.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if n > 0 { offset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            broken = true
+            return
+        }
+    }
+
+    /// Makes a closed pipe on standard error or output an EPIPE error for the writer instead of a
+    /// SIGPIPE that kills the process (`nnrun train` must save its model whatever happens to its
+    /// progress output).
+    public static func ignoreBrokenPipes() {
+        signal(SIGPIPE, SIG_IGN)
+    }
 }

@@ -1,4 +1,5 @@
 import Format
+import Tabular
 
 /// `nnrun train --lr-schedule KIND:key=value,…`: a Keras learning-rate schedule from the command
 /// line, starting at `--learning-rate` (or the file's, or the optimizer's default learning rate).

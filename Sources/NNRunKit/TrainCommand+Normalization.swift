@@ -11,7 +11,7 @@ extension TrainCommand {
     /// A split that leaves no training or no validation rows adapts nothing: the Trainer refuses it next.
     /// - Throws: ``NNRunError/model(file:underlying:)`` when the layers below a Normalization cannot
     ///   run; ``NNRunError/usage(_:)`` naming the data file for a non-finite value in a layer's input.
-    func adaptNormalization(_ model: ModelFile, trainingInputs x: Matrix, progress: ProgressReporter) throws -> ModelFile {
+    func adaptNormalization(_ model: ModelFile, trainingInputs x: Matrix, inputNames: [String]? = nil, progress: ProgressReporter) throws -> ModelFile {
         var rows = x
         if let f = options.validationSplit {
             let n = x.rows
@@ -27,6 +27,29 @@ extension TrainCommand {
             throw NNRunError.usage("\(options.dataPath): \(e)")
         }
         for a in result.adapted { progress.note("adapted normalization layer \(a.layer) on \(a.rows) rows") }
+        for w in Self.constantColumnWarnings(result.model, adapted: result.adapted.map(\.layer), inputNames: inputNames) { progress.warn(w) }
         return result.model
+    }
+}
+
+extension TrainCommand {
+    /// Warnings for features a just-adapted Normalization layer saw as constant (standard deviation
+    /// below Keras' epsilon 1e-7): Keras divides by `max(sqrt(variance), 1e-7)`, so any other value at
+    /// prediction time is multiplied by about 10⁷ (the test loss explodes while training looks fine).
+    static func constantColumnWarnings(_ model: ModelFile, adapted: [Int], inputNames: [String]?) -> [String] {
+        var out: [String] = []
+        for layer in adapted {
+            guard let variance = model.tensor(named: "layers.\(layer).variance")?.floats() else { continue }
+            let constant = variance.indices.filter { variance[$0].squareRoot() < 1e-7 }
+            guard !constant.isEmpty else { continue }
+            // Names only for the layer that sees the input columns (the first layer).
+            let names = constant.prefix(10).map { i in
+                layer == 0 && inputNames != nil && i < inputNames!.count ? "\"\(inputNames![i])\"" : "feature \(i + 1)"
+            }.joined(separator: ", ") + (constant.count > 10 ? ", … (\(constant.count) in all)" : "")
+            out.append("normalization layer \(layer): \(names) \(constant.count == 1 ? "is" : "are") constant in the training rows; "
+                       + "Keras' Normalization divides by max(sqrt(variance), 1e-7), so any other value later is multiplied by about 10^7 "
+                       + "(drop the column, or check the data)")
+        }
+        return out
     }
 }

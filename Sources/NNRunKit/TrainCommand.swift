@@ -77,7 +77,7 @@ public struct TrainCommand {
         if let names = data.targetNames, names.count == outputWidth { start.metadata.outputNames = names }
         if let labels = data.classLabels { start.metadata.classLabels = labels }
         if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
-        start = try adaptNormalization(start, trainingInputs: x, progress: ProgressReporter(mode: o.progress))
+        start = try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, progress: ProgressReporter(mode: o.progress))
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
 
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })

@@ -1,5 +1,6 @@
 import Foundation
 import Format
+import Tabular
 import Runtime
 
 /// Everything `nnrun train` was asked to do.

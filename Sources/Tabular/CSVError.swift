@@ -69,10 +69,19 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
         case .infinite(let f, let l, let c, let n, let t):
             return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is infinite or beyond float32's range; expected a finite number"
         case .missingColumn(let f, let name, let available):
-            let shown = available.prefix(20).map { Self.quoted($0) }.joined(separator: ", ")
-            return "\(f): no column named \(Self.quoted(name)) in the header (columns: \(shown)\(available.count > 20 ? ", …" : ""))"
+            if available.isEmpty { return "\(f): no column named \(Self.quoted(name)): the file has no header row; give a column number (counted from 1)" }
+            // (Compared with every name only for headers of a reasonable size: edit distances are not free.)
+            let hint = (available.count > 10_000 ? nil : Suggestion.nearest(name, in: available)).map { "; did you mean \(Self.quoted($0))?" } ?? ""
+            let shown: String
+            if available.count <= 100 {
+                shown = available.map { Self.quoted($0) }.joined(separator: ", ")
+            } else {  // the first and the last columns (the target is often last)
+                shown = available.prefix(45).map { Self.quoted($0) }.joined(separator: ", ") + ", … (\(available.count - 90) more), "
+                    + available.suffix(45).map { Self.quoted($0) }.joined(separator: ", ")
+            }
+            return "\(f): no column named \(Self.quoted(name)) in the header\(hint) (\(available.count) column\(available.count == 1 ? "" : "s"): \(shown))"
         case .columnOutOfRange(let f, let r, let n):
-            return "\(f): column \(r) does not exist; the rows have \(n) column\(n == 1 ? "" : "s") (indices are 0-based)"
+            return "\(f): column \(r) does not exist; the rows have \(n) column\(n == 1 ? "" : "s"), numbered from 1"
         case .columnCountMismatch(let f, let found, let expected, let detail):
             return "\(f): the rows have \(found) column\(found == 1 ? "" : "s"), expected \(expected) (\(detail))"
         case .invalidValue(let f, let l, let c, let n, let t, let expected):

@@ -44,7 +44,7 @@ public struct Tool: Sendable {
         do {
             command = try root.parseAsRoot()
         } catch {
-            root.exitForArgumentError(error)
+            root.exitForArgumentError(error, hint: Self.didYouMean(error, root))
         }
         do {
             try command.run()
@@ -53,11 +53,56 @@ public struct Tool: Sendable {
         } catch where [.success, .validationFailure].contains(root.exitCode(for: error)) {
             // Argument errors thrown while running: `validate()`'s, and `nnrun SUBCOMMAND --help`
             // (parsed as ArgumentParser's own help command, which throws to print its text).
-            root.exitForArgumentError(error)
+            root.exitForArgumentError(error, hint: Self.didYouMean(error, root))
         } catch {
             fail(describe(error), ExitStatus.reading(error, otherwise: otherwise))
         }
         Foundation.exit(ExitStatus.success.rawValue)
+    }
+
+    /// "Did you mean …?" for a mistyped subcommand (`nnrun tran`) or option (`--epoch`): the nearest
+    /// visible subcommand or option name of the command, when one is close.
+    static func didYouMean<Root: ParsableCommand>(_ error: Error, _ root: Root.Type) -> String? {
+        let message = root.message(for: error)
+        let args = Array(CommandLine.arguments.dropFirst())
+        let subcommands = root.configuration.subcommands.filter { $0.configuration.shouldDisplay }
+        func name(_ c: ParsableCommand.Type) -> String { c.configuration.commandName ?? String(describing: c).lowercased() }
+        if message.contains("nexpected argument"), let first = args.first, !first.hasPrefix("-"),
+           !subcommands.map(name).contains(first), let near = nearest(first, in: subcommands.map(name)) {
+            return "Did you mean '\(near)'?"
+        }
+        guard !message.contains("Did you mean"), let range = message.range(of: "Unknown option '") else { return nil }
+        let option = String(message[range.upperBound...].prefix { $0 != "'" })
+        let command: ParsableCommand.Type = args.first.flatMap { a in subcommands.first { name($0) == a } } ?? root
+        // The command's long options, from its help text.
+        let help = command.helpMessage(columns: 10_000)
+        var options: [String] = []
+        var rest = Substring(help)
+        while let r = rest.range(of: "--") {
+            let word = rest[r.lowerBound...].prefix { $0 == "-" || $0.isLetter || $0.isNumber }
+            if word.count > 2, !options.contains(String(word)) { options.append(String(word)) }
+            rest = rest[r.upperBound...]
+        }
+        return nearest(option, in: options).map { "Did you mean '\($0)'?" }
+    }
+
+    /// The candidate nearest to `word` (edit distance with transpositions, at most a third of its length).
+    static func nearest(_ word: String, in candidates: [String]) -> String? {
+        func distance(_ a: [Character], _ b: [Character]) -> Int {
+            if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+            var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+            for i in 0...a.count { d[i][0] = i }
+            for j in 0...b.count { d[0][j] = j }
+            for i in 1...a.count {
+                for j in 1...b.count {
+                    d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+                }
+            }
+            return d[a.count][b.count]
+        }
+        let w = Array(word.lowercased()), limit = min(3, max(1, w.count / 3))
+        return candidates.map { ($0, distance(w, Array($0.lowercased()))) }.filter { $0.1 <= limit }.min { $0.1 < $1.1 }?.0
     }
 
     private func fail(_ message: String, _ status: ExitStatus) -> Never {
@@ -69,13 +114,20 @@ public struct Tool: Sendable {
 extension ParsableCommand {
     /// Help, `--version` and completion scripts ("errors" with status 0) go to standard output with
     /// exit 0; every other argument error to standard error with ``ExitStatus/usage``.
-    static func exitForArgumentError(_ error: Error) -> Never {
+    static func exitForArgumentError(_ error: Error, hint: String? = nil) -> Never {
         if exitCode(for: error) == .success {
             let text = fullMessage(for: error)
             if !text.isEmpty { print(text) }
             Foundation.exit(ExitStatus.success.rawValue)
         }
-        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        var text = fullMessage(for: error)
+        if let hint {
+            // After the "Error: …" line, before the usage lines.
+            var lines = text.components(separatedBy: "\n")
+            lines.insert(hint, at: min(1, lines.count))
+            text = lines.joined(separator: "\n")
+        }
+        FileHandle.standardError.write(Data((text + "\n").utf8))
         Foundation.exit(ExitStatus.usage.rawValue)
     }
 }

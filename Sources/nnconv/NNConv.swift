@@ -23,6 +23,7 @@ struct NNConv: ParsableCommand {
               2  usage error (bad arguments, unknown output extension, output exists without --force)
               4  the model file is malformed or uses something nnkit does not support
             """,
+        version: "0.1.0",
         subcommands: [Convert.self, Inspect.self, ImportChild.self]
     )
 

@@ -15,13 +15,13 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var batch: BatchOptions
 
-    @Option(help: "Total rows to predict (rounded up to whole batches).")
+    @Option(parsing: .unconditional, help: "Total rows to predict (rounded up to whole batches).")
     var rows: Int = 100_000
 
-    @Option(help: "Threads one prediction may use (default: all cores; NNKIT_THREADS overrides the default).")
+    @Option(parsing: .unconditional, help: "Threads one prediction may use (default: all cores; NNKIT_THREADS overrides the default).")
     var threads: Int?
 
-    @Option(help: "Callers predicting at the same time on one shared model (default: 1).")
+    @Option(parsing: .unconditional, help: "Callers predicting at the same time on one shared model (default: 1).")
     var concurrency: Int = 1
 
     func validate() throws {

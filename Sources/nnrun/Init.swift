@@ -12,13 +12,13 @@ struct Init: ParsableCommand {
         from --seed.
         """)
 
-    @Option(help: "Number of input features.")
+    @Option(parsing: .unconditional, help: "Number of input features.")
     var inputs: Int
 
     @Option(help: ArgumentHelp("Layers: UNITS:ACTIVATION (Dense; activation defaults to linear) or normalization, comma-separated.", valueName: "SPEC"))
     var layers: String
 
-    @Option(help: "Seed of the weight initialisation.")
+    @Option(parsing: .unconditional, help: "Seed of the weight initialisation.")
     var seed: UInt64 = 0
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The model file to write; the extension picks the format: .nnf, .keras or .h5.", valueName: "MODEL.nnf|.keras|.h5"))

@@ -3,7 +3,7 @@ import NNRunKit
 
 /// Options shared by the commands that run a model over a data file.
 struct BatchOptions: ParsableArguments {
-    @Option(name: .long, help: "Rows per batch (at least 1).")
+    @Option(name: .long, parsing: .unconditional, help: "Rows per batch (at least 1).")
     var batchSize: Int?
 
     func validate() throws {
@@ -14,7 +14,7 @@ struct BatchOptions: ParsableArguments {
 /// The data options of commands that compare predictions with target columns.
 struct TargetOptions: ParsableArguments {
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
-        "Target columns: header names, 0-based indices or ranges, comma-separated or repeated (e.g. y, 2, 3-4). The other columns are inputs.",
+        "Target columns: header names, column numbers counted from 1 (as error messages count them), number ranges or name ranges, comma-separated or repeated (e.g. y, 3, 4-5, is0-is9). The other columns are inputs.",
         valueName: "COLUMNS"))
     var target: [String] = []
 

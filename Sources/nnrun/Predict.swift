@@ -32,7 +32,7 @@ struct Predict: ParsableCommand {
     @Flag(help: "Add a `class` column: the arg-max output (label names from the model when it has them); for a single output, 1 when the value is >= 0.5.")
     var classes = false
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Copy this column (name or 0-based index) to the output, before the predictions. Repeatable.", valueName: "COLUMN"))
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Copy this column (name, number counted from 1, or a range) to the output, before the predictions. Repeatable.", valueName: "COLUMN"))
     var keep: [String] = []
 
     func run() throws {

@@ -41,7 +41,7 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trained model; the extension picks the format: .nnf, .keras (Keras 3 archive) or .h5 (HDF5 that Keras load_model opens). Default: MODEL, replaced atomically.", valueName: "OUT.nnf|.keras|.h5"))
     var output: String?
 
-    @Option(help: "Number of passes over the data.")
+    @Option(parsing: .unconditional, help: "Number of passes over the data.")
     var epochs: Int = 1
 
     @OptionGroup var batch: BatchOptions
@@ -51,7 +51,7 @@ struct Train: ParsableCommand {
     @Option(help: "Optimizer: sgd, adam, adamw, rmsprop or adagrad (default: the file's, else adam).")
     var optimizer: String?
 
-    @Option(help: "Learning rate (default: the file's, else the optimizer's Keras default).")
+    @Option(parsing: .unconditional, help: "Learning rate (default: the file's, else the optimizer's Keras default).")
     var learningRate: Double?
 
     @Option(name: .customLong("lr-schedule"), help: ArgumentHelp("Keras learning-rate schedule starting at the learning rate: exponential:decay_steps=N,decay_rate=R[,staircase] | inverse_time:decay_steps=N,decay_rate=R[,staircase] | piecewise:boundaries=B1/B2,values=V0/V1/V2 | polynomial:decay_steps=N[,end_learning_rate=E,power=P,cycle] | cosine:decay_steps=N[,alpha=A,warmup_target=T,warmup_steps=W] | cosine_restarts:first_decay_steps=N[,t_mul=T,m_mul=M,alpha=A] | constant (default: the file's).", valueName: "KIND:KEY=VALUE,…"))
@@ -63,25 +63,25 @@ struct Train: ParsableCommand {
     @Flag(help: "Keep the row order in every epoch (as Keras fit(shuffle=False)).")
     var noShuffle = false
 
-    @Option(help: "Seed of the shuffling (and dropout).")
+    @Option(parsing: .unconditional, help: "Seed of the shuffling (and dropout).")
     var seed: UInt64 = 0
 
-    @Option(help: ArgumentHelp("Hold out this fraction of the rows (the last ones, as Keras does) for validation.", valueName: "F"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Hold out this fraction of the rows (the last ones, as Keras does) for validation.", valueName: "F"))
     var validationSplit: Double?
 
     @Option(help: ArgumentHelp("Validation CSV file with the same columns.", valueName: "FILE"))
     var validation: String?
 
-    @Option(help: ArgumentHelp("Stop when the monitored loss (val_loss if there is validation data, else loss) has not improved for this many epochs.", valueName: "PATIENCE"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop when the monitored loss (val_loss if there is validation data, else loss) has not improved for this many epochs.", valueName: "PATIENCE"))
     var earlyStopping: Int?
 
-    @Option(help: ArgumentHelp("With --early-stopping: the least decrease of the monitored loss that counts as an improvement (default 0).", valueName: "X"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --early-stopping: the least decrease of the monitored loss that counts as an improvement (default 0).", valueName: "X"))
     var minDelta: Double?
 
     @Flag(help: "With --early-stopping: save the weights of the best epoch instead of the last (Keras restore_best_weights; off by default, as in Keras).")
     var restoreBest = false
 
-    @Option(help: ArgumentHelp("Least seconds between two checkpoints written after epochs (default 0: after every epoch). The first epoch and the end of the run are always written.", valueName: "SECONDS"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Least seconds between two checkpoints written after epochs (default 0: after every epoch). The first epoch and the end of the run are always written.", valueName: "SECONDS"))
     var checkpointInterval: Double = 0
 
     @Option(help: ArgumentHelp("Write the per-epoch loss and metrics table as CSV.", valueName: "FILE.csv"))
@@ -138,6 +138,7 @@ struct Train: ParsableCommand {
         options.missing = targets.missing
         options.metrics = metricOptions.names
         options.progress = quiet ? .none : (ProgressReporter.standardErrorIsTerminal ? .bar : .lines)
+        ProgressReporter.ignoreBrokenPipes()
         let interrupt = InterruptFlag()
         interrupt.install()
         try TrainCommand(options: options).run(interrupt: interrupt)

@@ -87,9 +87,9 @@ private let xorCSV = Fixtures.url("data/xor.csv").path
         let missing = try CommandRunner.nnrun(["train", model, xorCSV, "--target", "label"])
         #expect(missing.status == 3)
         #expect(missing.stderr.contains("no column named \"label\""))
-        let wide = try CommandRunner.nnrun(["train", model, xorCSV, "--target", "2-3"])
+        let wide = try CommandRunner.nnrun(["train", model, xorCSV, "--target", "3-4"])   // columns count from 1: there is no 4th
         #expect(wide.status == 3)
-        #expect(wide.stderr.contains("column 2-3 does not exist"))
+        #expect(wide.stderr.contains("column 3-4 does not exist; the rows have 3 columns, numbered from 1"), "\(wide.stderr)")
     }
 
     @Test func divergingTrainingExitsWithStatus5() throws {

@@ -1,0 +1,146 @@
+import Foundation
+import Format
+import Testing
+import TestSupport
+
+/// The traps a new user met on tabular data (issue 11, "Smaller traps"), each with its new behaviour.
+@Suite struct TabularTrapsCLITests {
+    func file(_ text: String, _ name: String, in dir: URL) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    func model(_ args: [String], in dir: URL, name: String = "m.nnf") throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        let r = try CommandRunner.nnrun(["init"] + args + ["-o", path])
+        guard r.status == 0 else { throw CLIFailure(r.stderr) }
+        return path
+    }
+
+    /// A continuous target under binary cross-entropy is warned about (naming file, line, column),
+    /// and training still runs.
+    @Test func continuousTargetWithBinaryCrossEntropyWarns() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "1", "--layers", "1:sigmoid"], in: dir)
+        let csv = try file("x,price\n1,0.5\n2,3.25\n3,7\n", "d.csv", in: dir)
+        let r = try CommandRunner.nnrun(["train", m, csv, "--target", "price", "--loss", "binary_crossentropy", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("nnrun: warning: \(csv), line 3, column 2 (\"price\"): target 3.25 is outside [0, 1] (and 1 more); binary cross-entropy expects 0/1 labels or probabilities"), "\(r.stderr)")
+    }
+
+    /// A constant column under a Normalization layer is named in a warning when the layer is adapted.
+    @Test func constantColumnUnderNormalizationWarns() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "3", "--layers", "normalization,2:relu,1:sigmoid", "--input-name", "a,b,c"], in: dir)
+        let csv = try file("a,b,c,y\n1,5,2,0\n2,5,3,1\n3,5,1,0\n4,5,0,1\n", "d.csv", in: dir)
+        let r = try CommandRunner.nnrun(["train", m, csv, "--target", "y", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("nnrun: warning: normalization layer 0: \"b\" is constant in the training rows"), "\(r.stderr)")
+        #expect(!r.stderr.contains("\"a\"") && !r.stderr.contains("\"c\""))
+    }
+
+    /// `--keep y --classes` on a model whose output is named `y` writes each header name once.
+    @Test func keptTargetAndPredictionGetDistinctHeaderNames() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1:sigmoid", "--input-name", "x1,x2", "--output-name", "y"], in: dir)
+        let csv = try file("x1,x2,y,class\n0,1,1,a\n", "d.csv", in: dir)
+        let r = try CommandRunner.nnrun(["predict", m, csv, "--keep", "y", "--keep", "class", "--classes"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("y,class,y_pred,class_pred\n"), "\(r.stdout)")
+    }
+
+    /// Column numbers count from 1 in flags as in messages; name ranges select the columns between.
+    @Test func targetNumbersCountFromOneAndNameRangesWork() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "1", "--layers", "2"], in: dir)
+        let csv = try file("x,is0,is1\n1,2,3\n4,5,6\n", "d.csv", in: dir)
+        let byNumber = try CommandRunner.nnrun(["evaluate", m, csv, "--target", "2-3", "--json"])
+        let byRange = try CommandRunner.nnrun(["evaluate", m, csv, "--target", "is0-is1", "--json"])
+        let byName = try CommandRunner.nnrun(["evaluate", m, csv, "--target", "is0,is1", "--json"])
+        #expect(byNumber.status == 0 && byRange.status == 0 && byName.status == 0, "\(byNumber.stderr) \(byRange.stderr)")
+        #expect(byNumber.stdout == byName.stdout && byRange.stdout == byName.stdout)
+        let zero = try CommandRunner.nnrun(["evaluate", m, csv, "--target", "0"])
+        #expect(zero.status == 3)
+        #expect(zero.stderr.contains("column 0 does not exist; the rows have 3 columns, numbered from 1"), "\(zero.stderr)")
+    }
+
+    /// Every bad cell is reported (file, line, column), not only the first; `--missing drop` leaves
+    /// out rows with empty or NaN values and says how many.
+    @Test func everyBadCellIsReportedAndMissingRowsCanBeDropped() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let csv = try file("a,b,y\n1,2,3\n,2,3\n1,abc,3\n1,2,nan\n4,5,6\n", "d.csv", in: dir)
+        let r = try CommandRunner.nnrun(["evaluate", m, csv, "--target", "y"])
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("d.csv: 3 bad values:"), "\(r.stderr)")
+        #expect(r.stderr.contains("d.csv, line 3, column 1 (\"a\"): the value is empty"))
+        #expect(r.stderr.contains("d.csv, line 4, column 2 (\"b\"): \"abc\" is not a number"))
+        #expect(r.stderr.contains("d.csv, line 5, column 3 (\"y\"): \"nan\" is NaN"))
+        let drop = try CommandRunner.nnrun(["evaluate", m, csv, "--target", "y", "--missing", "drop"])
+        #expect(drop.status == 3, "text is not missing: still an error")
+        #expect(drop.stderr.contains("line 4, column 2 (\"b\"): \"abc\" is not a number") && !drop.stderr.contains("line 3"), "\(drop.stderr)")
+        let clean = try file("a,b,y\n1,2,3\n,2,3\n1,2,nan\n4,5,6\n", "c.csv", in: dir)
+        let ok = try CommandRunner.nnrun(["evaluate", m, clean, "--target", "y", "--missing", "drop", "--json"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("\"rows\": 2"), "\(ok.stdout)")
+        #expect(ok.stderr.contains("left out 2 rows with empty or NaN values (--missing drop); 2 remain"), "\(ok.stderr)")
+    }
+
+    /// Numeric options take negative numbers to their range check (not "Missing value").
+    @Test func negativeNumbersReachTheRangeCheck() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let r = try CommandRunner.nnrun(["train", m, Fixtures.url("data/xor.csv").path, "--target", "y", "--learning-rate", "-1"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--learning-rate must be a positive number, found -1.0"), "\(r.stderr)")
+        let e = try CommandRunner.nnrun(["train", m, Fixtures.url("data/xor.csv").path, "--target", "y", "--epochs", "-2"])
+        #expect(e.status == 2 && e.stderr.contains("--epochs must be at least 1, found -2"), "\(e.stderr)")
+    }
+
+    /// A closed pipe on the progress output (`nnrun train … 2>&1 | head -1`) does not kill the run:
+    /// it finishes and saves every epoch.
+    @Test func closedProgressPipeDoesNotKillTraining() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "3:tanh,1:sigmoid"], in: dir)
+        let out = dir.appendingPathComponent("t.nnf").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        // `env --default-signal=PIPE`: the test process may ignore SIGPIPE, and children inherit that.
+        p.arguments = ["-c", "env --default-signal=PIPE '\(CommandRunner.tool("nnrun").path)' train '\(m)' '\(Fixtures.url("data/xor.csv").path)' --target y --epochs 300 --batch-size 1 --checkpoint-interval 60 -o '\(out)' 2>&1 | head -1 >/dev/null; echo ${PIPESTATUS[0]}"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning { p.terminate(); Issue.record("timed out") }
+        let status = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(status == "0", "nnrun exit status \(status)")
+        #expect(try NNF.read(contentsOf: URL(fileURLWithPath: out)).training?.epochs == 300)
+    }
+
+    /// Mistyped subcommands get a suggestion; both tools have --version; a data file given as the
+    /// model is shown as text, not hex.
+    @Test func suggestionsVersionsAndReadableMessages() throws {
+        let tran = try CommandRunner.nnrun(["tran"])
+        #expect(tran.status == 2 && tran.stderr.contains("Did you mean 'train'?"), "\(tran.stderr)")
+        let conver = try CommandRunner.run(CommandRunner.tool("nnconv"), ["conver", "a", "b"])
+        #expect(conver.status == 2 && conver.stderr.contains("Did you mean 'convert'?"), "\(conver.stderr)")
+        for tool in ["nnrun", "nnconv"] {
+            let v = try CommandRunner.run(CommandRunner.tool(tool), ["--version"])
+            #expect(v.status == 0 && v.stdout == "0.1.0\n", "\(tool): \(v.stdout) \(v.stderr)")
+        }
+        let data = Fixtures.url("data/iris_test.csv").path
+        let r = try CommandRunner.nnrun(["predict", data, data])
+        #expect(r.status == 4)
+        #expect(r.stderr.contains("it starts with the text \"sepal le…\" (is it a data file?)"), "\(r.stderr)")
+        #expect(r.stderr.components(separatedBy: "iris_test.csv").count == 2, "the path once: \(r.stderr)")
+    }
+}
