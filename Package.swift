@@ -20,9 +20,9 @@ let package = Package(
         // MARK: - Public API
 
         /// The `.nnf` container, the model description it carries, and the HDF5 container.
-        .target(name: "Format", dependencies: ["_HDF5"]),
+        .target(name: "Format", dependencies: ["_HDF5", "CNNKitCPU"]),
         /// Forward, backward and training of sequential models (BLAS-backed).
-        .target(name: "Runtime", dependencies: ["Format", "CBLAS"]),
+        .target(name: "Runtime", dependencies: ["Format", "CBLAS", "CNNKitCPU"]),
         /// Keras importers and exporters (legacy HDF5, weights-only HDF5, `.keras` archives) and ONNX interchange.
         .target(name: "Interop", dependencies: ["Format", "_HDF5", "_ONNX", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// Streaming CSV reading and writing for data files.
@@ -51,6 +51,8 @@ let package = Package(
         .target(name: "COnnx", dependencies: ["CProtobufC"], exclude: ["onnx.proto", "GENERATED_FROM"],
                 linkerSettings: [.linkedLibrary("protobuf-c")]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        /// cpuid (BLAS kernel choice, CPU model) and the CRC-32C instructions (SSE 4.2, ARMv8).
+        .target(name: "CNNKitCPU"),
 
         // MARK: - Command-line tools
 
@@ -68,6 +70,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Format"], path: "Tests/TestSupport"),
         /// A writer that saves through `AtomicFile` slowly, for the test that kills a writer mid-save.
         .executableTarget(name: "slow-atomic-writer", dependencies: ["Format"], path: "Tests/SlowAtomicWriter"),
+        /// nnkit's GEMM paths against a float64 reference under every kernel set nnkit may select.
+        .executableTarget(name: "blas-kernel-check", dependencies: ["Runtime"], path: "Tests/BLASKernelCheck"),
         .testTarget(name: "FormatTests", dependencies: ["Format", "_HDF5", "TestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["_HDF5", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport", "_HDF5"]),

@@ -129,7 +129,7 @@ extension ONNXChainLowering {
         case .selu:
             let a = try floatAttribute(i, "alpha", default: 1.67326319217681884765625)
             let g = try floatAttribute(i, "gamma", default: 1.05070102214813232421875)
-            guard abs(Double(a) - ONNXLayerMapping.seluAlpha) < 1e-6, abs(Double(g) - ONNXLayerMapping.seluScale) < 1e-6 else {
+            guard abs(Double(a) - ActivationName.seluAlpha) < 1e-6, abs(Double(g) - ActivationName.seluScale) < 1e-6 else {
                 throw unsupported(i, "Selu with alpha \(a), gamma \(g); nnkit's selu has Keras' alpha 1.6732632, gamma 1.0507010")
             }
             appendActivation(.selu)
@@ -263,7 +263,7 @@ extension ONNXChainLowering {
         return ([a, c, d], out)
     }
 
-    /// Keras' `ReLU` layer with a negative slope, as ``ONNXLayerMapping/exportReLU(_:input:scope:into:)``
+    /// Keras' `ReLU` layer with a negative slope, as its ONNX form (``LayerKind/onnx``)
     /// writes it: `a = Relu(x)` or `ThresholdedRelu(x)`, optionally `Clip(a, 0, max)`, then
     /// `a − Relu(threshold − x)·slope`. `r` is the Relu/ThresholdedRelu node, `s` the `Sub(threshold, x)`.
     mutating func generalReLU(_ v: String, _ r: Int, _ s: Int) throws -> String? {

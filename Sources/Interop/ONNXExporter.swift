@@ -4,7 +4,8 @@ import _ONNX
 
 /// Writes any nnkit model as an ONNX model: IR version 8, default-domain opset 17, a symbolic
 /// batch dimension, float32 initializers in `raw_data`, producer `nnkit`. The layer-by-layer
-/// mapping is ``ONNXLayerMapping``; `spec/onnx.md` describes the result.
+/// mapping is the ONNX column of the layer table (`LayerKind.onnx`, `ActivationName.onnx` in Format),
+/// written by ``ONNXLayerMapping``; `spec/onnx.md` describes the result.
 ///
 /// The graph input is `[batch, inputWidth]` float32, the output `[batch, outputWidth]`. They are
 /// named after the model's recorded column name when it has exactly one input (output) column,
@@ -47,13 +48,15 @@ public enum ONNXExporter {
         b.reserve(inputName)
         b.reserve(outputName)
         var value = inputName
+        var width = layout.inputWidth
         for (i, layer) in file.model.layers.enumerated() {
-            value = try ONNXLayerMapping.export(layer, index: i, input: value, weights: { w in
+            value = try ONNXLayerMapping.export(layer, index: i, input: value, width: width, weights: { w in
                 guard let t = file.tensor(named: "layers.\(i).\(w)") else {
                     throw ONNXImportError.export(file: fileName, reason: "layer \(i) (\"\(layer.name)\") has no tensor \(w)")
                 }
-                return t.floats()
+                return (t.shape, t.floats())
             }, into: &b)
+            width = layout.layerWidths[i]
         }
         b.finish(value, as: outputName)
         let graph = ONNXGraph(

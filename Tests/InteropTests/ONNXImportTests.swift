@@ -1,5 +1,6 @@
 import Foundation
 import Format
+import Runtime
 import Testing
 import TestSupport
 import _ONNX
@@ -152,5 +153,35 @@ import _ONNX
         let decoded = try ONNXModel.decode(try m.encoded())
         #expect(decoded.graph.initializers[0].storage == ext.storage)
         guard case .externalData(_, "W")? = refusal(decoded) else { Issue.record("external data accepted"); return }
+    }
+}
+
+/// The two directions of the ONNX column are inverse: every layer kind and activation nnkit exports
+/// imports back (into the same or an equivalent layer: dropout, input and flatten vanish, activation
+/// layers fold into the Dense before them) and predicts the same numbers (1e-5 + 1e-4·|y|, inputs
+/// at ±25).
+@Suite struct ONNXRoundTripTests {
+    @Test func everyExportedLayerKindAndActivationImportsBack() throws {
+        for (name, model) in try ONNXInteropTests.cases() {
+            let onnx = try ONNXModel.decode(try ONNXExporter.makeModel(model).encoded())
+            let back: ModelFile
+            do { back = try ONNXImporter.importModel(onnx, file: "\(name).onnx") } catch {
+                Issue.record("\(name): \(error)"); continue
+            }
+            let x = ONNXInteropTests.inputs(width: model.model.inputWidth)
+            let y = try Network(model).predict(try Matrix(x))
+            let rows = (0..<y.rows).map { r in Array(y.values[(r * y.cols)..<((r + 1) * y.cols)]) }
+            let m = try ONNXFixtures.mismatch(back, inputs: x, expected: rows)
+            #expect(m == nil, "\(name): \(m ?? "")")
+            #expect(back.metadata.inputNames == model.metadata.inputNames && back.metadata.outputNames == model.metadata.outputNames, "\(name)")
+            let kept = model.model.layers.filter { l in
+                switch l.kind {
+                case .dropout, .input, .flatten: false
+                case .activation(let a): a != .linear
+                default: true
+                }
+            }
+            #expect(back.model.layers.count <= kept.count, "\(name): \(back.model.layers.map(\.kind.kindName)) from \(model.model.layers.map(\.kind.kindName))")
+        }
     }
 }
