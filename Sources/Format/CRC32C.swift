@@ -1,14 +1,34 @@
+import CNNKitCPU
+
 /// CRC-32C (Castagnoli), the checksum of the `.nnf` header and of every tensor.
 ///
 /// Parameters (the "CRC-32/ISCSI" entry of the CRC catalogue): polynomial `0x1EDC6F41`
 /// (reflected `0x82F63B78`), initial value `0xFFFFFFFF`, input and output reflected, final XOR
 /// `0xFFFFFFFF`. Check value: `CRC32C.checksum("123456789") == 0xE3069283`.
 ///
-/// The implementation is table-driven "slicing-by-8": eight 256-entry tables let the loop consume
-/// eight bytes per step with eight table look-ups and no per-bit work. Throughput in a release build
-/// on this project's machine is in `spec/nnf.md`, "Notes". Incremental use: feed the result of one
-/// call as `seed` of the next to checksum data that arrives in pieces.
+/// ``checksum(_:seed:)-(UnsafeRawBufferPointer,_)`` uses the processor's CRC-32C instruction where
+/// there is one (SSE 4.2 `crc32` on x86-64, the ARMv8 CRC32 extension), through the `CNNKitCPU`
+/// shim, and otherwise ``softwareChecksum(_:seed:)``: table-driven "slicing-by-8", eight 256-entry
+/// tables that let the loop consume eight bytes per step with eight table look-ups and no per-bit
+/// work. Both give the same value for every input (tested). Throughput of both on this project's
+/// machine is in `spec/nnf.md`, "Notes". Incremental use: feed the result of one call as `seed` of
+/// the next to checksum data that arrives in pieces.
 public enum CRC32C {
+    /// Whether ``checksum(_:seed:)-(UnsafeRawBufferPointer,_)`` runs on the hardware instruction.
+    public static let usesHardware: Bool = nnkit_crc32c_hardware_available() != 0
+
+    /// The CRC-32C of `bytes`: the hardware instruction when ``usesHardware``, else
+    /// ``softwareChecksum(_:seed:)``.
+    /// - Parameters:
+    ///   - bytes: the data; may be empty (the CRC of no bytes is `seed`, 0 to start).
+    ///   - seed: the CRC of the bytes that precede `bytes`, to continue a running checksum; 0 to start.
+    /// - Returns: the finalised CRC (already XORed with `0xFFFFFFFF`).
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        guard usesHardware else { return softwareChecksum(bytes, seed: seed) }
+        guard let p = bytes.baseAddress, !bytes.isEmpty else { return seed }
+        return ~nnkit_crc32c_hardware_update(~seed, p, bytes.count)
+    }
+
     /// The eight slicing tables, `tables[k * 256 + b]`: table 0 is the classic byte-wise table and
     /// table `k` advances table `k-1`'s entry by one more zero byte.
     static let tables: [UInt32] = {
@@ -27,12 +47,11 @@ public enum CRC32C {
         return t
     }()
 
-    /// The CRC-32C of `bytes`.
-    /// - Parameters:
-    ///   - bytes: the data; may be empty (the CRC of no bytes is 0).
-    ///   - seed: the CRC of the bytes that precede `bytes`, to continue a running checksum; 0 to start.
+    /// The CRC-32C of `bytes` computed in software (slicing-by-8), on every processor; the fallback
+    /// of ``checksum(_:seed:)-(UnsafeRawBufferPointer,_)`` and the reference its tests compare with.
+    /// - Parameters: as ``checksum(_:seed:)-(UnsafeRawBufferPointer,_)``.
     /// - Returns: the finalised CRC (already XORed with `0xFFFFFFFF`).
-    public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+    public static func softwareChecksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         tables.withUnsafeBufferPointer { tp -> UInt32 in
             guard let t = tp.baseAddress else { return seed }
             var crc = ~seed

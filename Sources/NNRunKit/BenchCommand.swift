@@ -1,6 +1,7 @@
 import Foundation
 import Format
 import Runtime
+import Tabular
 
 /// `nnrun bench`: in-process prediction throughput and latency on synthetic inputs.
 public enum BenchCommand {
@@ -17,6 +18,12 @@ public enum BenchCommand {
         public var concurrency: Int
         public var rows: Int
         public var seconds: Double
+        /// The OpenBLAS kernel set in use (`openblas_get_corename()`), e.g. `Cooperlake`.
+        public var blasKernel: String = BLASKernels.current
+        /// How that kernel set was chosen (``BLASKernels/selectionSource``).
+        public var blasKernelSource: String = BLASKernels.selectionSource
+        /// The processor's model name.
+        public var cpu: String = BLASKernels.cpuModel
 
         public func json() -> String {
             func stats(_ s: LatencyStatistics) -> String {
@@ -24,7 +31,8 @@ public enum BenchCommand {
             }
             return "{\"rows_per_second\": \(JSONNumber.format(rowsPerSecond)), \"batch_latency_ms\": \(stats(batch)), "
                 + "\"row_latency_us\": \(stats(row)), \"batch_size\": \(batchSize), \"threads\": \(threads), \"concurrency\": \(concurrency), \"rows\": \(rows), "
-                + "\"seconds\": \(JSONNumber.format(seconds))}"
+                + "\"seconds\": \(JSONNumber.format(seconds)), \"blas_kernel\": \(JSONString.quote(blasKernel)), "
+                + "\"blas_kernel_source\": \(JSONString.quote(blasKernelSource)), \"cpu\": \(JSONString.quote(cpu))}"
         }
     }
 
@@ -35,6 +43,7 @@ public enum BenchCommand {
     ///     is thread-safe), each on its own thread; batches are dealt round-robin.
     public static func run(modelPath: String, batchSize: Int, rows: Int, threads: Int?, concurrency: Int = 1) throws -> Report {
         let file = try ModelIO.load(modelPath)
+        try ModelIO.checkBatchMemory(file, batchSize: max(1, batchSize), path: modelPath, copies: max(1, concurrency))
         let net: Network
         do { net = try Network(file, threads: threads) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
         let b = max(1, batchSize)
@@ -79,5 +88,49 @@ public enum BenchCommand {
                       batch: LatencyStatistics(samples: samples.map { $0 / 1e6 }),
                       row: LatencyStatistics(samples: samples.map { $0 / 1e3 / Double(b) }),
                       batchSize: b, threads: net.threads, concurrency: t, rows: total, seconds: seconds)
+    }
+}
+
+extension BenchCommand {
+    /// What ``readCSV(modelPath:csvPath:batchSize:)`` measured.
+    public struct CSVReport {
+        public var file: String
+        public var bytes: Int
+        public var rows: Int
+        public var columns: Int
+        public var seconds: Double
+        public var cpu: String = BLASKernels.cpuModel
+
+        public var megabytesPerSecond: Double { Double(bytes) / 1e6 / seconds }
+
+        public func json() -> String {
+            "{\"csv_file\": \(JSONString.quote(file)), \"csv_bytes\": \(bytes), \"csv_rows\": \(rows), "
+                + "\"csv_columns\": \(columns), \"csv_seconds\": \(JSONNumber.format(seconds)), "
+                + "\"csv_megabytes_per_second\": \(JSONNumber.format(megabytesPerSecond)), \"cpu\": \(JSONString.quote(cpu))}"
+        }
+    }
+
+    /// Reads `csvPath` as `nnrun predict` does, from file bytes to the float32 input matrix of the
+    /// model's input columns, in batches of `batchSize` rows, without predicting: the throughput of
+    /// the CSV reader alone (one thread), for `make bench`.
+    /// - Throws: the model loader's and the CSV reader's errors, as `nnrun predict` reports them.
+    public static func readCSV(modelPath: String, csvPath: String, batchSize: Int = 1024) throws -> CSVReport {
+        let file = try ModelIO.load(modelPath)
+        let width = file.model.inputWidth
+        let started = DispatchTime.now().uptimeNanoseconds
+        let reader = try NumericCSVReader(path: csvPath)
+        let inputs = try InputColumns.resolve(reader: reader, inputWidth: width, inputNames: file.metadata.inputNames)
+        var x: [Float] = []
+        x.reserveCapacity(batchSize * width)
+        var rows = 0
+        while true {
+            x.removeAll(keepingCapacity: true)
+            let n = try reader.readRows(max: batchSize, columns: inputs, into: &x)
+            if n == 0 { break }
+            rows += n
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: csvPath)[.size] as? Int) ?? 0
+        return CSVReport(file: csvPath, bytes: bytes ?? 0, rows: rows, columns: inputs.count, seconds: seconds)
     }
 }

@@ -1,6 +1,6 @@
 import CBLAS
 
-// The only file that imports OpenBLAS. Everything is row-major; leading dimensions are row
+// With BLASKernels.swift (which kernel set runs), the only files that import OpenBLAS. Everything is row-major; leading dimensions are row
 // lengths of the matrices as stored (before transposition).
 //
 // Threading: OpenBLAS runs single-threaded. Its pthread build otherwise splits every GEMM over
@@ -10,9 +10,12 @@ import CBLAS
 // predict at once. Parallelism is ours instead: inference splits the batch into row chunks
 // (``NetworkEngine/predict(_:rows:into:)``); training splits its large GEMMs (``RuntimeScalar/splitGemm``).
 
-/// Puts OpenBLAS in single-threaded mode, once per process, before the first GEMM, and stops the
-/// worker threads it started when it loaded (they would spin for ~0.1 s of CPU).
+/// Once per process, before the first GEMM: replaces OpenBLAS' kernel choice when it is a generic
+/// fallback on a processor with AVX2+FMA or AVX-512 (``BLASKernels``), puts OpenBLAS in
+/// single-threaded mode, and stops the worker threads it started when it loaded (they would spin
+/// for ~0.1 s of CPU).
 private let blasSingleThreaded: Void = {
+    BLASKernels.correctFallbackChoice()
     openblas_set_num_threads(1)
     nnkit_openblas_stop_worker_threads()
 }()

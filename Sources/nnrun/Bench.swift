@@ -6,8 +6,11 @@ struct Bench: ParsableCommand {
         abstract: "Measure prediction throughput and latency in process on synthetic inputs.",
         discussion: """
         Prints one JSON object: rows_per_second, batch latency percentiles (p50, p90, p99, in \
-        milliseconds), the same per row (microseconds), batch_size, threads, concurrency and rows. Inputs are uniform \
-        random in [-1, 1) from a fixed seed; a warm-up batch is not counted.
+        milliseconds), the same per row (microseconds), batch_size, threads, concurrency, rows, and the machine \
+        (blas_kernel, blas_kernel_source, cpu). Inputs are uniform random in [-1, 1) from a fixed seed; a warm-up \
+        batch is not counted. With --csv FILE it instead reads FILE's input columns into float32 batches as \
+        predict does, without predicting, and prints csv_bytes, csv_rows, csv_columns, csv_seconds and \
+        csv_megabytes_per_second (the CSV reader's throughput on one thread).
         """)
 
     @Argument(help: "The model file.")
@@ -24,13 +27,20 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Callers predicting at the same time on one shared model (default: 1).")
     var concurrency: Int = 1
 
+    @Option(help: "Measure reading this CSV file's input columns (as predict does) instead of predicting.")
+    var csv: String?
+
     func validate() throws {
-        if rows < 1 { throw ValidationError("--rows must be at least 1, found \(rows).") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, found \(threads).") }
-        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1, found \(concurrency).") }
+        if let m = FlagLimits.violation(rows, "--rows", FlagLimits.rows) { throw ValidationError(m) }
+        if let threads, let m = FlagLimits.violation(threads, "--threads", FlagLimits.threads) { throw ValidationError(m) }
+        if let m = FlagLimits.violation(concurrency, "--concurrency", FlagLimits.threads) { throw ValidationError(m) }
     }
 
     func run() throws {
+        if let csv {
+            print(try BenchCommand.readCSV(modelPath: model, csvPath: csv, batchSize: batch.batchSize ?? 1024).json())
+            return
+        }
         let report = try BenchCommand.run(modelPath: model, batchSize: batch.batchSize ?? 32, rows: rows, threads: threads, concurrency: concurrency)
         print(report.json())
     }

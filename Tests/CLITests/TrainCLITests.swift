@@ -170,6 +170,11 @@ private let xorCSV = Fixtures.url("data/xor.csv").path
         let p50 = try #require(batch["p50"]), p90 = try #require(batch["p90"]), p99 = try #require(batch["p99"])
         #expect(p50 <= p90 && p90 <= p99)
         #expect(json["row_latency_us"] is [String: Double])
+        // The machine and BLAS kernel set every benchmark figure is reported with.
+        let kernel = try #require(json["blas_kernel"] as? String)
+        #expect(!kernel.isEmpty && kernel != "unknown")
+        #expect((json["blas_kernel_source"] as? String)?.isEmpty == false)
+        #expect((json["cpu"] as? String)?.isEmpty == false)
     }
 
     @Test func initRejectsBadLayerLists() throws {
