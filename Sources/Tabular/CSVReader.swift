@@ -67,6 +67,7 @@ public final class CSVReader {
     }
 
     deinit {
+        specialBytes.deallocate()
         buffer.deallocate()
         fieldBytes.deallocate()
         fieldEnds.deallocate()
@@ -105,6 +106,14 @@ public final class CSVReader {
 
     private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
 
+    /// 1 for the bytes that end a run of plain field bytes (the delimiter, LF, CR, `"`), else 0:
+    /// one load per byte in the scan instead of four comparisons. Set when the delimiter is known.
+    private var specialBytes: UnsafeMutablePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        table.initialize(repeating: 0, count: 256)
+        return table
+    }()
+
     /// Advances to the next record. Returns false at the end of the input.
     /// - Throws: ``CSVError`` for unreadable input, quoting errors and records over the size limit.
     public func next() throws -> Bool {
@@ -133,13 +142,9 @@ public final class CSVReader {
             switch state {
             case .fieldStart, .unquoted:
                 // The run of plain bytes up to the next delimiter, line break or quote, copied at once.
-                let buf = buffer, stop = end
+                let buf = buffer, stop = end, special = specialBytes
                 var p = position
-                while p < stop {
-                    let b = buf[p]
-                    if b == delim || b == lf || b == cr || b == quote { break }
-                    p += 1
-                }
+                while p < stop && special[Int(buf[p])] == 0 { p += 1 }
                 if p > position {
                     try appendBytes(buf + position, count: p - position)
                     position = p
@@ -319,5 +324,6 @@ public final class CSVReader {
         } else {
             delimiter = UInt8(ascii: "\t")
         }
+        for b in [delimiter, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\"")] { specialBytes[Int(b)] = 1 }
     }
 }

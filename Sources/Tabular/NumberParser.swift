@@ -24,6 +24,20 @@ public enum NumberParser {
         while lo < hi, field[lo] == 0x20 || field[lo] == 0x09 { lo += 1 }
         while hi > lo, field[hi - 1] == 0x20 || field[hi - 1] == 0x09 { hi -= 1 }
         if lo == hi { return .empty }
+        // Fast path: after an optional sign, a digit or a point, and fast_float takes every byte.
+        // fast_float's grammar from there (digits, optional point and digits, at least one digit,
+        // an exponent only with digits; no second sign, no inf/nan, which start with a letter) is
+        // exactly the one below, so the answer is the same; anything else takes the checked path.
+        let first = field[lo]
+        let signed = first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
+        let lead = signed ? lo + 1 : lo
+        if lead < hi, field[lead] &- 0x30 < 10 || field[lead] == UInt8(ascii: ".") {
+            let start = first == UInt8(ascii: "+") ? lo + 1 : lo
+            var v: Float = 0
+            if nnkit_parse_float32(field.baseAddress! + start, hi - start, &v) == hi - start {
+                return v.isFinite ? .value(v) : .infinite
+            }
+        }
         var i = lo
         if field[i] == UInt8(ascii: "+") || field[i] == UInt8(ascii: "-") { i += 1 }
         var digits = 0
