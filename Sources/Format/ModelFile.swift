@@ -23,35 +23,48 @@ public struct ModelFile: Sendable, Equatable {
 
     /// Checks that the tensors are exactly what the architecture needs, with the expected shapes,
     /// and that optimizer slot tensors name existing trainable parameters with the same shape.
-    /// Names must be unique.
+    /// Names must be unique. The training state's counters must lie in `0...TrainingState.maxCounter`.
     /// - Throws: ``ModelError`` naming the first offending tensor or layer.
     public func validate() throws {
+        try Self.validate(model: model, table: tensors.map { ($0.name, $0.tensor.shape) }, metadata: metadata, training: training)
+    }
+
+    /// ``validate()`` on names and shapes only, so a reader can check a file's tensor table against
+    /// its architecture before it reads (and allocates) any tensor data.
+    /// - Throws: ``ModelError``.
+    public static func validate(model: ModelDescription, table: [(name: String, shape: [Int])], metadata: Metadata, training: TrainingState?) throws {
         let layout = try model.parameterLayout()
-        var byName: [String: Tensor] = [:]
-        for t in tensors {
-            guard byName.updateValue(t.tensor, forKey: t.name) == nil else {
+        var byName: [String: [Int]] = [:]
+        byName.reserveCapacity(table.count)
+        for t in table {
+            guard byName.updateValue(t.shape, forKey: t.name) == nil else {
                 throw ModelError.duplicateTensor(name: t.name)
             }
         }
         var expected: [String: ParameterSpec] = [:]
         for p in layout.parameters {
             expected[p.name] = p
-            guard let t = byName[p.name] else { throw ModelError.missingTensor(name: p.name) }
-            guard t.shape == p.shape else { throw ModelError.shapeMismatch(name: p.name, expected: p.shape, actual: t.shape) }
+            guard let shape = byName[p.name] else { throw ModelError.missingTensor(name: p.name) }
+            guard shape == p.shape else { throw ModelError.shapeMismatch(name: p.name, expected: p.shape, actual: shape) }
         }
-        for t in tensors where expected[t.name] == nil {
+        for t in table where expected[t.name] == nil {
             guard t.name.hasPrefix(TrainingState.slotPrefix) else { throw ModelError.unexpectedTensor(name: t.name) }
             let rest = t.name.dropFirst(TrainingState.slotPrefix.count)
             guard let dot = rest.firstIndex(of: "."), let p = expected[String(rest[rest.index(after: dot)...])], p.trainable else {
                 throw ModelError.unexpectedTensor(name: t.name)
             }
-            guard t.tensor.shape == p.shape else { throw ModelError.shapeMismatch(name: t.name, expected: p.shape, actual: t.tensor.shape) }
+            guard t.shape == p.shape else { throw ModelError.shapeMismatch(name: t.name, expected: p.shape, actual: t.shape) }
         }
         if let names = metadata.inputNames, names.count != layout.inputWidth {
             throw ModelError.metadataMismatch(field: "input_names", count: names.count, expected: layout.inputWidth)
         }
         if let names = metadata.outputNames, names.count != layout.outputWidth {
             throw ModelError.metadataMismatch(field: "output_names", count: names.count, expected: layout.outputWidth)
+        }
+        if let training {
+            for (field, value) in [("iterations", training.iterations), ("epochs", training.epochs)] where !(0...TrainingState.maxCounter).contains(value) {
+                throw ModelError.invalidTrainingState(field: field, value: value, limit: TrainingState.maxCounter)
+            }
         }
     }
 }

@@ -125,6 +125,7 @@ public enum NNFError: Error, Equatable, CustomStringConvertible, Sendable {
         case .tensorChecksumMismatch(let f, let t, let s, let c):
             return "\(f): tensor \"\(t)\" checksum mismatch: stored CRC-32C \(hex32(s)), computed \(hex32(c)); its data is corrupt"
         case .invalidModel(let f, let e):
+            if case .invalidTrainingState = e { return "\(f): \(e)" }
             return "\(f): the tensors do not match the model configuration: \(e)"
         case .headerEncodingFailed(let f, let r):
             return "\(f): cannot encode the header: \(r)"

@@ -118,6 +118,9 @@ public enum NNFHDF5 {
                 return nil
             }
             let text = try root.stringAttribute(attr)
+            if let d = JSONDuplicateKeys.first(in: Array(text.utf8)) {
+                throw NNFHDF5Error.invalidJSON(file: path, object: "/@\(attr)", detail: "\(d); JSON readers disagree on which value counts")
+            }
             do {
                 return try JSONDecoder().decode(T.self, from: Data(text.utf8))
             } catch {

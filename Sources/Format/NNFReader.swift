@@ -121,8 +121,17 @@ struct NNFReader {
             throw NNFError.trailingBytes(file: file, expectedSize: dataStart + Int(end), actualSize: size)
         }
 
+        // R24 on names and shapes, before any tensor data is read: a tensor no layer uses, or a shape
+        // the architecture does not give it, is refused without allocating it.
+        do {
+            try ModelFile.validate(model: header.model, table: header.tensors.map { ($0.name, $0.shape) }, metadata: header.metadata, training: header.training)
+        } catch let e as ModelError {
+            throw NNFError.invalidModel(file: file, e)
+        }
         // Every range is now known to lie inside the file, so the total read below is at most the
-        // file size. R23: each tensor's checksum, on the bytes the tensor will keep.
+        // file's apparent size; a sparse file can claim far more than its disk blocks, so the total
+        // is also held to the memory budget. R23: each tensor's checksum, on the bytes the tensor will keep.
+        try MemoryBudget.check(end, for: "\(file): tensor data")
         var tensors: [NamedTensor] = []
         tensors.reserveCapacity(header.tensors.count)
         for (e, dtype) in zip(header.tensors, dtypes) {
@@ -155,11 +164,17 @@ struct NNFReader {
 
     /// Decodes the JSON header, turning `DecodingError`s into rules R9–R12.
     func decodeHeader(_ json: Data) throws -> NNFHeader {
+        let header: NNFHeader
         do {
-            return try JSONDecoder().decode(NNFHeader.self, from: json)
+            header = try JSONDecoder().decode(NNFHeader.self, from: json)
         } catch let error as DecodingError {
             throw mapDecodingError(error, json: json)
         }
+        // R9: no object repeats a key (Python's json keeps the last value, Foundation the first).
+        if let d = json.withUnsafeBytes({ JSONDuplicateKeys.first(in: $0) }) {
+            throw NNFError.malformedHeader(file: file, reason: "\(d); JSON readers disagree on which value counts")
+        }
+        return header
     }
 
     func mapDecodingError(_ error: DecodingError, json: Data) -> NNFError {

@@ -30,6 +30,11 @@ public struct TrainingState: Codable, Sendable, Equatable {
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? 0
     }
 
+    /// The largest `iterations` and `epochs` a file may record: 2^53, the largest integer every JSON
+    /// reader (and a float64) holds exactly. Runs add at most `--epochs` (≤ 10^9) epochs and as many
+    /// steps per epoch as rows, so counters far from `Int.max` never overflow.
+    public static let maxCounter = 1 << 53
+
     /// Prefix of every optimizer slot tensor path.
     public static let slotPrefix = "optimizer."
 

@@ -1,5 +1,8 @@
 import Foundation
 import Format
+#if canImport(CLinux)
+import CLinux
+#endif
 
 /// Reads an HDF5-based model file (Keras `.h5`, `.weights.h5`, `.keras`, the nnkit HDF5 container) in a
 /// child process, so that a crafted file that makes libhdf5 itself crash or loop forever (as libhdf5
@@ -41,6 +44,42 @@ public struct IsolatedImport: Sendable {
     public static func timeLimit(byteCount: UInt64, environment: [String: String] = ProcessInfo.processInfo.environment) -> Double {
         if let text = environment[timeoutVariable], let s = Double(text), s.isFinite, s > 0 { return s }
         return 60 + Double(byteCount / (1 << 20))
+    }
+
+    /// The environment variable carrying the parent's process id to the child (see ``childStarted()``).
+    public static let parentVariable = "NNKIT_IMPORT_PARENT"
+
+    /// Called first by the child command: makes the child end, and remove its private temporary
+    /// directory (its `TMPDIR`, which also holds its output), when the parent process dies, however it
+    /// dies (`kill -9` included): Linux `PR_SET_PDEATHSIG` delivers SIGTERM to the child. SIGTERM is
+    /// blocked in the calling thread (and so in every thread it starts) and taken by a dedicated thread
+    /// with `sigwait`, which runs even while the main thread is stuck inside libhdf5, removes the
+    /// directory and exits with status 143. A parent that died before this call (the child's parent
+    /// id is no longer the one the parent passed) is handled the same way at once.
+    /// Does nothing when not started by ``load(source:arguments:timeLimit:)`` (no `NNKIT_IMPORT_PARENT`).
+    public static func childStarted(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        guard let text = environment[parentVariable], let parent = pid_t(text) else { return }
+        let directory = environment["TMPDIR"].flatMap { $0.contains("/nnkit-") ? URL(fileURLWithPath: $0) : nil }
+        let end: @Sendable () -> Never = {
+            if let directory { try? FileManager.default.removeItem(at: directory) }
+            _exit(143)
+        }
+        var terms = sigset_t()
+        sigemptyset(&terms)
+        sigaddset(&terms, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &terms, nil)
+        let watcher = Thread {
+            var wanted = sigset_t(), received: Int32 = 0
+            sigemptyset(&wanted)
+            sigaddset(&wanted, SIGTERM)
+            while sigwait(&wanted, &received) != 0 {}
+            end()
+        }
+        watcher.start()
+        #if canImport(CLinux)
+        _ = nnkit_set_parent_death_signal(SIGTERM)
+        #endif
+        if getppid() != parent { end() }
     }
 
     /// The running program's own executable: `/proc/self/exe` resolved, else `Bundle.main.executableURL`,
@@ -88,6 +127,7 @@ public struct IsolatedImport: Sendable {
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_BACKTRACE"] = "enable=no"  // a crash should end the child at once, not print a backtrace
         env["TMPDIR"] = dir.path  // what the child extracts (a `.keras` archive's weights) goes away with `dir`, even if it is killed
+        env[Self.parentVariable] = String(getpid())  // the child dies with this process (``childStarted()``)
         p.environment = env
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

@@ -1,4 +1,5 @@
 import Foundation
+import Format
 
 /// A JSON document as a tree, for reading Keras configurations and writing them back.
 ///
@@ -19,11 +20,17 @@ public indirect enum JSONValue: Sendable, Equatable {
     public static func parse(_ data: Data) throws -> JSONValue {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        let value: JSONValue
         do {
-            return try decoder.decode(JSONValue.self, from: data)
+            value = try decoder.decode(JSONValue.self, from: data)
         } catch let e as DecodingError {
             throw JSONValueError.syntax(Self.describe(e))
         }
+        // Keras (Python's json) keeps the last of two equal keys, Foundation the first: refuse both readings.
+        if let d = data.withUnsafeBytes({ JSONDuplicateKeys.first(in: $0) }) {
+            throw JSONValueError.duplicateKey(key: d.key, path: d.path)
+        }
+        return value
     }
 
     /// Parses JSON text. See ``parse(_:)-(Data)``.
@@ -194,9 +201,13 @@ public struct JSONObject: Sendable, Equatable {
 /// JSON text that could not be parsed.
 public enum JSONValueError: Error, Equatable, CustomStringConvertible {
     case syntax(String)
+    /// An object repeats `key` (at `path`, e.g. `$.config.layers[1].config`): Keras would read the last
+    /// value where Foundation reads the first, so the document is refused.
+    case duplicateKey(key: String, path: String)
     public var description: String {
         switch self {
         case .syntax(let s): "invalid JSON: \(s)"
+        case .duplicateKey(let k, let p): "\(JSONDuplicateKeys.Duplicate(key: k, path: p)); Keras would use the last value, so nnkit refuses the file"
         }
     }
 }

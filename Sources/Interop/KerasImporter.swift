@@ -43,14 +43,15 @@ public enum KerasImporter {
                     let json = try parseJSON(contents.config, file: url.path, place: KerasArchive.configName)
                     var version: String? = nil
                     var extra: [String: String] = [:]
-                    if let m = contents.metadata, let meta = try? JSONValue.parse(m) {
+                    let metadata = try contents.metadata.flatMap { try parseMetadata($0, file: url.path) }
+                    if let meta = metadata {
                         version = meta["keras_version"]?.string
                         if let d = meta["date_saved"]?.string { extra["keras_date_saved"] = d }
                     }
                     let h5 = try H5File(openingReadOnly: contents.weightsFile, displayPath: "\(url.path) (\(KerasArchive.weightsName))")
                     var model = try importKeras3Weights(h5, modelJSON: json, configPlace: KerasArchive.configName, file: url.path,
                                                         layout: layout, version: version, extra: extra, sourceFile: url, options: options)
-                    if let m = contents.metadata, let meta = try? JSONValue.parse(m), let names = meta[KerasExporter.nnkitMetadataKey] {
+                    if let meta = metadata, let names = meta[KerasExporter.nnkitMetadataKey] {
                         readNNKitNames(names, into: &model)
                     }
                     return model
@@ -347,6 +348,15 @@ public enum KerasImporter {
         if let v = json["keras_version"]?.string { return KerasLayout.kerasMajor(v) }
         if json["module"] != nil { return 3 }
         return nil
+    }
+
+    /// An archive's `metadata.json`: optional and informative, so a syntax error makes it absent, but
+    /// a repeated key (which Keras would read differently) refuses the archive.
+    static func parseMetadata(_ data: Data, file: String) throws -> JSONValue? {
+        do { return try JSONValue.parse(data) } catch let e as JSONValueError {
+            if case .duplicateKey = e { throw KerasImportError.badConfig(file: file, place: "metadata.json", reason: e.description) }
+            return nil
+        }
     }
 
     static func parseJSON(_ data: Data, file: String, place: String) throws -> JSONValue {

@@ -43,6 +43,7 @@ public enum BenchCommand {
     ///     is thread-safe), each on its own thread; batches are dealt round-robin.
     public static func run(modelPath: String, batchSize: Int, rows: Int, threads: Int?, concurrency: Int = 1) throws -> Report {
         let file = try ModelIO.load(modelPath)
+        try ModelIO.checkBatchMemory(file, batchSize: max(1, batchSize), path: modelPath, copies: max(1, concurrency))
         let net: Network
         do { net = try Network(file, threads: threads) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
         let b = max(1, batchSize)

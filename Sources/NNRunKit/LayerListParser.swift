@@ -33,7 +33,9 @@ public enum LayerListParser {
             guard parts.count <= 2, let units = Int(parts[0]) else {
                 throw ParseError(item: item, reason: "expected UNITS, UNITS:ACTIVATION (e.g. 4:relu) or normalization")
             }
-            guard units >= 1 else { throw ParseError(item: item, reason: "units must be at least 1") }
+            guard FlagLimits.width.contains(units) else {
+                throw ParseError(item: item, reason: "units must be in \(FlagLimits.width.lowerBound)...\(FlagLimits.width.upperBound), found \(units)")
+            }
             var activation = ActivationName.linear
             if parts.count == 2 {
                 guard let a = ActivationName(keras: parts[1]), !parts[1].isEmpty else {

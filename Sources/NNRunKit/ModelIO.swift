@@ -95,6 +95,26 @@ public enum ModelIO {
         return "nnf \(UInt16(head[8]) | UInt16(head[9]) << 8).\(UInt16(head[10]) | UInt16(head[11]) << 8)"
     }
 
+    /// Holds the memory one batch of `batchSize` rows takes through `file`'s model (its input and
+    /// every layer's output, float32; `batchSize × (input width + Σ layer widths) × 4` bytes) to
+    /// `MemoryBudget`, before anything is allocated: a model claiming an input width of 2^40 ends in
+    /// a usage error (exit 2) instead of an abort.
+    /// - Throws: ``NNRunError/usage(_:)`` naming the model file and `--batch-size`.
+    public static func checkBatchMemory(_ file: ModelFile, batchSize: Int, path: String, copies: Int = 1) throws {
+        let layout: ParameterLayout
+        do { layout = try file.model.parameterLayout() } catch { throw NNRunError.model(file: path, underlying: error) }
+        var width = layout.inputWidth
+        for w in layout.layerWidths {
+            let (s, o) = width.addingReportingOverflow(w)
+            width = o ? Int.max : s
+        }
+        do {
+            try MemoryBudget.check(MemoryBudget.product(batchSize, width, 4, copies), for: "\(path): a batch of \(batchSize) rows (--batch-size) through this model's \(layout.inputWidth) inputs and layers")
+        } catch let e as MemoryBudgetError {
+            throw NNRunError.usage(e.description)
+        }
+    }
+
     /// Whether `path` holds an `.nnf` file (by its magic bytes; never opens the file with libhdf5).
     public static func isNNF(_ path: String) -> Bool {
         !IsolatedImport.needsIsolation(URL(fileURLWithPath: path))

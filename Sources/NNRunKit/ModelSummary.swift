@@ -43,7 +43,7 @@ public enum ModelSummary {
             case .activation(let a): activation = a.rawValue
             default: break
             }
-            rows.append(["\(layer.name) (\(kerasClass(layer.kind)))", "(None, \(layout.layerWidths[i]))", String(count), activation])
+            rows.append(["\(TerminalText.escaped(layer.name)) (\(kerasClass(layer.kind)))", "(None, \(layout.layerWidths[i]))", String(count), activation])
         }
         let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
         func line(_ r: [String]) -> String {
@@ -51,7 +51,7 @@ public enum ModelSummary {
                 .trimmingTrailingSpaces()
         }
         let rule = String(repeating: "─", count: widths.reduce(0, +) + 9)
-        var out = "Model: \"\(name)\"\n"
+        var out = "Model: \"\(TerminalText.escaped(name))\"\n"
         if let format { out += "Format: \(format)\n" }
         out += "Input: (None, \(layout.inputWidth))\n"
         out += rule + "\n" + line(rows[0]) + "\n" + rule + "\n"
@@ -77,7 +77,8 @@ public enum ModelSummary {
         for (k, v) in m.extra.sorted(by: { $0.key < $1.key }) { meta.append((k, v)) }
         out += "\nMetadata:\n"
         if meta.isEmpty { out += "  (none)\n" }
-        for (k, v) in meta { out += "  \(k): \(v)\n" }
+        // Strings from the file are escaped (TerminalText): no control sequence or line break reaches the terminal.
+        for (k, v) in meta { out += "  \(TerminalText.escaped(k)): \(TerminalText.escaped(v))\n" }
 
         out += "\nTraining state:\n"
         if let t = file.training {
@@ -92,7 +93,7 @@ public enum ModelSummary {
             }
             if let w = o.weightDecay { hp += ", weight_decay=\(w)" }
             out += "  optimizer: \(o.name.rawValue) (\(hp))\n"
-            if !t.metrics.isEmpty { out += "  metrics: \(t.metrics.joined(separator: ", "))\n" }
+            if !t.metrics.isEmpty { out += "  metrics: \(TerminalText.escaped(t.metrics.joined(separator: ", ")))\n" }
             out += "  iterations: \(t.iterations), epochs: \(t.epochs)\n"
         } else {
             out += "  (none: inference only)\n"

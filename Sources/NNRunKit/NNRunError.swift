@@ -1,3 +1,4 @@
+import Foundation
 import _CLI
 
 /// Failures of an `nnrun` command, each carrying its documented exit status (``ExitStatus``).
@@ -29,7 +30,10 @@ public enum NNRunError: ExitStatusError {
         switch self {
         case .usage(let m): return m
         case .model(let f, let e):
-            let text = String(describing: e)
+            var text = String(describing: e)
+            // Readers name files by absolute path; say it once, as the user spelled it.
+            let absolute = URL(fileURLWithPath: f).path
+            if absolute != f, text.hasPrefix(absolute + ": ") { text = f + text.dropFirst(absolute.count) }
             return text.hasPrefix(f) ? text : "\(f): \(text)"
         case .diverged(let epoch, let batch, let cause, let saved):
             return "training diverged in epoch \(epoch), batch \(batch): \(cause)"

@@ -27,6 +27,7 @@ public struct PredictCommand {
     public func run(shouldStop: () -> Bool = { false }) throws -> Int {
         let destination = try OutputDestination(outputPath, inputs: [modelPath, inputPath])
         let file = try ModelIO.load(modelPath)
+        try ModelIO.checkBatchMemory(file, batchSize: batchSize, path: modelPath)
         let network: Network
         do { network = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
         // Open the input before touching the output, so a missing input leaves no output file.

@@ -222,7 +222,7 @@ public class Optimizer {
     ///   ``OptimizerError/slotShapeMismatch(name:expected:actual:)``,
     ///   ``OptimizerError/invalidIterations(_:)``.
     public func restore(from tensors: [NamedTensor], iterations: Int) throws {
-        guard iterations >= 0 else { throw OptimizerError.invalidIterations(iterations) }
+        guard (0...TrainingState.maxCounter).contains(iterations) else { throw OptimizerError.invalidIterations(iterations) }
         let slotTensors = tensors.filter { $0.name.hasPrefix(TrainingState.slotPrefix) }
         var byName: [String: Tensor] = [:]
         for t in slotTensors { byName[t.name] = t.tensor }
@@ -298,7 +298,7 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
         case .slotShapeMismatch(let n, let e, let a):
             "optimizer state: slot tensor \"\(n)\" has shape \(a), its parameter has shape \(e)"
         case .invalidIterations(let i):
-            "optimizer state: iterations must be >= 0, found \(i)"
+            "optimizer state: iterations must be in 0...\(TrainingState.maxCounter), found \(i)"
         }
     }
 }

@@ -94,6 +94,12 @@ public final class Trainer {
     ///   hyper-parameters or saved slots that do not fit the configured optimizer.
     public init(model: ModelFile, configuration: TrainingConfiguration) throws {
         try configuration.validate()
+        // Counters from a file are checked before any arithmetic on them (a crafted file must not trap).
+        if let t = model.training {
+            for (field, value) in [("training.epochs", t.epochs), ("training.iterations", t.iterations)] where !(0...TrainingState.maxCounter).contains(value) {
+                throw TrainerError.invalidConfiguration(field: field, value: "\(value)", expected: "an integer in 0...\(TrainingState.maxCounter)")
+            }
+        }
         self.configuration = configuration
         self.original = model
         let network = try Network(model, dropoutSeed: configuration.seed)

@@ -88,14 +88,22 @@ public struct TrainingConfiguration: Sendable, Equatable {
 
     /// Checks ranges that do not depend on the data.
     /// - Throws: ``TrainerError/invalidConfiguration(field:value:expected:)``.
+    /// The most epochs one run may ask for (10^9): with a file's epoch count at most
+    /// `TrainingState.maxCounter` (2^53), epoch arithmetic never overflows.
+    public static let maxEpochs = 1_000_000_000
+
     public func validate() throws {
-        guard epochs >= 0 else { throw TrainerError.invalidConfiguration(field: "epochs", value: "\(epochs)", expected: "an integer >= 0") }
+        guard (0...Self.maxEpochs).contains(epochs) else {
+            throw TrainerError.invalidConfiguration(field: "epochs", value: "\(epochs)", expected: "an integer in 0...\(Self.maxEpochs)")
+        }
         guard batchSize >= 1 else { throw TrainerError.invalidConfiguration(field: "batch_size", value: "\(batchSize)", expected: "an integer >= 1") }
         if case .split(let f) = validation, !(f > 0 && f < 1) {
             throw TrainerError.invalidConfiguration(field: "validation_split", value: "\(f)", expected: "a fraction strictly between 0 and 1")
         }
         if let e = earlyStopping {
-            guard e.patience >= 0 else { throw TrainerError.invalidConfiguration(field: "patience", value: "\(e.patience)", expected: "an integer >= 0") }
+            guard (0...Self.maxEpochs).contains(e.patience) else {
+                throw TrainerError.invalidConfiguration(field: "patience", value: "\(e.patience)", expected: "an integer in 0...\(Self.maxEpochs)")
+            }
             guard e.minDelta.isFinite else { throw TrainerError.invalidConfiguration(field: "min_delta", value: "\(e.minDelta)", expected: "a finite number") }
         }
     }

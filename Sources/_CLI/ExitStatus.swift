@@ -44,6 +44,7 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
             return .badData
         case is WriteError, is AtomicFileError: return .io
         case let e as OutputFileError: return e.isUsage ? .usage : .io
+        case is MemoryBudgetError: return .badModel
         default: return otherwise
         }
     }

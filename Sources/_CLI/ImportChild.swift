@@ -28,6 +28,7 @@ public struct ImportChild: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        IsolatedImport.childStarted()  // dies with the parent, taking its temporary directory along
         let url = URL(fileURLWithPath: source)
         let kind = try ModelLoader.detect(contentsOf: url)
         let model = try input.request.load(url)

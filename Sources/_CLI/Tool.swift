@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Format
 import Interop
 
 /// What a command-line tool (`nnrun`, `nnconv`) tells the shared plumbing about itself: its name (the
@@ -40,6 +41,11 @@ public struct Tool: Sendable {
     /// ``ExitStatus/reading(_:otherwise:)`` for library errors.
     public func run<Root: ParsableCommand>(_ root: Root.Type) -> Never {
         Tool.current = self
+        // Start with no blocked signals: a tool spawned from a thread that blocks them (a Dispatch worker,
+        // as in a test runner) would otherwise inherit a mask under which SIGTERM cannot end it.
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
         var command: ParsableCommand
         do {
             command = try root.parseAsRoot()
@@ -106,7 +112,8 @@ public struct Tool: Sendable {
     }
 
     private func fail(_ message: String, _ status: ExitStatus) -> Never {
-        FileHandle.standardError.write(Data("\(name): \(message)\n".utf8))
+        // One line, whatever the message quotes from a file: control characters and line breaks escaped.
+        FileHandle.standardError.write(Data("\(name): \(TerminalText.escaped(message))\n".utf8))
         Foundation.exit(status.rawValue)
     }
 }

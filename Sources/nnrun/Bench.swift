@@ -31,9 +31,9 @@ struct Bench: ParsableCommand {
     var csv: String?
 
     func validate() throws {
-        if rows < 1 { throw ValidationError("--rows must be at least 1, found \(rows).") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, found \(threads).") }
-        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1, found \(concurrency).") }
+        if let m = FlagLimits.violation(rows, "--rows", FlagLimits.rows) { throw ValidationError(m) }
+        if let threads, let m = FlagLimits.violation(threads, "--threads", FlagLimits.threads) { throw ValidationError(m) }
+        if let m = FlagLimits.violation(concurrency, "--concurrency", FlagLimits.threads) { throw ValidationError(m) }
     }
 
     func run() throws {

@@ -31,7 +31,7 @@ struct Init: ParsableCommand {
     var outputName: [String] = []
 
     func validate() throws {
-        if inputs < 1 { throw ValidationError("--inputs must be at least 1, found \(inputs).") }
+        if let m = FlagLimits.violation(inputs, "--inputs", FlagLimits.width) { throw ValidationError(m) }
         do { _ = try LayerListParser.parse(layers) } catch { throw ValidationError(String(describing: error)) }
         let inNames = inputName.flatMap { $0.split(separator: ",").map(String.init) }
         if !inNames.isEmpty && inNames.count != inputs {

@@ -3,11 +3,11 @@ import NNRunKit
 
 /// Options shared by the commands that run a model over a data file.
 struct BatchOptions: ParsableArguments {
-    @Option(name: .long, parsing: .unconditional, help: "Rows per batch (at least 1).")
+    @Option(name: .long, parsing: .unconditional, help: "Rows per batch (1 to 1048576).")
     var batchSize: Int?
 
     func validate() throws {
-        if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, found \(b).") }
+        if let b = batchSize, let m = FlagLimits.violation(b, "--batch-size", FlagLimits.batchSize) { throw ValidationError(m) }
     }
 }
 

@@ -97,10 +97,10 @@ struct Train: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if epochs < 1 { throw ValidationError("--epochs must be at least 1, found \(epochs).") }
+        if let m = FlagLimits.violation(epochs, "--epochs", FlagLimits.epochs) { throw ValidationError(m) }
         if let f = validationSplit, !(f > 0 && f < 1) { throw ValidationError("--validation-split must be between 0 and 1 (exclusive), found \(f).") }
         if validationSplit != nil && validation != nil { throw ValidationError("--validation-split and --validation exclude each other; give one.") }
-        if let p = earlyStopping, p < 0 { throw ValidationError("--early-stopping must be at least 0, found \(p).") }
+        if let p = earlyStopping, let m = FlagLimits.violation(p, "--early-stopping", FlagLimits.patience) { throw ValidationError(m) }
         if earlyStopping == nil && (minDelta != nil || restoreBest) { throw ValidationError("--min-delta and --restore-best need --early-stopping PATIENCE.") }
         if let d = minDelta, !(d >= 0 && d.isFinite) { throw ValidationError("--min-delta must be a number >= 0, found \(d).") }
         if !(checkpointInterval >= 0 && checkpointInterval.isFinite) { throw ValidationError("--checkpoint-interval must be a number of seconds >= 0, found \(checkpointInterval).") }
