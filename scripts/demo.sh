@@ -43,7 +43,22 @@ step "$BIN/nnconv" convert "$OUT/k3-finetuned.nnf" "$OUT/k3-finetuned.keras"
 echo "   ($OUT/k3-finetuned.keras opens in keras.models.load_model, optimizer state included)"
 
 echo
-echo "== Results in $OUT/: xor.nnf, xor-trained.nnf, predictions.csv, history.csv, loss.svg"
+echo "== 6. A tabular classifier on scikit-learn's breast-cancer data (fixtures/data, text labels malignant/benign)"
+step "$NNRUN" init --inputs 30 --layers normalization,16:relu,1:sigmoid --seed 3 -o "$OUT/cancer.nnf"
+step "$NNRUN" train "$OUT/cancer.nnf" fixtures/data/breast_cancer_train.csv --target diagnosis -o "$OUT/cancer.keras" --loss binary_crossentropy \
+    --optimizer adam --learning-rate 0.01 --lr-schedule exponential:decay_steps=100,decay_rate=0.5 \
+    --metrics accuracy,precision,recall,auc --epochs 20 --validation-split 0.2 --quiet \
+    --history "$OUT/cancer-history.csv" --plot "$OUT/cancer.svg"
+step "$NNRUN" evaluate "$OUT/cancer.keras" fixtures/data/breast_cancer_test.csv --target diagnosis --report
+step "$NNRUN" predict "$OUT/cancer.keras" fixtures/data/breast_cancer_test.csv --keep diagnosis --classes -o "$OUT/cancer-predictions.csv"
+head -4 "$OUT/cancer-predictions.csv"
+echo "   ($OUT/cancer.keras is a Keras 3 archive: keras.models.load_model opens it, schedule and metrics included)"
+
+echo
+echo "== Results in $OUT/: xor.nnf, xor-trained.nnf, predictions.csv, history.csv, loss.svg, cancer.keras, cancer-predictions.csv"
 # Check that XOR was learned: outputs within 0.2 of 0, 1, 1, 0.
 awk -F, 'NR > 1 { want = ($1 != $2); d = $3 - want; if (d < 0) d = -d; if (d > 0.2) bad = 1 } END { exit bad }' "$OUT/predictions.csv" \
     && echo "demo: XOR learned" || { echo "demo: XOR was not learned" >&2; exit 1; }
+# And that the classifier predicts the held-out rows' labels: at least 90% right.
+awk -F, 'NR > 1 { n++; if ($1 == $NF) ok++ } END { exit !(n > 0 && ok / n >= 0.9) }' "$OUT/cancer-predictions.csv" \
+    && echo "demo: breast-cancer classifier at least 90% right on the test rows" || { echo "demo: the breast-cancer classifier is below 90%" >&2; exit 1; }

@@ -26,6 +26,8 @@ public struct LossPlot {
     public var logScale: Bool?
     public var width = 800.0
     public var height = 500.0
+    /// An epoch to mark with a dashed vertical line and a label (the best epoch), or nil.
+    public var marker: (epoch: Int, label: String)?
 
     public init(title: String, series: [Series], firstEpoch: Int = 1, yLabel: String = "loss", logScale: Bool? = nil) {
         self.title = title
@@ -112,6 +114,11 @@ public struct LossPlot {
                 }
             }
         }
+        if let m = marker, Double(m.epoch) >= xMin, Double(m.epoch) <= xMax {
+            let x = px(Double(m.epoch))
+            s += "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(top + plotH))\" stroke=\"#555\" stroke-dasharray=\"5,4\"/>\n"
+            s += "<text x=\"\(f(x + 4))\" y=\"\(f(top + plotH - 8))\" fill=\"#555\">\(Self.escape(m.label))</text>\n"
+        }
         // Legend, top right inside the plot.
         let legendW = 20.0 + 8.0 * Double(series.map(\.name.count).max() ?? 4) + 30
         let lx = left + plotW - legendW - 10, ly = top + 10
@@ -156,5 +163,25 @@ public struct LossPlot {
 
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}
+
+/// `--plot`: one panel per quantity, stacked in one SVG: the loss (training and validation), then
+/// each metric (training and validation), all marking the same best epoch.
+public struct TrainingPlot {
+    public var panels: [LossPlot]
+
+    /// The SVG document: the panels one below the other (nested `<svg>` elements).
+    public func svg() -> String {
+        let width = panels.map(\.width).max() ?? 800
+        let height = panels.reduce(0) { $0 + $1.height }
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
+        var y = 0.0
+        for p in panels {
+            let inner = p.svg().replacingOccurrences(of: "<svg xmlns=\"http://www.w3.org/2000/svg\" ", with: "<svg x=\"0\" y=\"\(Int(y))\" ")
+            s += inner
+            y += p.height
+        }
+        return s + "</svg>\n"
     }
 }

@@ -88,13 +88,16 @@ public struct TrainCommand {
         var epochStarted = Date()
         var saveError: Error?
 
-        func finishOutputs() throws {
+        /// `best`: early stopping's best epoch (0-based, all runs), when there is one.
+        func finishOutputs(best: Int?) throws {
             if let p = outputs.history { try write(history.csv(), to: p) }
             if let p = outputs.plot {
                 let name = URL(fileURLWithPath: o.dataPath).lastPathComponent
-                try write(history.plot(title: "Training loss: \(name)").svg(), to: p)
+                try write(history.trainingPlot(title: "Training loss: \(name)", logLoss: o.plotLog ? true : nil,
+                                               bestEpoch: best.map { $0 + 1 }).svg(), to: p)
             }
         }
+        func finishOutputs() throws { try finishOutputs(best: nil) }
 
         let result: TrainingResult
         do {
@@ -126,7 +129,7 @@ public struct TrainCommand {
 
         // The final model, unless the last checkpoint already holds it.
         if !checkpointer.isSaved(result.model) || result.restoredBestWeights { try checkpointer.save(result.model) }
-        try finishOutputs()
+        try finishOutputs(best: result.bestEpoch)
 
         switch result.stopReason {
         case .earlyStopping(let epoch):

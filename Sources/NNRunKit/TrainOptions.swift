@@ -35,6 +35,8 @@ public struct TrainOptions {
     public var checkpointInterval = 0.0
     public var historyPath: String?
     public var plotPath: String?
+    /// `--plot-log`: a logarithmic y axis for the loss panel (default: chosen from the data).
+    public var plotLog = false
     public var resetOptimizer = false
     /// `--lr-schedule`: ``ScheduleOption`` text; `constant` removes the file's schedule.
     public var learningRateSchedule: String?

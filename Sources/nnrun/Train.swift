@@ -87,8 +87,11 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Write the per-epoch loss and metrics table as CSV.", valueName: "FILE.csv"))
     var history: String?
 
-    @Option(help: ArgumentHelp("Write an SVG chart of the loss curves.", valueName: "FILE.svg"))
+    @Option(help: ArgumentHelp("Write an SVG chart: the loss and each metric per epoch (training and validation), the best epoch marked.", valueName: "FILE.svg"))
     var plot: String?
+
+    @Flag(help: "With --plot: a logarithmic loss axis (default: logarithmic when the loss spans more than a factor 50).")
+    var plotLog = false
 
     @Flag(help: "Start the optimizer afresh (zero slots, step 0) instead of continuing the file's.")
     var resetOptimizer = false
@@ -112,6 +115,7 @@ struct Train: ParsableCommand {
         if let l = loss, TrainOptions.loss(named: l) == nil {
             throw ValidationError("unknown --loss \"\(l)\"; expected mse, mae, huber, binary_crossentropy, categorical_crossentropy or sparse_categorical_crossentropy.")
         }
+        if plotLog && plot == nil { throw ValidationError("--plot-log needs --plot FILE.svg.") }
         if data == "-" && validation == "-" { throw ValidationError("standard input can be DATA or --validation, not both.") }
     }
 
@@ -134,6 +138,7 @@ struct Train: ParsableCommand {
         options.checkpointInterval = checkpointInterval
         options.historyPath = history
         options.plotPath = plot
+        options.plotLog = plotLog
         options.resetOptimizer = resetOptimizer
         options.missing = targets.missing
         options.metrics = metricOptions.names

@@ -72,7 +72,8 @@ private let xorCSV = Fixtures.url("data/xor.csv").path
     }
 
     /// Real Keras 3 (and tf_keras for `.h5`) loads what `nnrun train -o X.keras|X.h5` wrote and
-    /// predicts what nnrun predicts (1e-5 absolute + 1e-4 relative, check_load.py's default).
+    /// predicts what nnrun predicts (1e-5 absolute + 1e-4 relative, check_load.py's default). The
+    /// three checks run in one `check_load_batch.py` call (one TensorFlow start).
     @Test func kerasOpensTrainOutputs() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -80,18 +81,29 @@ private let xorCSV = Fixtures.url("data/xor.csv").path
         #expect(try CommandRunner.nnrun(["init", "--inputs", "2", "--layers", "4:tanh,1:sigmoid", "--seed", "4", "-o", model]).status == 0)
         let inputs = dir.appendingPathComponent("inputs.json")
         try Data("[[0,0],[0,1],[1,0],[1,1]]".utf8).write(to: inputs)
-        for (ext, loader) in [("keras", "keras3"), ("h5", "keras3"), ("h5", "tf_keras")] {
+        var jobs: [String] = [], names: [String] = []
+        for ext in ["keras", "h5"] {
             let out = dir.appendingPathComponent("t.\(ext)").path
             let r = try CommandRunner.nnrun(["train", model, xorCSV, "--target", "y", "--epochs", "2", "--batch-size", "2",
                                              "--no-shuffle", "--quiet", "--loss", "binary_crossentropy", "-o", out])
             #expect(r.status == 0, "\(r.stderr)")
             let p = try CommandRunner.nnrun(["predict", out, xorCSV, "--keep", "y"])
             let values = p.stdout.split(separator: "\n").dropFirst().map { "[\($0.split(separator: ",")[1])]" }
-            let expected = dir.appendingPathComponent("expected.json")
+            #expect(values.count == 4, "\(p.stderr)")
+            let expected = dir.appendingPathComponent("expected-\(ext).json")
             try Data("[\(values.joined(separator: ","))]".utf8).write(to: expected)
-            let k = try Python.runVenv([Fixtures.url("interop/check_load.py").path, "--loader", loader, "--model", out,
-                                        "--inputs", inputs.path, "--expected", expected.path], timeout: 600)
-            #expect(k.status == 0 && k.stdout.contains("\"status\": \"match\""), "\(ext) with \(loader): \(k.stdout) \(k.stderr.suffix(1500))")
+            for loader in ext == "keras" ? ["keras3"] : ["keras3", "tf_keras"] {
+                jobs.append(#"{"kind": "predict", "loader": "\#(loader)", "model": "\#(out)", "inputs": "\#(inputs.path)", "expected": "\#(expected.path)"}"#)
+                names.append("\(ext) with \(loader)")
+            }
+        }
+        let jobsURL = dir.appendingPathComponent("jobs.json")
+        try Data("[\(jobs.joined(separator: ","))]".utf8).write(to: jobsURL)
+        let k = try Python.runVenv([Fixtures.url("interop/check_load_batch.py").path, jobsURL.path], timeout: 600)
+        let lines = k.stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count == names.count, "exit \(k.status): \(k.stdout) \(k.stderr.suffix(1500))")
+        for (name, line) in zip(names, lines) {
+            #expect(line.contains("\"status\": \"match\""), "\(name): \(line)")
         }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Format
 import Testing
 import TestSupport
@@ -142,5 +145,37 @@ import TestSupport
         #expect(r.status == 4)
         #expect(r.stderr.contains("it starts with the text \"sepal le…\" (is it a data file?)"), "\(r.stderr)")
         #expect(r.stderr.components(separatedBy: "iris_test.csv").count == 2, "the path once: \(r.stderr)")
+    }
+}
+
+/// `--plot`: loss and each metric, training and validation, best epoch marked; `--plot-log`.
+@Suite struct TrainingPlotCLITests {
+    @Test func plotHasAPanelPerMetricAndMarksTheBestEpoch() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("m.nnf").path
+        #expect(try CommandRunner.nnrun(["init", "--inputs", "4", "--layers", "normalization,8:relu,3:softmax", "--seed", "2", "-o", model]).status == 0)
+        let svg = dir.appendingPathComponent("p.svg"), history = dir.appendingPathComponent("h.csv")
+        let r = try CommandRunner.nnrun(["train", model, Fixtures.url("data/iris_train.csv").path, "--target", "species",
+                                         "--loss", "sparse_categorical_crossentropy", "--metrics", "accuracy,auc", "--epochs", "8",
+                                         "--validation-split", "0.25", "--learning-rate", "0.02", "--quiet",
+                                         "--plot", svg.path, "--plot-log", "--history", history.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let data = try Data(contentsOf: svg)
+        #expect(XMLParser(data: data).parse(), "well-formed XML")
+        let text = String(decoding: data, as: UTF8.self)
+        for name in ["loss", "val_loss", "accuracy", "val_accuracy", "auc", "val_auc"] {
+            #expect(text.contains(">\(name)</text>"), "legend entry \(name)")
+        }
+        #expect(text.components(separatedBy: "<svg ").count - 1 == 4, "one outer and three panels")
+        #expect(text.contains("loss (log scale)"))
+        // The marked epoch is the one with the lowest val_loss in the history file.
+        let rows = try String(contentsOf: history, encoding: .utf8).split(separator: "\n")
+        let header = rows[0].split(separator: ",").map(String.init)
+        let col = try #require(header.firstIndex(of: "val_loss"))
+        let best = rows.dropFirst().map { $0.split(separator: ",") }.min { Double($0[col])! < Double($1[col])! }!
+        #expect(text.contains("best epoch \(best[0]) (val_loss)"), "\(best)")
+        let noPlot = try CommandRunner.nnrun(["train", model, Fixtures.url("data/iris_train.csv").path, "--target", "species", "--plot-log"])
+        #expect(noPlot.status == 2)
     }
 }
