@@ -77,7 +77,16 @@ extension ONNXChainLowering {
                 // B is [units, in] (PyTorch's Linear.weight): transpose to nnkit's [in, units].
                 let (u, k) = (dims[0], dims[1])
                 var t = [Float](repeating: 0, count: w.count)
-                for r in 0..<u { for c in 0..<k { t[c * u + r] = w[r * k + c] } }
+                // In 32 × 32 tiles: a plain column walk misses the cache on every element of large layers.
+                w.withUnsafeBufferPointer { src in
+                    t.withUnsafeMutableBufferPointer { dst in
+                        for r0 in stride(from: 0, to: u, by: 32) {
+                            for c0 in stride(from: 0, to: k, by: 32) {
+                                for r in r0..<min(r0 + 32, u) { for c in c0..<min(c0 + 32, k) { dst[c * u + r] = src[r * k + c] } }
+                            }
+                        }
+                    }
+                }
                 w = t
                 dims = [k, u]
             case let v: throw unsupported(i, "transB = \(v); expected 0 or 1")
