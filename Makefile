@@ -3,7 +3,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?= -c release
 BIN = $(shell $(SWIFT) build $(BUILD_FLAGS) --show-bin-path 2>/dev/null)
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench fuzz clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -22,5 +22,12 @@ demo: build
 bench: build
 	@bash scripts/bench.sh "$(BIN)"
 
+## libFuzzer targets over the readers (fuzz/README.md), FUZZ_SECONDS each (default 60).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	for t in FuzzNNF FuzzCSV FuzzKerasConfig FuzzKerasArchive; do \
+	  NNKIT_FUZZ=1 $(SWIFT) build --build-path .build-fuzz -Xswiftc -sanitize=fuzzer,address --product $$t || exit 1; done
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf .build out
+	rm -rf .build .build-fuzz out

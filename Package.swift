@@ -84,3 +84,15 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Format", "Tabular", "TestSupport"]),
     ]
 )
+
+// MARK: - Fuzzing
+// libFuzzer targets, one per reader (fuzz/README.md). Declared only when NNKIT_FUZZ=1, because they have
+// no `main` of their own (libFuzzer's comes with -sanitize=fuzzer): `make fuzz` builds them with
+// `-Xswiftc -sanitize=fuzzer,address` into .build-fuzz and runs each for a set time.
+if Context.environment["NNKIT_FUZZ"] == "1" {
+    for (name, deps) in [("FuzzNNF", ["Format"]), ("FuzzCSV", ["Tabular"]), ("FuzzKerasConfig", ["Format", "Interop"]),
+                         ("FuzzKerasArchive", ["Interop"])] {
+        package.targets.append(.executableTarget(name: name, dependencies: deps.map { .target(name: $0) },
+                                                 path: "fuzz/Sources/\(name)", swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

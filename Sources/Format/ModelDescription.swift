@@ -103,6 +103,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(name: String, expected: [Int], actual: [Int])
     case duplicateTensor(name: String)
     case metadataMismatch(field: String, count: Int, expected: Int)
+    /// A name that appears twice in the metadata list `field` (`input_names`).
+    case duplicateName(field: String, name: String)
     /// `training.iterations` or `training.epochs` outside `0...limit`.
     case invalidTrainingState(field: String, value: Int, limit: Int)
 
@@ -115,6 +117,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case .shapeMismatch(let n, let e, let a): "tensor \"\(n)\" has shape \(a), the model configuration expects \(e)"
         case .duplicateTensor(let n): "tensor name \"\(n)\" appears more than once"
         case .metadataMismatch(let f, let c, let e): "metadata \(f) has \(c) entries, the model has \(e)"
+        case .duplicateName(let f, let n): "metadata \(f) names \"\(n)\" more than once"
         case .invalidTrainingState(let f, let v, let l): "training.\(f) must be an integer in 0...\(l), found \(v)"
         }
     }

@@ -58,6 +58,14 @@ public struct ModelFile: Sendable, Equatable {
         if let names = metadata.inputNames, names.count != layout.inputWidth {
             throw ModelError.metadataMismatch(field: "input_names", count: names.count, expected: layout.inputWidth)
         }
+        // Inputs are matched to CSV columns by name: a repeated name would silently take one column twice.
+        if let names = metadata.inputNames {
+            var seen = Set<String>()
+            seen.reserveCapacity(names.count)
+            if let repeated = names.first(where: { !seen.insert($0).inserted }) {
+                throw ModelError.duplicateName(field: "input_names", name: repeated)
+            }
+        }
         if let names = metadata.outputNames, names.count != layout.outputWidth {
             throw ModelError.metadataMismatch(field: "output_names", count: names.count, expected: layout.outputWidth)
         }

@@ -71,9 +71,15 @@ public enum NNF {
     /// same bytes (sorted JSON keys, no timestamps added; `metadata.createdAt` is the caller's).
     /// - Throws: ``NNFError/invalidModel(file:_:)`` when `model.validate()` fails (a writer never
     ///   produces a file its reader rejects), ``NNFError/headerEncodingFailed(file:reason:)`` for a
-    ///   non-finite number in the configuration, ``NNFError/headerTooLarge(file:length:limit:)``.
+    ///   non-finite number in the configuration, ``NNFError/headerWouldBeTooLarge(file:length:limit:)``.
     public static func encode(_ model: ModelFile) throws -> [UInt8] {
         try NNFWriter.encode(model, file: "(in memory)")
+    }
+
+    /// ``encode(_:)``, with errors naming `fileName` (the file the caller will write): lets a command
+    /// find out before long work that its output could not be written (e.g. a header over the limit).
+    public static func encode(_ model: ModelFile, fileName: String) throws -> [UInt8] {
+        try NNFWriter.encode(model, file: fileName)
     }
 
     /// Encodes `model` and atomically replaces `url` with it (see ``AtomicFile``).

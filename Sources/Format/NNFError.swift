@@ -14,6 +14,9 @@ public enum NNFError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupportedVersion(file: String, major: UInt16, minor: UInt16)
     /// R4: the header length exceeds ``NNF/maxHeaderLength``.
     case headerTooLarge(file: String, length: UInt64, limit: Int)
+    /// The writer's side of R4: the model's header would exceed the limit, so no reader would open
+    /// the file; nothing was written.
+    case headerWouldBeTooLarge(file: String, length: Int, limit: Int)
     /// R5: the header extends past the end of the file.
     case headerBeyondFile(file: String, headerEnd: UInt64, fileSize: Int)
     /// R6: the data section does not start on a 64-byte boundary.
@@ -61,7 +64,7 @@ public enum NNFError: Error, Equatable, CustomStringConvertible, Sendable {
     public var file: String {
         switch self {
         case .cannotRead(let f, _), .truncatedPreamble(let f, _), .badMagic(let f, _), .unsupportedVersion(let f, _, _),
-             .headerTooLarge(let f, _, _), .headerBeyondFile(let f, _, _), .misalignedDataSection(let f, _),
+             .headerTooLarge(let f, _, _), .headerWouldBeTooLarge(let f, _, _), .headerBeyondFile(let f, _, _), .misalignedDataSection(let f, _),
              .headerChecksumMismatch(let f, _, _), .headerNotUTF8(let f, _), .malformedHeader(let f, _),
              .missingField(let f, _), .invalidField(let f, _, _), .unknownLayerKind(let f, _, _), .unknownDType(let f, _, _),
              .duplicateTensorName(let f, _, _, _), .invalidShape(let f, _, _), .lengthMismatch(let f, _, _, _, _, _),
@@ -84,6 +87,8 @@ public enum NNFError: Error, Equatable, CustomStringConvertible, Sendable {
         case .unsupportedVersion(let f, let major, let minor):
             return "\(f): .nnf format version \(major).\(minor) is not supported; this reader supports version \(NNF.versionMajor).x (up to \(NNF.versionMajor).\(NNF.versionMinor) fully)"
                 + (major > NNF.versionMajor ? "; the file was written by a newer program, upgrade nnkit to read it" : "")
+        case .headerWouldBeTooLarge(let f, let length, let limit):
+            return "\(f): as .nnf this model's header would be \(length) bytes, over the format's limit of \(limit) bytes (16 MiB, spec/nnf.md R4): too many layers, tensors or column names for one .nnf file; nothing was written"
         case .headerTooLarge(let f, let length, let limit):
             return "\(f): header length \(length) bytes exceeds the limit of \(limit) bytes (16 MiB); the file is corrupt or not a model file"
         case .headerBeyondFile(let f, let end, let size):

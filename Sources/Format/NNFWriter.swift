@@ -35,7 +35,7 @@ enum NNFWriter {
         let padding = NNFLayout.headerPadding(jsonLength: json.count)
         let headerLength = json.count + padding
         guard headerLength <= NNF.maxHeaderLength else {
-            throw NNFError.headerTooLarge(file: file, length: UInt64(headerLength), limit: NNF.maxHeaderLength)
+            throw NNFError.headerWouldBeTooLarge(file: file, length: headerLength, limit: NNF.maxHeaderLength)
         }
 
         let dataStart = NNF.preambleSize + headerLength

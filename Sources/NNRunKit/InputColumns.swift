@@ -14,7 +14,8 @@ public enum InputColumns {
         if let inputNames, inputNames.count == inputWidth, reader.header != nil {
             return try reader.columnIndices(named: inputNames)
         }
-        let candidates = (0..<reader.columnCount).filter { !excluded.contains($0) }
+        let excludedSet = Set(excluded)
+        let candidates = (0..<reader.columnCount).filter { !excludedSet.contains($0) }
         guard candidates.count == inputWidth else {
             let detail: String
             if inputNames != nil {

@@ -61,11 +61,12 @@ public struct LabelledData {
         let reader = try NumericCSVReader(CSVReader(path: path))
         let file = reader.fileName
         var targetColumns: [Int] = []
+        var targetSet = Set<Int>()  // membership in constant time: a million target columns stay linear
         for t in targets {
-            for c in try ColumnSelector(t).resolve(in: reader) where !targetColumns.contains(c) { targetColumns.append(c) }
+            for c in try ColumnSelector(t).resolve(in: reader) where targetSet.insert(c).inserted { targetColumns.append(c) }
         }
         let inputColumns = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: modelInputNames, excluding: targetColumns)
-        if let overlap = inputColumns.first(where: targetColumns.contains) {
+        if let overlap = inputColumns.first(where: targetSet.contains) {
             throw CSVError.columnCountMismatch(file: file, found: reader.columnCount, expected: inputWidth + targetColumns.count,
                                                detail: "column \(reader.columnLabel(overlap)) is both an input of the model and a target")
         }

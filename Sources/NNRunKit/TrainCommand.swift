@@ -79,6 +79,13 @@ public struct TrainCommand {
         if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
         start = try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, progress: ProgressReporter(mode: o.progress))
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
+        // The writer must be able to write what training will produce (column names, optimizer slots
+        // and all): found now, naming the output, rather than after the first epoch.
+        if outputFormat == .nnf {
+            do { _ = try NNF.encode(trainer.currentModelFile(), fileName: outputPath) } catch let e as NNFError {
+                throw NNRunError.usage(e.description.replacingOccurrences(of: "nothing was written", with: "nothing was trained"))
+            }
+        }
 
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })
         var history = HistoryTable(columns: columns)

@@ -56,18 +56,32 @@ public final class NumericCSVReader {
         columnName(index) ?? "column \(index + 1)"
     }
 
-    /// Index (0-based) of the first column with this header name, or nil.
+    /// Index (0-based) of the first column with this header name, or nil. Constant time (a
+    /// dictionary built once), so matching a million names is linear.
     public func columnIndex(named name: String) -> Int? {
-        header?.firstIndex(of: name)
+        headerIndex[name]?.first
     }
+
+    /// Header name → every column index with that name, built on first use.
+    private lazy var headerIndex: [String: [Int]] = {
+        var d: [String: [Int]] = [:]
+        d.reserveCapacity(header?.count ?? 0)
+        for (i, n) in (header ?? []).enumerated() { d[n, default: []].append(i) }
+        return d
+    }()
 
     /// Indices of the named columns, in the order given.
     /// - Throws: ``CSVError/missingColumn(file:name:available:)`` for the first name not in the header
     ///   (every name is missing when the file has no header).
     public func columnIndices(named names: [String]) throws -> [Int] {
         try names.map { name in
-            guard let i = columnIndex(named: name) else {
+            guard let all = headerIndex[name], let i = all.first else {
                 throw CSVError.missingColumn(file: fileName, name: name, available: header ?? [])
+            }
+            // Two columns of the same name: which one the model means is not knowable.
+            guard all.count == 1 else {
+                throw CSVError.invalidColumn(file: fileName, column: all[1], columnName: name,
+                                             detail: "the header names \"\(name)\" more than once (columns \(all.prefix(3).map { String($0 + 1) }.joined(separator: ", "))), so it cannot be matched by name")
             }
             return i
         }

@@ -34,6 +34,9 @@ public struct ImportChild: ParsableCommand {
         let model = try input.request.load(url)
         do {
             try NNF.write(model, to: URL(fileURLWithPath: destination))
+        } catch NNFError.headerWouldBeTooLarge(_, let length, let limit) {
+            // Name the user's file, not this child's private temporary output.
+            throw ToolFailure(NNFError.headerWouldBeTooLarge(file: source, length: length, limit: limit).description, .badModel)
         } catch {
             throw ToolFailure(Tool.current.describe(error), .writing(error))
         }

@@ -81,3 +81,19 @@ import Glibc
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["m.nnf"])
     }
 }
+
+/// Issue 12 item 7: the writer never produces a header its reader refuses, and says so naming the
+/// file the caller gives (not "corrupt", not a temporary name).
+@Suite struct WriterReaderCapTests {
+    @Test func aHeaderOverTheLimitIsRefusedByTheWriterNamingTheOutput() throws {
+        let names = (0..<600_000).map { String(format: "feature_%07d_with_a_long_suffix", $0) }
+        let model = ModelFile(model: ModelDescription(inputWidth: names.count, layers: []), tensors: [], metadata: Metadata(inputNames: names))
+        let e = try #require(throws: NNFError.self) { try NNF.encode(model, fileName: "o.nnf") }
+        guard case .headerWouldBeTooLarge(let file, let length, let limit) = e else { Issue.record("\(e)"); return }
+        #expect(file == "o.nnf" && length > limit && limit == NNF.maxHeaderLength)
+        #expect(e.description.hasPrefix("o.nnf: as .nnf this model's header would be") && !e.description.contains("corrupt"))
+        // A thousand names stay under the limit, and the reader opens what the writer wrote.
+        let small = ModelFile(model: ModelDescription(inputWidth: 1000, layers: []), tensors: [], metadata: Metadata(inputNames: Array(names.prefix(1000))))
+        #expect(try NNF.decode(NNF.encode(small), fileName: "s.nnf") == small)
+    }
+}
