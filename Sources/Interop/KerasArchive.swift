@@ -107,6 +107,13 @@ public enum KerasArchive {
 
     private static func checkDeclared(_ entry: Entry, cap: UInt64, limits: Limits, file: String) throws {
         let size = entry.uncompressedSize
+        // Sizes are claims: the compressed size cannot exceed the bytes the archive actually has, so
+        // the ratio below is taken against what is present, not what a crafted header declares.
+        let present = archiveSize(file)
+        guard entry.compressedSize <= present else {
+            throw KerasImportError.badArchive(file: file, entry: entry.path,
+                reason: "declares \(entry.compressedSize) compressed bytes, more than the whole archive's \(present)")
+        }
         guard size <= cap else {
             throw KerasImportError.badArchive(file: file, entry: entry.path, reason: "declares \(size) bytes uncompressed, over the limit of \(cap)")
         }
@@ -117,6 +124,11 @@ public enum KerasArchive {
                     reason: "expands \(entry.compressedSize) compressed bytes to \(size), a ratio above \(limits.maxCompressionRatio) (zip bomb?)")
             }
         }
+    }
+
+    /// The archive's size in bytes on disk (its apparent size), or `UInt64.max` when it cannot be read.
+    private static func archiveSize(_ file: String) -> UInt64 {
+        ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.uint64Value ?? .max
     }
 
     private struct Overflow: Error {}
