@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport", "_HDF5"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Runtime", "Format", "_HDF5", "_ONNX", "TestSupport"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Format", "Tabular", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Format", "Tabular", "TestSupport", "NNRunKit"]),
     ]
 )
 

@@ -8,6 +8,9 @@ import Glibc
 public final class ProgressReporter {
     public let mode: TrainOptions.Progress
     private var lastDraw = Date.distantPast
+    /// When the epoch the bar shows started (its first batch), for the ETA.
+    private var epochStart = Date()
+    private var barEpoch = -1
 
     public init(mode: TrainOptions.Progress) { self.mode = mode }
 
@@ -18,12 +21,13 @@ public final class ProgressReporter {
     public func batch(epoch: Int, epochs: Int, done: Int, total: Int, loss: Double) {
         guard mode == .bar else { return }
         let now = Date()
+        if done == 1 || epoch != barEpoch { epochStart = now; barEpoch = epoch }
         guard done == total || now.timeIntervalSince(lastDraw) > 0.05 else { return }
         lastDraw = now
         let width = 30
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: ".", count: max(0, width - filled - 1))
-        write("\r\u{1B}[2KEpoch \(epoch)/\(epochs) \(done)/\(total) [\(bar)] loss: \(Self.format(loss))")
+        write("\r\u{1B}[2KEpoch \(epoch)/\(epochs) \(done)/\(total) [\(bar)] \(Self.eta(elapsed: now.timeIntervalSince(epochStart), done: done, total: total))loss: \(Self.format(loss))")
     }
 
     /// After each epoch.
@@ -45,6 +49,14 @@ public final class ProgressReporter {
     /// A warning, printed even in quiet mode (`nnrun: warning: …`).
     public func warn(_ text: String) {
         write("nnrun: warning: " + text + "\n")
+    }
+
+    /// Keras' progress-bar estimate of the epoch's remaining time (`ETA: 12s - `, or `ETA: 1:05 - `),
+    /// from the mean time per batch so far; empty before a batch has been timed and at the end.
+    public static func eta(elapsed: Double, done: Int, total: Int) -> String {
+        guard done > 1, done < total, elapsed > 0 else { return "" }
+        let seconds = Int((elapsed / Double(done - 1) * Double(total - done)).rounded())
+        return seconds >= 60 ? "ETA: \(seconds / 60):\(String(format: "%02d", seconds % 60)) - " : "ETA: \(seconds)s - "
     }
 
     static func format(_ v: Double) -> String { String(format: "%.4g", v) }

@@ -11,9 +11,10 @@ extension TrainCommand {
     /// A split that leaves no training or no validation rows adapts nothing: the Trainer refuses it next.
     /// - Throws: ``NNRunError/model(file:underlying:)`` when the layers below a Normalization cannot
     ///   run; ``NNRunError/usage(_:)`` naming the data file for a non-finite value in a layer's input.
-    func adaptNormalization(_ model: ModelFile, trainingInputs x: Matrix, inputNames: [String]? = nil, progress: ProgressReporter) throws -> ModelFile {
+    func adaptNormalization(_ model: ModelFile, trainingInputs x: Matrix, inputNames: [String]? = nil, alreadySplit: Bool = false,
+                            progress: ProgressReporter) throws -> ModelFile {
         var rows = x
-        if let f = options.validationSplit {
+        if let f = options.validationSplit, !alreadySplit {
             let n = x.rows
             let splitAt = Int((Double(n) * (1.0 - f)).rounded(.down))
             guard splitAt > 0, splitAt < n else { return model }

@@ -59,9 +59,19 @@ public struct TrainCommand {
                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing)
         data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
-        let (x, y) = try data.matrices()
+        var (x, y) = try data.matrices()
         var validation = TrainingConfiguration.Validation.none
-        if let f = o.validationSplit {
+        var heldOut = false
+        if let f = o.validationSplit, let mode = o.validationSplitMode {
+            let (train, held) = try ValidationSplit.rows(data, fraction: f, mode: mode, seed: o.seed, file: o.dataPath)
+            let vx = try Matrix(rows: held.count, cols: data.inputWidth, values: ValidationSplit.gather(data.x, width: data.inputWidth, rows: held))
+            let vy = try Matrix(rows: held.count, cols: data.targetWidth, values: ValidationSplit.gather(data.y, width: data.targetWidth, rows: held))
+            x = try Matrix(rows: train.count, cols: data.inputWidth, values: ValidationSplit.gather(data.x, width: data.inputWidth, rows: train))
+            y = try Matrix(rows: train.count, cols: data.targetWidth, values: ValidationSplit.gather(data.y, width: data.targetWidth, rows: train))
+            validation = .data(x: vx, y: vy)
+            heldOut = true
+            progress.note("validation: \(held.count) of \(data.rows) rows, \(mode == .stratified ? "stratified by class" : "shuffled") (seed \(o.seed))")
+        } else if let f = o.validationSplit {
             validation = .split(f)
         } else if let path = o.validationPath {
             let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames,
@@ -77,7 +87,7 @@ public struct TrainCommand {
         if let names = data.targetNames, names.count == outputWidth { start.metadata.outputNames = names }
         if let labels = data.classLabels { start.metadata.classLabels = labels }
         if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
-        start = try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, progress: ProgressReporter(mode: o.progress))
+        start = try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: heldOut, progress: ProgressReporter(mode: o.progress))
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
         // The writer must be able to write what training will produce (column names, optimizer slots
         // and all): found now, naming the output, rather than after the first epoch.

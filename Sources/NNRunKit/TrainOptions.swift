@@ -22,6 +22,8 @@ public struct TrainOptions {
     public var seed: UInt64 = 0
     public var validationSplit: Double?
     public var validationPath: String?
+    /// `--validation-shuffle` / `--stratify`: how `validationSplit` picks its rows (nil: Keras' last rows).
+    public var validationSplitMode: ValidationSplit.Mode?
     /// `--early-stopping PATIENCE`: Keras `EarlyStopping(patience:)` on `val_loss` (with validation
     /// data) or `loss`; nil: no early stopping.
     public var earlyStoppingPatience: Int?

@@ -69,6 +69,12 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Hold out this fraction of the rows (the last ones, as Keras does) for validation.", valueName: "F"))
     var validationSplit: Double?
 
+    @Flag(help: "With --validation-split: hold out randomly chosen rows (from --seed) instead of the last ones.")
+    var validationShuffle = false
+
+    @Flag(help: "With --validation-split: hold out the same fraction of every class (rows chosen from --seed).")
+    var stratify = false
+
     @Option(help: ArgumentHelp("Validation CSV file with the same columns.", valueName: "FILE"))
     var validation: String?
 
@@ -115,6 +121,7 @@ struct Train: ParsableCommand {
         if let l = loss, TrainOptions.loss(named: l) == nil {
             throw ValidationError("unknown --loss \"\(l)\"; expected mse, mae, huber, binary_crossentropy, categorical_crossentropy or sparse_categorical_crossentropy.")
         }
+        if (validationShuffle || stratify) && validationSplit == nil { throw ValidationError("--validation-shuffle and --stratify need --validation-split F.") }
         if plotLog && plot == nil { throw ValidationError("--plot-log needs --plot FILE.svg.") }
         if data == "-" && validation == "-" { throw ValidationError("standard input can be DATA or --validation, not both.") }
     }
@@ -132,6 +139,7 @@ struct Train: ParsableCommand {
         options.seed = seed
         options.validationSplit = validationSplit
         options.validationPath = validation
+        options.validationSplitMode = stratify ? .stratified : (validationShuffle ? .shuffled : nil)
         options.earlyStoppingPatience = earlyStopping
         options.minDelta = minDelta ?? 0
         options.restoreBest = restoreBest

@@ -34,7 +34,8 @@ import TestSupport
 
     /// train --no-shuffle continuing the Keras file gives Keras `fit(shuffle=False)`'s weights
     /// (fixtures/cli/keras_fit_xor.py: 20 epochs, batch 3 so every epoch ends with a partial batch)
-    /// within 1e-4 absolute + 1e-3 relative, and the same per-epoch losses.
+    /// and per-epoch losses within 1e-6 absolute + 1e-5 relative (the Keras-fit tolerance of
+    /// KerasTrainingTests, set from what the implementation achieves).
     @Test func trainingAKerasFileMatchesKerasFit() throws {
         let ref = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.url("cli/keras_fit_xor.json"))) as? [String: Any])
         let epochs = try #require(ref["epochs"] as? Int), batch = try #require(ref["batch_size"] as? Int)
@@ -51,7 +52,7 @@ import TestSupport
             let got = try #require(file.tensor(named: name)).floats()
             #expect(got.count == want.count)
             for (g, w) in zip(got, want) {
-                #expect(abs(Double(g) - w) <= 1e-4 + 1e-3 * abs(w), "\(name): \(g) vs Keras \(w)")
+                #expect(abs(Double(g) - w) <= 1e-6 + 1e-5 * abs(w), "\(name): \(g) vs Keras \(w)")
             }
         }
         #expect(file.training?.iterations == ref["iterations"] as? Int)
@@ -60,7 +61,7 @@ import TestSupport
         #expect(rows.count == losses.count)
         for (row, want) in zip(rows, losses) {
             let got = try #require(Double(row.split(separator: ",")[1]))
-            #expect(abs(got - want) <= 1e-5 + 1e-4 * abs(want), "epoch loss \(got) vs Keras \(want)")
+            #expect(abs(got - want) <= 1e-6 + 1e-5 * abs(want), "epoch loss \(got) vs Keras \(want)")
         }
     }
 

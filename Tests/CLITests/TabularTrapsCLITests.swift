@@ -5,6 +5,7 @@ import FoundationXML
 import Format
 import Testing
 import TestSupport
+import NNRunKit
 
 /// The traps a new user met on tabular data (issue 11, "Smaller traps"), each with its new behaviour.
 @Suite struct TabularTrapsCLITests {
@@ -177,5 +178,60 @@ import TestSupport
         #expect(text.contains("best epoch \(best[0]) (val_loss)"), "\(best)")
         let noPlot = try CommandRunner.nnrun(["train", model, Fixtures.url("data/iris_train.csv").path, "--target", "species", "--plot-log"])
         #expect(noPlot.status == 2)
+    }
+}
+
+/// `--validation-split` with `--validation-shuffle` or `--stratify` (NNRunKit's ValidationSplit, and the CLI).
+@Suite struct ValidationSplitTests {
+    /// Stratified: every class keeps its share (round(F · class rows)); shuffled: Keras' count of
+    /// rows, not the last ones; both depend only on the seed.
+    @Test func stratifiedAndShuffledSplitsPickTheirRows() throws {
+        let data = try LabelledData(path: Fixtures.url("data/iris_train.csv").path, targets: ["species"], inputWidth: 4, modelInputNames: nil,
+                                    loss: .sparseCategoricalCrossentropy, outputWidth: 3)
+        var perClass: [Int: Int] = [:]
+        for c in data.y { perClass[Int(c), default: 0] += 1 }
+        let (train, held) = try ValidationSplit.rows(data, fraction: 0.25, mode: .stratified, seed: 3, file: "iris")
+        #expect(Set(train).isDisjoint(with: held) && train.count + held.count == data.rows)
+        var heldPerClass: [Int: Int] = [:]
+        for r in held { heldPerClass[Int(data.y[r]), default: 0] += 1 }
+        for (c, n) in perClass { #expect(heldPerClass[c] == Int((Double(n) * 0.25).rounded()), "class \(c): \(heldPerClass[c] ?? 0) of \(n)") }
+        let again = try ValidationSplit.rows(data, fraction: 0.25, mode: .stratified, seed: 3, file: "iris")
+        #expect(again.validation == held)
+        let (_, shuffled) = try ValidationSplit.rows(data, fraction: 0.25, mode: .shuffled, seed: 3, file: "iris")
+        #expect(shuffled.count == 120 - Int((120 * 0.75).rounded(.down)))
+        #expect(shuffled != Array(90..<120), "not Keras' last rows")
+        let other = try ValidationSplit.rows(data, fraction: 0.25, mode: .shuffled, seed: 4, file: "iris")
+        #expect(other.validation != shuffled)
+    }
+
+    @Test func cliStratifiesAndRefusesNumericTargets() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("m.nnf").path
+        #expect(try CommandRunner.nnrun(["init", "--inputs", "4", "--layers", "3:softmax", "-o", model]).status == 0)
+        let r = try CommandRunner.nnrun(["train", model, Fixtures.url("data/iris_train.csv").path, "--target", "species",
+                                         "--loss", "sparse_categorical_crossentropy", "--validation-split", "0.25", "--stratify", "--epochs", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("validation: 30 of 120 rows, stratified by class (seed 0)") && r.stderr.contains("val_loss"), "\(r.stderr)")
+        let xor = Fixtures.url("data/xor.csv").path
+        let m2 = dir.appendingPathComponent("x.nnf").path
+        #expect(try CommandRunner.nnrun(["init", "--inputs", "2", "--layers", "1", "-o", m2]).status == 0)
+        let csv = dir.appendingPathComponent("r.csv")
+        try Data("a,b,y\n1,2,0.5\n2,3,1.5\n3,4,2.5\n4,5,3.5\n".utf8).write(to: csv)
+        let bad = try CommandRunner.nnrun(["train", m2, csv.path, "--target", "y", "--validation-split", "0.5", "--stratify"])
+        #expect(bad.status == 2 && bad.stderr.contains("--stratify needs class targets"), "\(bad.stderr)")
+        let noSplit = try CommandRunner.nnrun(["train", m2, xor, "--target", "y", "--stratify"])
+        #expect(noSplit.status == 2)
+    }
+}
+
+/// The terminal progress bar's ETA: mean time per batch so far times the batches left.
+@Suite struct ProgressETATests {
+    @Test func etaExtrapolatesTheMeanBatchTime() {
+        // 4 batches timed in 2 s (after the first) → 0.5 s each; 95 left → 48 s (47.5 rounded).
+        #expect(ProgressReporter.eta(elapsed: 2, done: 5, total: 100) == "ETA: 48s - ")
+        #expect(ProgressReporter.eta(elapsed: 10, done: 2, total: 100) == "ETA: 16:20 - ")
+        #expect(ProgressReporter.eta(elapsed: 1, done: 1, total: 100) == "")
+        #expect(ProgressReporter.eta(elapsed: 1, done: 100, total: 100) == "")
     }
 }

@@ -78,7 +78,7 @@ enum KerasFixtures {
     /// Runs `model` on the case's inputs and returns the first element outside
     /// `|got - expected| <= atol + rtol * |expected|` (nil when all match), with the largest error.
     static func comparePredictions(_ model: ModelFile, case name: String, expected: String,
-                                   atol: Float = 1e-5, rtol: Float = 1e-4) throws -> (mismatch: String?, maxError: Float) {
+                                   atol: Float = 1e-7, rtol: Float = 1e-5) throws -> (mismatch: String?, maxError: Float) {
         let x = try matrix(dir(name).appendingPathComponent("inputs.json"))
         let want = try matrix(dir(name).appendingPathComponent(expected))
         let net = try Network(model)
