@@ -26,7 +26,7 @@ let package = Package(
         /// Keras importers and exporters (legacy HDF5, weights-only HDF5, `.keras` archives) and ONNX interchange.
         .target(name: "Interop", dependencies: ["Format", "_HDF5", "_ONNX", "CLinux", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// Streaming CSV reading and writing for data files.
-        .target(name: "Tabular"),
+        .target(name: "Tabular", dependencies: ["CFastFloat"]),
         /// The logic of the `nnrun` commands (predict streaming, training runs, summaries, plots), testable in process.
         .target(name: "NNRunKit", dependencies: ["Format", "Interop", "Runtime", "Tabular", "_CLI"]),
 
@@ -55,6 +55,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         /// cpuid (BLAS kernel choice, CPU model) and the CRC-32C instructions (SSE 4.2, ARMv8).
         .target(name: "CNNKitCPU"),
+        /// fast_float (C++, header-only, Debian libfast-float-dev) behind one C function for CSV numbers.
+        .target(name: "CFastFloat"),
 
         // MARK: - Command-line tools
 

@@ -65,7 +65,7 @@ more=$("$PY" -c "print(min($(train_seconds 6), $(train_seconds 6)))")
 # CSV parsing and the final save (which both runs pay once).
 echo "{\"model\": \"mlp\", \"method\": \"train\", \"one_epoch_run_s\": $one, \"six_epoch_run_s\": $more}" >> "$OUT/nnrun.jsonl"
 
-"$PY" - "$OUT" "$load_before" <<'PYEOF'
+"$PY" - "$OUT" "$load_before" <<'PYEOF' | tee "$OUT/table.txt"
 import json, os, sys
 out, load_before = sys.argv[1], sys.argv[2]
 py = {}
@@ -76,9 +76,10 @@ for line in open(os.path.join(out, "python.jsonl")):
         fit = d
     else:
         py[(d["model"], d["batch_size"], d["method"])] = d["rows_per_second"]
-nn, nn1, train = {}, {}, None
+nn, nn1, train, machine = {}, {}, None, None
 for line in open(os.path.join(out, "nnrun.jsonl")):
     d = json.loads(line)
+    machine = machine or (d if "blas_kernel" in d else None)
     if d.get("method") == "train":
         train = d
         continue
@@ -122,6 +123,17 @@ except OSError:
 print()
 print(f"cores: {os.cpu_count()}; load average before {load_before}, after {load_after} "
       f"(a load near the core count means other work shared the machine: rerun at a quiet moment)")
+if machine:
+    print(f"CPU: {machine['cpu']}; OpenBLAS kernel set: {machine['blas_kernel']} (chosen by {machine['blas_kernel_source']})")
 env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "NNKIT", "OMP"))}
 print("environment: " + (", ".join(f"{k}={v}" for k, v in sorted(env.items())) or "no OPENBLAS_*/NNKIT_*/OMP_* variables"))
 PYEOF
+
+# Issue 10's workloads (P1, T1, T2, CSV, L1) next to their anchors, written to bench/RESULTS.md
+# together with the table above.
+echo "bench: workloads P1, T1, T2, CSV, L1: Python anchors (onnxruntime, Keras predict/fit, numpy.loadtxt)..." >&2
+"$PY" bench/workloads_bench.py "$OUT" > "$OUT/workloads-anchors.jsonl" 2> "$OUT/workloads.log" \
+    || { cat "$OUT/workloads.log" >&2; exit 1; }
+echo "bench: workloads: nnrun side (best of three each)..." >&2
+"$PY" bench/run_workloads.py "$BIN" "$OUT" "$OUT/workloads-anchors.jsonl" bench/RESULTS.md "$OUT/table.txt"
+echo "bench: wrote bench/RESULTS.md" >&2

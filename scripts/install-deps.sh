@@ -7,6 +7,7 @@ PACKAGES=(
   libhdf5-dev        # Format: the HDF5 container and Keras .h5 files
   libprotobuf-c-dev  # ONNX interchange
   libopenblas-dev    # Runtime: cblas_sgemm
+  libfast-float-dev  # Tabular: correctly rounded decimal-to-float32 (C++ header-only, CFastFloat shim)
   pkg-config         # SwiftPM finds the three above through it
   python3 python3-venv python3-pip  # fixtures/venv.sh: Keras reference and interop checks
   ca-certificates

@@ -370,6 +370,11 @@ public enum KerasImporter {
         let data: Data
         do {
             let attrs = try FileManager.default.attributesOfItem(atPath: url.path)
+            // A device (`/dev/zero`), FIFO or directory has no size to check and may never end.
+            if let type = attrs[.type] as? FileAttributeType, type != .typeRegular {
+                throw KerasImportError.badConfig(file: url.path, place: "configuration file",
+                                                 reason: type == .typeDirectory ? "is a directory, not a JSON file" : "is not a regular file (a device, FIFO or socket)")
+            }
             if let size = attrs[.size] as? NSNumber, size.int64Value > 64 << 20 {
                 throw KerasImportError.badConfig(file: url.path, place: "configuration file", reason: "larger than 64 MiB")
             }

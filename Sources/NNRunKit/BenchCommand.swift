@@ -99,14 +99,20 @@ extension BenchCommand {
         public var rows: Int
         public var columns: Int
         public var seconds: Double
+        /// CPU time of the reading thread (on a shared machine the honest measure of its work:
+        /// wall time also counts the time other processes held the core).
+        public var cpuSeconds: Double
         public var cpu: String = BLASKernels.cpuModel
 
         public var megabytesPerSecond: Double { Double(bytes) / 1e6 / seconds }
+        public var megabytesPerCPUSecond: Double { Double(bytes) / 1e6 / cpuSeconds }
 
         public func json() -> String {
             "{\"csv_file\": \(JSONString.quote(file)), \"csv_bytes\": \(bytes), \"csv_rows\": \(rows), "
                 + "\"csv_columns\": \(columns), \"csv_seconds\": \(JSONNumber.format(seconds)), "
-                + "\"csv_megabytes_per_second\": \(JSONNumber.format(megabytesPerSecond)), \"cpu\": \(JSONString.quote(cpu))}"
+                + "\"csv_megabytes_per_second\": \(JSONNumber.format(megabytesPerSecond)), "
+                + "\"csv_cpu_seconds\": \(JSONNumber.format(cpuSeconds)), "
+                + "\"csv_megabytes_per_cpu_second\": \(JSONNumber.format(megabytesPerCPUSecond)), \"cpu\": \(JSONString.quote(cpu))}"
         }
     }
 
@@ -117,7 +123,13 @@ extension BenchCommand {
     public static func readCSV(modelPath: String, csvPath: String, batchSize: Int = 1024) throws -> CSVReport {
         let file = try ModelIO.load(modelPath)
         let width = file.model.inputWidth
+        func threadCPU() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+        }
         let started = DispatchTime.now().uptimeNanoseconds
+        let startedCPU = threadCPU()
         let reader = try NumericCSVReader(path: csvPath)
         let inputs = try InputColumns.resolve(reader: reader, inputWidth: width, inputNames: file.metadata.inputNames)
         var x: [Float] = []
@@ -130,7 +142,8 @@ extension BenchCommand {
             rows += n
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let cpuSeconds = threadCPU() - startedCPU
         let bytes = (try? FileManager.default.attributesOfItem(atPath: csvPath)[.size] as? Int) ?? 0
-        return CSVReport(file: csvPath, bytes: bytes ?? 0, rows: rows, columns: inputs.count, seconds: seconds)
+        return CSVReport(file: csvPath, bytes: bytes ?? 0, rows: rows, columns: inputs.count, seconds: seconds, cpuSeconds: cpuSeconds)
     }
 }

@@ -98,6 +98,16 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("big.nnf").path))
     }
 
+    /// Issue 12 item 8: `--config /dev/zero` (or a directory) is named as what it is, not as a permission problem.
+    @Test func aConfigurationThatIsNotARegularFileIsNamedAsSuch() throws {
+        let weights = Fixtures.url("keras/xor/k3.weights.h5").path
+        let dev = try CommandRunner.run(CommandRunner.tool("nnconv"), ["inspect", weights, "--config", "/dev/zero"])
+        #expect(dev.status == 4 && dev.stderr == "nnconv: /dev/zero: configuration file: is not a regular file (a device, FIFO or socket)\n", "\(dev.stderr)")
+        let dir = Fixtures.url("keras").path
+        let d = try CommandRunner.run(CommandRunner.tool("nnconv"), ["inspect", weights, "--config", dir])
+        #expect(d.status == 4 && d.stderr.contains("is a directory, not a JSON file"), "\(d.stderr)")
+    }
+
     /// Issue 12 item 5: killing the parent (SIGTERM or SIGKILL) while its import child is stuck in
     /// libhdf5 ends the child and removes the child's private temporary folder.
     @Test(arguments: [SIGTERM, SIGKILL]) func theImportChildDiesWithItsParent(_ signal: Int32) throws {
