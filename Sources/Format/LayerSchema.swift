@@ -10,8 +10,8 @@
 /// - summaries (`nnrun inspect`, `nnconv inspect`): the Keras class, the activation, the one-line configuration.
 ///
 /// Every `switch` here is exhaustive, so a new case of ``LayerKind`` does not compile until it has a
-/// row; `SchemaTableTests` walks every kind through every dialect. Adding a dialect (ONNX) is one
-/// more member of ``LayerSchema`` filled in each row.
+/// row; `SchemaTableTests` walks every kind through every dialect. ONNX is one more member of
+/// ``LayerSchema`` filled in each row (``onnx``; `ONNXExporter` writes it, `spec/onnx.md`).
 public struct LayerSchema: Sendable {
     /// The kind; its raw value is the `kind` string of `.nnf` files.
     public let tag: LayerKind.Tag
@@ -25,6 +25,9 @@ public struct LayerSchema: Sendable {
     public let weights: @Sendable (_ width: Int) -> [WeightSchema]
     /// The layer's Keras config fields after `name`, `trainable` and `dtype`, in Keras' key order.
     public let kerasConfig: @Sendable (KerasDialect) -> [(String, JSONValue)]
+    /// The layer's ONNX operators (default domain, opset 17) as data; an inference graph, so Dropout
+    /// has none. Activations are ``ActivationName/onnx``.
+    public let onnx: ONNXForm
     /// The named activation the layer applies (Dense's, Activation's), for summaries and the
     /// Keras compatibility notes; nil for the other kinds.
     public var activation: ActivationName? = nil
@@ -132,7 +135,7 @@ extension LayerKind {
         let none: @Sendable (Int) -> [WeightSchema] = { _ in [] }
         switch self {
         case .input:
-            return LayerSchema(tag: .input, invalidReason: nil, outputWidth: same, weights: none, kerasConfig: { _ in [] })
+            return LayerSchema(tag: .input, invalidReason: nil, outputWidth: same, weights: none, kerasConfig: { _ in [] }, onnx: .identity)
         case .dense(let d):
             return LayerSchema(
                 tag: .dense,
@@ -143,11 +146,14 @@ extension LayerKind {
                         + (d.useBias ? [WeightSchema("bias", [d.units], trainable: true, .bias)] : [])
                 },
                 kerasConfig: { _ in [("units", .int(d.units)), ("activation", .string(d.activation.rawValue)), ("use_bias", .bool(d.useBias))] },
+                // nnkit's kernel is [in, units]: Gemm's B with transB = 0; MatMul without a bias.
+                onnx: ONNXForm([d.useBias ? .init("Gemm", [.input, .weight("kernel"), .weight("bias")], [.int("transB", 0)])
+                                          : .init("MatMul", [.input, .weight("kernel")])]).then(d.activation.onnx),
                 activation: d.activation,
                 summary: "units=\(d.units) activation=\(d.activation.rawValue)\(d.useBias ? "" : " use_bias=false")")
         case .activation(let a):
             return LayerSchema(tag: .activation, invalidReason: nil, outputWidth: same, weights: none,
-                               kerasConfig: { _ in [("activation", .string(a.rawValue))] }, activation: a, summary: a.rawValue)
+                               kerasConfig: { _ in [("activation", .string(a.rawValue))] }, onnx: a.onnx, activation: a, summary: a.rawValue)
         case .dropout(let d):
             return LayerSchema(
                 tag: .dropout,
@@ -159,6 +165,7 @@ extension LayerKind {
                     let seed: JSONValue = d.seed.flatMap { $0 <= UInt64(Int.max) ? .int(Int($0)) : nil } ?? .null
                     return [("rate", .double(d.rate)), ("seed", seed)] + (dialect == .keras3 ? [("noise_shape", .null)] : [])
                 },
+                onnx: .identity,  // identity at inference
                 summary: "rate=\(d.rate)\(d.seed.map { " seed=\($0)" } ?? "")")
         case .batchNormalization(let b):
             return LayerSchema(
@@ -173,6 +180,10 @@ extension LayerKind {
                 kerasConfig: { _ in
                     [("axis", -1), ("momentum", .double(b.momentum)), ("epsilon", .double(b.epsilon)), ("center", .bool(b.center)), ("scale", .bool(b.scale))]
                 },
+                onnx: ONNXForm([.init("BatchNormalization",
+                                      [.input, b.scale ? .weight("gamma") : .derived(.ones), b.center ? .weight("beta") : .derived(.zeros),
+                                       .weight("moving_mean"), .weight("moving_variance")],
+                                      [.float("epsilon", Float(b.epsilon)), .float("momentum", Float(b.momentum))])]),
                 summary: "momentum=\(b.momentum) epsilon=\(b.epsilon) center=\(b.center) scale=\(b.scale)")
         case .normalization(let n):
             return LayerSchema(
@@ -187,6 +198,9 @@ extension LayerKind {
                 kerasConfig: { dialect in
                     dialect == .keras3 ? [("axis", [-1]), ("invert", false), ("mean", .null), ("variance", .null)] : [("axis", -1)]
                 },
+                // (x − mean) / max(sqrt(variance), epsilon); epsilon defaults to Keras' backend epsilon.
+                onnx: ONNXForm([.init("Sub", [.input, .weight("mean")]),
+                                .init("Div", [.step(0), .derived(.standardDeviation(epsilon: Float(n.epsilon ?? 1e-7)))])]),
                 summary: n.epsilon.map { "epsilon=\($0)" } ?? "")
         case .relu(let r):
             return LayerSchema(
@@ -196,18 +210,22 @@ extension LayerKind {
                 kerasConfig: { _ in
                     [("max_value", r.maxValue.map(JSONValue.double) ?? .null), ("negative_slope", .double(r.negativeSlope)), ("threshold", .double(r.threshold))]
                 },
+                onnx: .kerasReLU(r),
                 summary: (r.maxValue.map { "max_value=\($0) " } ?? "") + "negative_slope=\(r.negativeSlope) threshold=\(r.threshold)")
         case .leakyReLU(let s):
             // tf_keras knows only `alpha`; Keras 3 reads it too (with a deprecation warning).
             return LayerSchema(tag: .leakyReLU, invalidReason: nil, outputWidth: same, weights: none,
-                               kerasConfig: { dialect in [(dialect == .keras3 ? "negative_slope" : "alpha", .double(s))] }, summary: "negative_slope=\(s)")
+                               kerasConfig: { dialect in [(dialect == .keras3 ? "negative_slope" : "alpha", .double(s))] },
+                               onnx: .unary("LeakyRelu", [.float("alpha", Float(s))]), summary: "negative_slope=\(s)")
         case .elu(let a):
-            return LayerSchema(tag: .elu, invalidReason: nil, outputWidth: same, weights: none, kerasConfig: { _ in [("alpha", .double(a))] }, summary: "alpha=\(a)")
+            return LayerSchema(tag: .elu, invalidReason: nil, outputWidth: same, weights: none, kerasConfig: { _ in [("alpha", .double(a))] },
+                               onnx: .unary("Elu", [.float("alpha", Float(a))]), summary: "alpha=\(a)")
         case .softmax:
-            return LayerSchema(tag: .softmax, invalidReason: nil, outputWidth: same, weights: none, kerasConfig: { _ in [("axis", -1)] })
+            return LayerSchema(tag: .softmax, invalidReason: nil, outputWidth: same, weights: none, kerasConfig: { _ in [("axis", -1)] },
+                               onnx: .unary("Softmax", [.int("axis", -1)]))
         case .flatten:
             return LayerSchema(tag: .flatten, invalidReason: nil, outputWidth: same, weights: none,
-                               kerasConfig: { dialect in dialect == .keras3 ? [("data_format", "channels_last")] : [] })
+                               kerasConfig: { dialect in dialect == .keras3 ? [("data_format", "channels_last")] : [] }, onnx: .identity)
         }
     }
 

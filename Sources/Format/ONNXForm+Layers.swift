@@ -1,42 +1,15 @@
-/// The ONNX column of the layer table: each layer kind's and each activation's ONNX operators
-/// (``ONNXForm``), one exhaustive `switch` each. Keras' formulas are kept exactly: where ONNX has an
-/// operator with the same formula it is used, otherwise the composition follows the runtime's order
-/// of operations (`Activations.swift`). The importer's inverse is `ONNXOperator` (Interop); the
-/// round trip is tested for every kind and activation (`ONNXRoundTripTests`).
+/// The ONNX column of the layer table: each layer kind's operators are its row's ``LayerSchema/onnx``
+/// (`LayerSchema.swift`), each activation's are ``ActivationName/onnx`` below, one exhaustive
+/// `switch`. Keras' formulas are kept exactly: where ONNX has an operator with the same formula it is
+/// used, otherwise the composition follows the runtime's order of operations (`Activations.swift`).
+/// The importer's inverse is `ONNXOperator` (Interop); the round trip is tested for every kind and
+/// activation (`ONNXRoundTripTests`).
 extension LayerKind {
-    /// This layer's ONNX operators (an inference graph: dropout is the identity).
-    public var onnx: ONNXForm {
-        switch self {
-        case .dense(let d):
-            // nnkit's kernel is [in, units]: Gemm's B with transB = 0.
-            let affine = d.useBias
-                ? ONNXForm.unary("Gemm", [.int("transB", 0)]).with(inputs: [.input, .weight("kernel"), .weight("bias")])
-                : ONNXForm.unary("MatMul").with(inputs: [.input, .weight("kernel")])
-            return affine.then(d.activation.onnx)
-        case .activation(let a):
-            return a.onnx
-        case .dropout, .input, .flatten:
-            return .identity
-        case .batchNormalization(let b):
-            return ONNXForm([.init("BatchNormalization",
-                                   [.input, b.scale ? .weight("gamma") : .derived(.ones), b.center ? .weight("beta") : .derived(.zeros),
-                                    .weight("moving_mean"), .weight("moving_variance")],
-                                   [.float("epsilon", Float(b.epsilon)), .float("momentum", Float(b.momentum))])])
-        case .normalization(let n):
-            // (x − mean) / max(sqrt(variance), epsilon); epsilon defaults to Keras' backend epsilon.
-            return ONNXForm([.init("Sub", [.input, .weight("mean")]),
-                             .init("Div", [.step(0), .derived(.standardDeviation(epsilon: Float(n.epsilon ?? 1e-7)))])])
-        case .relu(let r):
-            return Self.kerasReLU(r)
-        case .leakyReLU(let s):
-            return .unary("LeakyRelu", [.float("alpha", Float(s))])
-        case .elu(let alpha):
-            return .unary("Elu", [.float("alpha", Float(alpha))])
-        case .softmax:
-            return .unary("Softmax", [.int("axis", -1)])
-        }
-    }
+    /// This layer's ONNX operators (an inference graph: dropout is the identity): its schema row's.
+    public var onnx: ONNXForm { schema.onnx }
+}
 
+extension ONNXForm {
     /// Keras' `ReLU` layer term by term (the runtime's `reluLayer`): a slope alone is `LeakyRelu`;
     /// otherwise `a = threshold ≠ 0 ? ThresholdedRelu(x) : Relu(x)`, `Clip(a, 0, max)` with a max,
     /// then `a − Relu(threshold − x)·slope` with a slope.
@@ -95,13 +68,4 @@ extension ActivationName {
     /// (max(0, min(1, αx + β))) rounds differently and defaults to tf_keras' α = 0.2.
     static let hardSigmoidSteps = ONNXForm([.init("Add", [.input, .scalar(3)]), .init("Clip", [.step(0), .scalar(0), .scalar(6)]),
                                             .init("Div", [.step(1), .scalar(6)])])
-}
-
-extension ONNXForm {
-    /// The one-step form with its step's inputs replaced.
-    func with(inputs: [Operand]) -> ONNXForm {
-        var f = self
-        f.steps[0].inputs = inputs
-        return f
-    }
 }
