@@ -17,8 +17,9 @@ public final class ProgressReporter {
     /// Whether standard error is a terminal.
     public static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
-    /// After each batch (bar mode only, at most 20 redraws a second).
-    public func batch(epoch: Int, epochs: Int, done: Int, total: Int, loss: Double) {
+    /// After each batch (bar mode only, at most 20 redraws a second): the bar, Keras' ETA, the
+    /// running loss and the running `metrics` (name, value) as Keras' progress bar shows them.
+    public func batch(epoch: Int, epochs: Int, done: Int, total: Int, loss: Double, metrics: [(String, Double)] = []) {
         guard mode == .bar else { return }
         let now = Date()
         if done == 1 || epoch != barEpoch { epochStart = now; barEpoch = epoch }
@@ -27,7 +28,17 @@ public final class ProgressReporter {
         let width = 30
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "") + String(repeating: ".", count: max(0, width - filled - 1))
-        write("\r\u{1B}[2KEpoch \(epoch)/\(epochs) \(done)/\(total) [\(bar)] \(Self.eta(elapsed: now.timeIntervalSince(epochStart), done: done, total: total))loss: \(Self.format(loss))")
+        write("\r\u{1B}[2K" + Self.barLine(epoch: epoch, epochs: epochs, done: done, total: total, bar: bar,
+                                            eta: Self.eta(elapsed: now.timeIntervalSince(epochStart), done: done, total: total),
+                                            loss: loss, metrics: metrics))
+    }
+
+    /// One redraw of the bar, without the carriage return and line clearing:
+    /// `Epoch 3/10 12/40 [========>.....] ETA: 2s - loss: 0.1234 - accuracy: 0.9`.
+    public static func barLine(epoch: Int, epochs: Int, done: Int, total: Int, bar: String, eta: String,
+                               loss: Double, metrics: [(String, Double)]) -> String {
+        "Epoch \(epoch)/\(epochs) \(done)/\(total) [\(bar)] \(eta)loss: \(format(loss))"
+            + metrics.map { " - \($0.0): \(format($0.1))" }.joined()
     }
 
     /// After each epoch.

@@ -119,7 +119,8 @@ public struct TrainCommand {
         let result: TrainingResult
         do {
             result = try trainer.fit(x: x, y: y, onBatch: { p in
-                progress.batch(epoch: p.epoch - firstEpoch + 1, epochs: o.epochs, done: p.batch + 1, total: p.batchCount, loss: p.loss)
+                progress.batch(epoch: p.epoch - firstEpoch + 1, epochs: o.epochs, done: p.batch + 1, total: p.batchCount, loss: p.loss,
+                               metrics: Array(zip(state.metrics, p.metrics)))
                 return interrupt.isRaised ? .stop : .proceed
             }, onEpoch: { log in
                 let values = columns.map { log.logs[$0] ?? .nan }

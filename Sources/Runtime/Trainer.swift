@@ -36,6 +36,14 @@ public struct BatchProgress: Sendable, Equatable {
     public var batchCount: Int
     /// The epoch's running loss so far (what Keras' progress bar shows).
     public var loss: Double
+    /// The epoch's running metric values so far, in the order of the configuration's metrics
+    /// (Keras' progress bar shows them after the loss); computed as at the epoch's end
+    /// (``MetricTotals/values(count:)``), so the last batch's values equal the epoch log's.
+    public var metrics: [Double]
+
+    public init(epoch: Int, batch: Int, batchCount: Int, loss: Double, metrics: [Double] = []) {
+        self.epoch = epoch; self.batch = batch; self.batchCount = batchCount; self.loss = loss; self.metrics = metrics
+    }
 }
 
 /// What a callback wants next.
@@ -235,7 +243,8 @@ public final class Trainer {
                 count += Float(r.rows)
                 metricTotals.add(r)
                 batchesDone += 1
-                if let onBatch, onBatch(BatchProgress(epoch: epoch, batch: b, batchCount: batchCount, loss: Double(lossTotal / count))) == .stop {
+                if let onBatch, onBatch(BatchProgress(epoch: epoch, batch: b, batchCount: batchCount, loss: Double(lossTotal / count),
+                                                      metrics: metricTotals.values(count: count))) == .stop {
                     stopReason = .requested(epoch: epoch, batch: b)
                     stopAfterEpoch = true
                     break

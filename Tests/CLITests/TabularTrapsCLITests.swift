@@ -234,4 +234,12 @@ import NNRunKit
         #expect(ProgressReporter.eta(elapsed: 1, done: 1, total: 100) == "")
         #expect(ProgressReporter.eta(elapsed: 1, done: 100, total: 100) == "")
     }
+
+    @Test func barShowsTheRunningMetricsAfterTheLossAsKerasDoes() {
+        let line = ProgressReporter.barLine(epoch: 3, epochs: 10, done: 12, total: 40, bar: "===>", eta: "ETA: 2s - ",
+                                            loss: 0.123456, metrics: [("accuracy", 0.9), ("auc", 0.87654)])
+        #expect(line == "Epoch 3/10 12/40 [===>] ETA: 2s - loss: 0.1235 - accuracy: 0.9 - auc: 0.8765")
+        #expect(ProgressReporter.barLine(epoch: 1, epochs: 1, done: 1, total: 1, bar: "=", eta: "", loss: 2, metrics: [])
+                == "Epoch 1/1 1/1 [=] loss: 2")
+    }
 }

@@ -194,6 +194,39 @@ import TestSupport
         }
     }
 
+    @Test func batchProgressCarriesTheRunningMetricsKerasShows() throws {
+        // 10 rows, batch 4, plain SGD on a linear model with the "mae" metric. By hand in double:
+        // each batch's |p - y| uses the weights before that batch's step; the running value after
+        // batch k is the sum over the rows seen so far divided by their count (Keras' Mean).
+        let xs: [Double] = (0..<10).map { Double($0) / 10 }
+        let ys: [Double] = xs.map { 3 * $0 - 1 }
+        var w = 0.5, b = 0.25, absSum = 0.0, rowsSeen = 0.0
+        var expected: [Double] = []
+        for start in stride(from: 0, to: 10, by: 4) {
+            let idx = start..<min(start + 4, 10)
+            let m = Double(idx.count)
+            var gw = 0.0, gb = 0.0
+            for i in idx {
+                let e = w * xs[i] + b - ys[i]
+                absSum += abs(e); gw += 2 * xs[i] * e / m; gb += 2 * e / m
+            }
+            rowsSeen += m
+            expected.append(absSum / rowsSeen)
+            w -= 0.1 * gw; b -= 0.1 * gb
+        }
+        var config = TrainingConfiguration(loss: Self.mse, optimizer: OptimizerSpec(name: .sgd, learningRate: 0.1),
+                                           metrics: ["mae"], epochs: 1, batchSize: 4)
+        config.shuffle = false
+        let trainer = try Trainer(model: Self.linearModel(w: 0.5, b: 0.25), configuration: config)
+        var seen: [BatchProgress] = []
+        let r = try trainer.fit(x: Self.column(xs.map(Float.init)), y: Self.column(ys.map(Float.init))) { seen.append($0); return .proceed }
+        // Tolerance: float32 sums of at most 10 values of size ≤ 3 (≈ 1e-6 relative).
+        #expect(seen.count == 3 && seen.allSatisfy { $0.metrics.count == 1 })
+        for (got, want) in zip(seen.map { $0.metrics[0] }, expected) { #expect(abs(got - want) <= 1e-6 + 1e-5 * abs(want)) }
+        // The last batch's running value is the epoch's logged value.
+        #expect(seen.last?.metrics[0] == r.history.epochs[0].metrics["mae"])
+    }
+
     // MARK: - Stopping on request
 
     @Test func stopRequestFinishesTheBatchAndClosesTheEpoch() throws {
