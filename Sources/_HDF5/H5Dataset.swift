@@ -106,11 +106,27 @@ public final class H5Dataset: H5AttributeOwner {
                                    maxBytes: limits.maxBytes, file: file.path, object: path)
         if n == 0 { return [] }
         try checkStorage(bytes: n * MemoryLayout<T>.stride, limits: limits)
+        try chargeTotal(bytes: n * MemoryLayout<T>.stride, limits: limits)
         return try [T](unsafeUninitializedCapacity: n) { buf, count in
             try H5Library.check(H5Dread(id, memType, nnk_H5S_ALL(), nnk_H5S_ALL(), nnk_H5P_DEFAULT(), buf.baseAddress),
                                 "H5Dread", file: file.path, object: path)
             count = n
         }
+    }
+
+    /// Adds a read's bytes to the file's running total and refuses, before allocating, the read
+    /// that would take it past the file's total budget (``H5File/totalReadBudget(_:)``): each
+    /// dataset under the per-dataset ratio, many of them together can still ask for gigabytes.
+    /// Files being written (``H5File/sizeOnDisk`` 0) are not charged.
+    private func chargeTotal(bytes: Int, limits: H5Limits) throws {
+        guard file.sizeOnDisk > 0 else { return }
+        let budget = file.totalReadBudget(limits)
+        let (total, overflow) = file.bytesRead.addingReportingOverflow(bytes)
+        guard !overflow, total <= budget else {
+            throw HDF5Error(kind: .limitExceeded, call: "total read check", file: file.path, object: path,
+                            message: "reading this dataset (\(bytes) bytes in memory) would bring the file's datasets to \(total) bytes, above the budget of \(budget) bytes for a \(file.sizeOnDisk)-byte file (\(limits.totalReadAllowance >> 20) MiB + \(limits.maxTotalExpansionRatio)× its size; a compression bomb?)")
+        }
+        file.bytesRead = total
     }
 
     /// Refuses, before allocating, a dataset that needs an HDF5 filter this libhdf5 lacks (h5py's

@@ -17,6 +17,23 @@ public final class H5File {
     public let path: String
     /// The caps applied to every read below this file.
     public let limits: H5Limits
+    /// The file's size on disk when opened (0 for a file being created).
+    public let sizeOnDisk: Int
+    /// Bytes produced so far by all dataset reads of this file, held to
+    /// ``H5Limits/totalReadAllowance`` + ``H5Limits/maxTotalExpansionRatio`` × ``sizeOnDisk``.
+    public internal(set) var bytesRead = 0
+
+    /// The total read budget of this file under `limits` (saturating).
+    func totalReadBudget(_ limits: H5Limits) -> Int {
+        let (scaled, o1) = sizeOnDisk.multipliedReportingOverflow(by: max(0, limits.maxTotalExpansionRatio))
+        let (sum, o2) = scaled.addingReportingOverflow(max(0, limits.totalReadAllowance))
+        return o1 || o2 ? Int.max : sum
+    }
+
+    static func size(of url: URL) -> Int {
+        var st = stat()
+        return stat(url.path, &st) == 0 ? Int(st.st_size) : 0
+    }
     /// The root group `/` (opened on each access; cheap).
     public var root: H5Group {
         get throws { try H5Group(openRootOf: self) }
@@ -35,6 +52,7 @@ public final class H5File {
         H5Library.ensureInitialized()
         path = displayPath ?? url.path
         self.limits = limits
+        sizeOnDisk = Self.size(of: url)
         id = try H5Library.check(H5Fopen(url.path, nnk_H5F_ACC_RDONLY(), nnk_H5P_DEFAULT()), "H5Fopen", file: path, object: "/")
     }
 
@@ -43,6 +61,7 @@ public final class H5File {
         H5Library.ensureInitialized()
         path = url.path
         self.limits = limits
+        sizeOnDisk = Self.size(of: url)
         id = try H5Library.check(H5Fopen(url.path, nnk_H5F_ACC_RDWR(), nnk_H5P_DEFAULT()), "H5Fopen", file: url.path, object: "/")
     }
 
@@ -55,6 +74,7 @@ public final class H5File {
         H5Library.ensureInitialized()
         path = url.path
         self.limits = limits
+        sizeOnDisk = 0
         let fapl = try H5Library.check(H5Pcreate(nnk_H5P_FILE_ACCESS()), "H5Pcreate", file: url.path, object: "/")
         defer { H5Pclose(fapl) }
         try H5Library.check(H5Pset_libver_bounds(fapl, nnk_H5F_LIBVER_V18(), nnk_H5F_LIBVER_V18()), "H5Pset_libver_bounds", file: url.path, object: "/")

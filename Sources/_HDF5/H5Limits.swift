@@ -23,10 +23,20 @@ public struct H5Limits: Sendable, Equatable {
     /// on weights. Stops a file of a few KiB from declaring a sparse [30000, 30000] dataset
     /// that reads as 3.6 GB of fill values.
     public var maxExpansionRatio: Int
+    /// The total bytes all dataset reads of one open file may produce together (in memory):
+    /// ``totalReadAllowance`` + ``maxTotalExpansionRatio`` × the file's size on disk. Defaults
+    /// 256 MiB and 64: an uncompressed file reads at most twice its size (float16 as Float), real
+    /// gzip-compressed weights about 1.1×; a 1.3 MB file of well-compressing datasets, each under
+    /// the per-dataset ratio, can no longer make nnkit allocate gigabytes in total.
+    public var maxTotalExpansionRatio: Int
+    /// See ``maxTotalExpansionRatio``. Default 256 MiB.
+    public var totalReadAllowance: Int
 
     public init(maxRank: Int = 8, maxElements: Int = 1 << 31, maxBytes: Int = 4 << 30,
                 maxStringBytes: Int = 64 << 20, maxAttributeElements: Int = 1 << 20, maxMembers: Int = 1 << 20,
-                maxExpansionRatio: Int = 1000) {
+                maxExpansionRatio: Int = 1000, maxTotalExpansionRatio: Int = 64, totalReadAllowance: Int = 256 << 20) {
+        self.maxTotalExpansionRatio = maxTotalExpansionRatio
+        self.totalReadAllowance = totalReadAllowance
         self.maxRank = maxRank
         self.maxElements = maxElements
         self.maxBytes = maxBytes
