@@ -104,12 +104,37 @@ public enum ModelSaveFormat: String, Sendable, CaseIterable {
     }
 
     /// Writes `model` in this format, atomically.
+    /// - Throws: the format's writer errors; ``KerasExportError/invalidModel(file:reason:)`` naming
+    ///   `url` and the layer or field before anything is written when an HDF5-based format (`.h5`,
+    ///   `.keras`) is asked to store a string with a NUL character, which HDF5 strings cannot hold
+    ///   (`.nnf` JSON and ONNX protobuf strings can).
     public func write(_ model: ModelFile, to url: URL) throws {
+        if self == .h5 || self == .keras { try Self.checkHDF5Strings(model, file: url.path) }
         switch self {
         case .nnf: try NNF.write(model, to: url)
         case .h5: try NNFHDF5.write(model, to: url)
         case .keras: try KerasExporter.writeKerasArchive(model, to: url)
         case .onnx: try ONNXExporter.write(model, to: url)
+        }
+    }
+}
+
+extension ModelSaveFormat {
+    /// Refuses names HDF5 cannot store (a NUL ends a C string), naming the first one.
+    static func checkHDF5Strings(_ model: ModelFile, file: String) throws {
+        func refuse(_ place: String) -> KerasExportError {
+            .invalidModel(file: file, reason: "\(place) contains a NUL character, which HDF5 (.h5, .keras) cannot store; rename it or write .nnf or .onnx")
+        }
+        for (i, layer) in model.model.layers.enumerated() where layer.name.utf8.contains(0) {
+            throw refuse("layer \(i) (\(TerminalText.escaped(layer.name)))'s name")
+        }
+        let lists: [(String, [String]?)] = [("input_names", model.metadata.inputNames), ("output_names", model.metadata.outputNames),
+                                            ("class_labels", model.metadata.classLabels)]
+        for (field, names) in lists {
+            if let i = names?.firstIndex(where: { $0.utf8.contains(0) }) { throw refuse("metadata \(field)[\(i)]") }
+        }
+        for (key, value) in model.metadata.extra where key.utf8.contains(0) || value.utf8.contains(0) {
+            throw refuse("metadata entry \(TerminalText.escaped(key))")
         }
     }
 }

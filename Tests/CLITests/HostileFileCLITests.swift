@@ -99,6 +99,31 @@ import Glibc
     }
 
     /// Issue 12 item 8: `--config /dev/zero` (or a directory) is named as what it is, not as a permission problem.
+    /// Issue 12 item 8: a NUL in a layer name made `nnconv` exit 1 naming a private temporary file
+    /// when writing HDF5 (whose strings cannot hold NUL). Now: refused before writing, exit 4,
+    /// naming the user's output and the layer; `.nnf` (JSON) stores the name as it is.
+    @Test func aNulInALayerNameIsRefusedForHDF5OutputsNamingTheOutputAndTheLayer() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var text = try String(contentsOf: Fixtures.url("keras/xor/k3_config.json"), encoding: .utf8)
+        let name = "\"name\": \"dense\""
+        #expect(text.contains(name))
+        text = text.replacingOccurrences(of: name, with: "\"name\": \"de\\u0000nse\"")
+        let config = dir.appendingPathComponent("nul.json")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        let weights = Fixtures.url("keras/xor/k3.weights.h5").path
+        for ext in ["h5", "keras"] {
+            let out = dir.appendingPathComponent("out.\(ext)").path
+            let r = try CommandRunner.run(CommandRunner.tool("nnconv"), ["convert", weights, "--config", config.path, out])
+            #expect(r.status == 4, "\(r.stderr)")
+            #expect(r.stderr.contains(out) && r.stderr.contains("layer 0 (de\\u{0}nse)") && !r.stderr.contains("tmp-"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+        let nnf = dir.appendingPathComponent("out.nnf").path
+        let r = try CommandRunner.run(CommandRunner.tool("nnconv"), ["convert", weights, "--config", config.path, nnf])
+        #expect(r.status == 0, "\(r.stderr)")
+    }
+
     @Test func aConfigurationThatIsNotARegularFileIsNamedAsSuch() throws {
         let weights = Fixtures.url("keras/xor/k3.weights.h5").path
         let dev = try CommandRunner.run(CommandRunner.tool("nnconv"), ["inspect", weights, "--config", "/dev/zero"])
