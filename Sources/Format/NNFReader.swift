@@ -191,8 +191,17 @@ struct NNFReader {
             if ctx.codingPath.isEmpty {
                 if let root = try? JSONSerialization.jsonObject(with: json) {
                     // Foundation reports a number that does not fit its Swift type without a path.
-                    let path = Self.firstNonIntegerCount(in: root) ?? "(unknown)"
-                    return .invalidField(file: file, path: path, reason: "a number does not fit its field (negative, fractional or too large where an integer is expected)")
+                    if let path = Self.firstNonIntegerCount(in: root) {
+                        return .invalidField(file: file, path: path, reason: "a number does not fit its field (negative, fractional or too large where an integer is expected)")
+                    }
+                    if let (path, literal) = JSONNumberRange.firstOutOfRange(in: [UInt8](json)) {
+                        return .invalidField(file: file, path: path, reason: "the number \(literal) is outside the range of a 64-bit float")
+                    }
+                    return .invalidField(file: file, path: "(unknown)", reason: "a number does not fit its field (negative, fractional, too large or too small)")
+                }
+                // Foundation refuses a literal beyond ±Double.greatestFiniteMagnitude as "not valid JSON".
+                if let (path, literal) = JSONNumberRange.firstOutOfRange(in: [UInt8](json)) {
+                    return .invalidField(file: file, path: path, reason: "the number \(literal) is outside the range of a 64-bit float")
                 }
                 let detail = (ctx.underlyingError as? CustomStringConvertible)?.description ?? ""
                 var start = String(decoding: json.prefix(48), as: UTF8.self).map { $0.isASCII && !$0.isNewline ? String($0) : "?" }.joined()

@@ -235,6 +235,22 @@ func nnfError(_ bytes: [UInt8], _ name: String = "bad.nnf") -> NNFError? {
         guard case .invalidField(_, "tensors[0].name", _)? = nnfError(try t.bytes()) else { Issue.record("number as name accepted"); return }
     }
 
+    /// Issue 12 item 8: a float that no Float/Double holds (`1e-400`, `1e999`) was reported as
+    /// "header field (unknown)". Foundation gives no path for it; the reader finds the literal.
+    @Test(arguments: ["1e-400", "-2.5e999"]) func r11AFloatOutsideFloat64IsNamedByItsKey(_ literal: String) throws {
+        var n = try NNFSurgery.golden()
+        n.header["training"] = ["loss": ["name": "mean_squared_error"], "optimizer": ["name": "adam", "epsilon": 0.123456789],
+                                "epochs": 0, "iterations": 0] as [String: Any]
+        let json = try JSONSerialization.data(withJSONObject: n.header, options: [.sortedKeys])
+        var text = String(decoding: json, as: UTF8.self)
+        #expect(text.contains("0.123456789"))
+        text = text.replacingOccurrences(of: "0.123456789", with: literal)
+        let e = nnfError(NNFSurgery.assemble(json: Array(text.utf8), data: n.data))
+        expectMessage(e, contains: "training.optimizer.epsilon", literal, "outside the range of a 64-bit float")
+        let message = e?.description ?? ""
+        #expect(!message.contains("(unknown)"), "\(message)")
+    }
+
     @Test func r12UnknownLayerKind() throws {
         var s = try NNFSurgery.golden()
         try s.setLayer(1, "kind", "conv2d")
