@@ -25,7 +25,7 @@ bench: build
 ## libFuzzer targets over the readers (fuzz/README.md), FUZZ_SECONDS each (default 60).
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	for t in FuzzNNF FuzzCSV FuzzKerasConfig FuzzKerasArchive; do \
+	for t in FuzzNNF FuzzCSV FuzzKerasConfig FuzzKerasArchive FuzzONNX; do \
 	  NNKIT_FUZZ=1 $(SWIFT) build --build-path .build-fuzz -Xswiftc -sanitize=fuzzer,address --product $$t || exit 1; done
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
 

@@ -91,7 +91,7 @@ let package = Package(
 // `-Xswiftc -sanitize=fuzzer,address` into .build-fuzz and runs each for a set time.
 if Context.environment["NNKIT_FUZZ"] == "1" {
     for (name, deps) in [("FuzzNNF", ["Format"]), ("FuzzCSV", ["Tabular"]), ("FuzzKerasConfig", ["Format", "Interop"]),
-                         ("FuzzKerasArchive", ["Interop"])] {
+                         ("FuzzKerasArchive", ["Interop"]), ("FuzzONNX", ["_ONNX", "Interop"])] {
         package.targets.append(.executableTarget(name: name, dependencies: deps.map { .target(name: $0) },
                                                  path: "fuzz/Sources/\(name)", swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     }

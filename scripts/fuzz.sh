@@ -16,9 +16,10 @@ seed() {  # target -> seed files
     FuzzCSV) ls fixtures/data/*.csv ;;
     FuzzKerasConfig) ls fixtures/keras/*/*config*.json fixtures/corrupt/hostile/*.json ;;
     FuzzKerasArchive) ls fixtures/keras/*/*.keras fixtures/corrupt/keras/*.keras ;;
+    FuzzONNX) find fixtures/onnx fixtures/corrupt/onnx -name '*.onnx' ;;
   esac
 }
-for t in FuzzNNF FuzzCSV FuzzKerasConfig FuzzKerasArchive; do
+for t in FuzzNNF FuzzCSV FuzzKerasConfig FuzzKerasArchive FuzzONNX; do
   corpus=".build-fuzz/corpus/$t"; findings="fuzz/findings/$t"
   mkdir -p "$corpus" "$findings"
   seed "$t" | while read -r f; do cp -f "$f" "$corpus/"; done
