@@ -27,7 +27,8 @@ let package = Package(
         .target(name: "Interop", dependencies: ["Format", "_HDF5", "_ONNX", "CLinux", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// Streaming CSV reading and writing for data files.
         .target(name: "Tabular", dependencies: ["CFastFloat"]),
-        /// The logic of the `nnrun` commands (predict streaming, training runs, summaries, plots), testable in process.
+        /// The logic of the `nnrun` commands (predict streaming, training runs, summaries, plots), kept
+        /// out of the executable; tested through the `nnrun` binary (CLITests), not imported by a test target.
         .target(name: "NNRunKit", dependencies: ["Format", "Interop", "Runtime", "Tabular", "_CLI"]),
 
         // MARK: - Internal wrappers

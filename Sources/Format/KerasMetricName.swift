@@ -28,3 +28,23 @@ public enum KerasMetricName: Equatable, Sendable {
         }
     }
 }
+
+extension KerasMetricName {
+    /// The metric in a Keras configuration: the string, or the metric object as the dialect serializes
+    /// it (`{"class_name", "config"}` in a legacy `training_config`; with `module` and
+    /// `registered_name` in Keras 3's `compile_config`).
+    public func json(_ dialect: KerasDialect) -> JSONValue {
+        switch self {
+        case .string(let s): return .string(s)
+        case .object(let cls, let n, let curve, let k):
+            var c = JSONObject()
+            c["name"] = .string(n)
+            if let curve { c["curve"] = .string(curve) }
+            if let k { c["k"] = .int(k) }
+            switch dialect {
+            case .legacyH5: return .object(JSONObject(["class_name": .string(cls), "config": .object(c)]))
+            case .keras3: return .object(JSONObject(["module": "keras.metrics", "class_name": .string(cls), "config": .object(c), "registered_name": .null]))
+            }
+        }
+    }
+}

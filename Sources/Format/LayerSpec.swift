@@ -21,40 +21,41 @@ public struct LayerSpec: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: Keys.self)
         name = try c.decode(String.self, forKey: .name)
         let kindName = try c.decode(String.self, forKey: .kind)
-        switch kindName {
-        case "dense":
+        guard let tag = LayerKind.Tag(rawValue: kindName) else {
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: c,
+                debugDescription: "unknown layer kind \"\(kindName)\" in layer \"\(name)\"; supported: \(LayerKind.kindNames.joined(separator: ", "))")
+        }
+        switch tag {
+        case .dense:
             kind = .dense(Dense(units: try c.decode(Int.self, forKey: .units),
                                 activation: try c.decodeIfPresent(ActivationName.self, forKey: .activation) ?? .linear,
                                 useBias: try c.decodeIfPresent(Bool.self, forKey: .use_bias) ?? true))
-        case "activation":
+        case .activation:
             kind = .activation(try c.decode(ActivationName.self, forKey: .activation))
-        case "dropout":
+        case .dropout:
             kind = .dropout(Dropout(rate: try c.decode(Double.self, forKey: .rate), seed: try c.decodeIfPresent(UInt64.self, forKey: .seed)))
-        case "batch_normalization":
+        case .batchNormalization:
             kind = .batchNormalization(BatchNormalization(
                 momentum: try c.decodeIfPresent(Double.self, forKey: .momentum) ?? 0.99,
                 epsilon: try c.decodeIfPresent(Double.self, forKey: .epsilon) ?? 0.001,
                 center: try c.decodeIfPresent(Bool.self, forKey: .center) ?? true,
                 scale: try c.decodeIfPresent(Bool.self, forKey: .scale) ?? true))
-        case "normalization":
+        case .normalization:
             kind = .normalization(Normalization(epsilon: try c.decodeIfPresent(Double.self, forKey: .epsilon)))
-        case "relu":
+        case .relu:
             kind = .relu(ReLU(maxValue: try c.decodeIfPresent(Double.self, forKey: .max_value),
                               negativeSlope: try c.decodeIfPresent(Double.self, forKey: .negative_slope) ?? 0,
                               threshold: try c.decodeIfPresent(Double.self, forKey: .threshold) ?? 0))
-        case "leaky_relu":
+        case .leakyReLU:
             kind = .leakyReLU(negativeSlope: try c.decode(Double.self, forKey: .negative_slope))
-        case "elu":
+        case .elu:
             kind = .elu(alpha: try c.decodeIfPresent(Double.self, forKey: .alpha) ?? 1.0)
-        case "softmax":
+        case .softmax:
             kind = .softmax
-        case "input":
+        case .input:
             kind = .input
-        case "flatten":
+        case .flatten:
             kind = .flatten
-        default:
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: c,
-                debugDescription: "unknown layer kind \"\(kindName)\" in layer \"\(name)\"; supported: \(LayerKind.kindNames.joined(separator: ", "))")
         }
     }
 
@@ -93,7 +94,9 @@ public struct LayerSpec: Codable, Sendable, Equatable {
     }
 }
 
-/// The layer kinds the runtime implements, with their Keras configuration.
+/// The layer kinds the runtime implements, with their configuration. What each kind means to files
+/// and to Keras (class, config per dialect, weights, initial values) is its row of the schema table,
+/// ``schema`` (`LayerSchema.swift`).
 ///
 /// All layers act on 2-D inputs `[batch, features]`; `softmax` and normalisation act on the last axis.
 public enum LayerKind: Sendable, Equatable {
@@ -120,24 +123,11 @@ public enum LayerKind: Sendable, Equatable {
     /// Keras `Flatten` on 2-D input: no computation.
     case flatten
 
-    public static let kindNames = ["dense", "activation", "dropout", "batch_normalization", "normalization", "relu", "leaky_relu", "elu", "softmax", "input", "flatten"]
+    /// The `kind` strings of `.nnf` files, in the order of ``Tag``.
+    public static let kindNames = Tag.allCases.map(\.rawValue)
 
     /// The `kind` string written in files.
-    public var kindName: String {
-        switch self {
-        case .dense: "dense"
-        case .activation: "activation"
-        case .dropout: "dropout"
-        case .batchNormalization: "batch_normalization"
-        case .normalization: "normalization"
-        case .relu: "relu"
-        case .leakyReLU: "leaky_relu"
-        case .elu: "elu"
-        case .softmax: "softmax"
-        case .input: "input"
-        case .flatten: "flatten"
-        }
-    }
+    public var kindName: String { tag.rawValue }
 }
 
 public struct Dense: Sendable, Equatable {

@@ -216,3 +216,28 @@ extension LearningRateSchedule: Codable {
         }
     }
 }
+
+extension LearningRateSchedule {
+    /// The schedule as Keras serialises it, in `training_config` (legacy `.h5`) and in Keras 3's
+    /// `compile_config` alike: `{"module": "keras.optimizers.schedules", "class_name", "config", "registered_name": null}`,
+    /// the config's keys in Keras' argument order with `name` last.
+    public var kerasJSON: JSONValue {
+        var config: [(String, JSONValue)]
+        switch self {
+        case .exponentialDecay(let i, let d, let r, let st), .inverseTimeDecay(let i, let d, let r, let st):
+            config = [("initial_learning_rate", .double(i)), ("decay_steps", .double(d)), ("decay_rate", .double(r)), ("staircase", .bool(st))]
+        case .piecewiseConstantDecay(let b, let v):
+            config = [("boundaries", .array(b.map { .int(Int($0)) })), ("values", .array(v.map(JSONValue.double)))]
+        case .polynomialDecay(let i, let d, let e, let p, let c):
+            config = [("initial_learning_rate", .double(i)), ("decay_steps", .double(d)), ("end_learning_rate", .double(e)), ("power", .double(p)), ("cycle", .bool(c))]
+        case .cosineDecay(let i, let d, let a, let t, let w):
+            config = [("initial_learning_rate", .double(i)), ("decay_steps", .double(d)), ("alpha", .double(a)),
+                      ("warmup_target", t.map(JSONValue.double) ?? .null), ("warmup_steps", .double(w))]
+        case .cosineDecayRestarts(let i, let d, let t, let m, let a):
+            config = [("initial_learning_rate", .double(i)), ("first_decay_steps", .double(d)), ("t_mul", .double(t)), ("m_mul", .double(m)), ("alpha", .double(a))]
+        }
+        config.append(("name", .string(className)))
+        return .object(JSONObject(["module": "keras.optimizers.schedules", "class_name": .string(className),
+                                   "config": .object(JSONObject([:], config)), "registered_name": .null]))
+    }
+}

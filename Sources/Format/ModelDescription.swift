@@ -28,7 +28,7 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     /// - batch_normalization: `gamma [n]` when `scale`, `beta [n]` when `center` (trainable), then
     ///   `moving_mean [n]`, `moving_variance [n]` (not trainable);
     /// - normalization: `mean [n]`, `variance [n]`, `count []` (not trainable).
-    /// Other kinds own no tensors.
+    /// Other kinds own no tensors. Each kind's weights are its row of the schema table (``LayerKind/schema``).
     /// - Throws: ``ModelError`` when a width is not positive or a rate or epsilon is out of range.
     public func parameterLayout() throws -> ParameterLayout {
         guard inputWidth >= 1 else { throw ModelError.invalidInputWidth(inputWidth) }
@@ -36,39 +36,12 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         var params: [ParameterSpec] = []
         var widths: [Int] = []
         for (i, layer) in layers.enumerated() {
-            let p = "layers.\(i)."
-            switch layer.kind {
-            case .dense(let d):
-                guard d.units >= 1 else { throw ModelError.invalidLayer(index: i, name: layer.name, reason: "units must be at least 1, found \(d.units)") }
-                params.append(ParameterSpec(name: p + "kernel", layer: i, shape: [width, d.units], trainable: true))
-                if d.useBias { params.append(ParameterSpec(name: p + "bias", layer: i, shape: [d.units], trainable: true)) }
-                width = d.units
-            case .batchNormalization(let b):
-                guard b.epsilon > 0, b.momentum >= 0, b.momentum <= 1 else {
-                    throw ModelError.invalidLayer(index: i, name: layer.name, reason: "epsilon must be > 0 and momentum in [0, 1]")
-                }
-                if b.scale { params.append(ParameterSpec(name: p + "gamma", layer: i, shape: [width], trainable: true)) }
-                if b.center { params.append(ParameterSpec(name: p + "beta", layer: i, shape: [width], trainable: true)) }
-                params.append(ParameterSpec(name: p + "moving_mean", layer: i, shape: [width], trainable: false))
-                params.append(ParameterSpec(name: p + "moving_variance", layer: i, shape: [width], trainable: false))
-            case .normalization(let n):
-                if let e = n.epsilon, !(e >= 0) {
-                    throw ModelError.invalidLayer(index: i, name: layer.name, reason: "epsilon must be >= 0")
-                }
-                params.append(ParameterSpec(name: p + "mean", layer: i, shape: [width], trainable: false))
-                params.append(ParameterSpec(name: p + "variance", layer: i, shape: [width], trainable: false))
-                params.append(ParameterSpec(name: p + "count", layer: i, shape: [], trainable: false))
-            case .dropout(let d):
-                guard d.rate >= 0, d.rate < 1 else {
-                    throw ModelError.invalidLayer(index: i, name: layer.name, reason: "dropout rate must be in [0, 1), found \(d.rate)")
-                }
-            case .relu(let r):
-                if let m = r.maxValue, m < 0 {
-                    throw ModelError.invalidLayer(index: i, name: layer.name, reason: "max_value must be >= 0, found \(m)")
-                }
-            case .activation, .leakyReLU, .elu, .softmax, .input, .flatten:
-                break
+            let schema = layer.kind.schema
+            if let reason = schema.invalidReason { throw ModelError.invalidLayer(index: i, name: layer.name, reason: reason) }
+            for w in schema.weights(width) {
+                params.append(ParameterSpec(name: "layers.\(i).\(w.name)", layer: i, shape: w.shape, trainable: w.trainable))
             }
+            width = schema.outputWidth(width)
             widths.append(width)
         }
         return ParameterLayout(parameters: params, layerWidths: widths, inputWidth: inputWidth)

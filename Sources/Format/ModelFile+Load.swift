@@ -1,19 +1,26 @@
 import Foundation
 
 extension ModelFile {
-    /// The first eight bytes of every HDF5 file (the superblock signature at offset 0).
-    public static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+    /// The first eight bytes of every HDF5 file (``FileSignature/hdf5Magic``).
+    public static var hdf5Signature: [UInt8] { FileSignature.hdf5Magic }
 
     /// Loads a model file of any container this library reads, chosen by its first bytes (not its
     /// extension): `.nnf` (``NNF/magic``) is read by ``NNF/read(contentsOf:)``, HDF5 (signature at
-    /// offset 0, as Keras and h5py write it) by ``NNFHDF5/read(contentsOf:limits:)``.
+    /// offset 0 or after a user block, ``FileSignature``) by ``NNFHDF5/read(contentsOf:)``.
     /// - Throws: ``ModelLoadError`` when the file cannot be opened or is of no known kind; otherwise
     ///   the container reader's error (``NNFError``, or ``NNFHDF5Error``/`HDF5Error`).
     public static func load(contentsOf url: URL) throws -> ModelFile {
-        let head = try ModelLoadError.sniff(url)
-        if head == NNF.magic { return try NNF.read(contentsOf: url) }
-        if head == hdf5Signature { return try NNFHDF5.read(contentsOf: url) }
-        throw ModelLoadError.unrecognized(file: url.path, found: head)
+        let signature: FileSignature
+        do { signature = try FileSignature.read(url) } catch {
+            switch error {
+            case .cannotOpen(let r), .cannotRead(let r): throw ModelLoadError.cannotRead(file: url.path, reason: r)
+            }
+        }
+        switch signature {
+        case .nnf: return try NNF.read(contentsOf: url)
+        case .hdf5: return try NNFHDF5.read(contentsOf: url)
+        case .zip(let head), .other(let head): throw ModelLoadError.unrecognized(file: url.path, found: head)
+        }
     }
 }
 
@@ -32,17 +39,6 @@ public enum ModelLoadError: Error, Equatable, CustomStringConvertible, Sendable 
             let shown = found.map { b in let s = String(b, radix: 16, uppercase: true); return s.count == 1 ? "0" + s : s }.joined(separator: " ")
             return "\(f): not a model file: it starts with \(found.isEmpty ? "nothing (empty file)" : shown); expected a .nnf file "
                 + "(starting 89 4E 4E 46 0D 0A 1A 0A) or an HDF5 model (starting 89 48 44 46 0D 0A 1A 0A)"
-        }
-    }
-
-    /// Up to the first 8 bytes of the file.
-    static func sniff(_ url: URL) throws -> [UInt8] {
-        do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            return Array(try handle.read(upToCount: 8) ?? Data())
-        } catch {
-            throw ModelLoadError.cannotRead(file: url.path, reason: error.localizedDescription)
         }
     }
 }

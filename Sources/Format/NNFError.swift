@@ -149,8 +149,7 @@ private func hex32(_ v: UInt32) -> String {
 
 /// A guess at what happened to a file whose magic is wrong.
 private func magicHint(_ found: [UInt8]) -> String {
-    let hdf5: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
-    if found == hdf5 { return " (this is an HDF5 file; load it with ModelFile.load(contentsOf:) or convert it with nnconv)" }
+    if found == FileSignature.hdf5Magic { return " (this is an HDF5 file; load it with ModelFile.load(contentsOf:))" }
     if found.count >= 4 && Array(found[1..<4]) == Array(NNF.magic[1..<4]) {
         if found[0] != 0x89 { return " (the high bit of the first byte was lost: the file went through a 7-bit transfer)" }
         return " (the line-ending bytes were changed: the file was transferred or saved in text mode)"

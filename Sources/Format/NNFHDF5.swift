@@ -100,11 +100,12 @@ public enum NNFHDF5 {
     /// Only hard links inside the file are followed; every dataset's shape is compared with the
     /// shape the model configuration implies and its type with its `nnf_dtype` before its data is read;
     /// the result passes ``ModelFile/validate()``.
-    /// - Parameter limits: caps on what the file may declare (defaults: see `H5Limits`).
+    /// What the file may declare is capped by the HDF5 wrapper's default limits (`H5Limits.default`:
+    /// rank, element and byte counts, string lengths), which stay out of this public signature.
     /// - Throws: ``NNFHDF5Error`` or `HDF5Error`, naming the file and the object.
-    public static func read(contentsOf url: URL, limits: H5Limits = .default) throws -> ModelFile {
+    public static func read(contentsOf url: URL) throws -> ModelFile {
         let path = url.path
-        let file = try H5File(openingReadOnly: url, limits: limits)
+        let file = try H5File(openingReadOnly: url)
         let root = try file.root
         guard try root.hasAttribute("nnf_format_version") else { throw NNFHDF5Error.notAContainer(file: path) }
         let version = try root.stringAttribute("nnf_format_version")

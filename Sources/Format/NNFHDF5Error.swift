@@ -24,7 +24,7 @@ public enum NNFHDF5Error: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notAContainer(let f):
-            "\(f): not an nnkit HDF5 container (no nnf_format_version attribute on /); a Keras .h5 file is imported with nnconv, not read as a container"
+            "\(f): not an nnkit HDF5 container (no nnf_format_version attribute on /); a Keras .h5 file is imported (Interop's ModelLoader or KerasImporter), not read as a container"
         case .unsupportedVersion(let f, let v):
             "\(f): nnf_format_version \"\(v)\" is not supported; this reader reads major version 1"
         case .missingObject(let f, let o):

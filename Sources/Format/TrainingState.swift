@@ -52,19 +52,6 @@ public struct LossSpec: Codable, Sendable, Equatable {
         case binaryCrossentropy = "binary_crossentropy"
         case categoricalCrossentropy = "categorical_crossentropy"
         case sparseCategoricalCrossentropy = "sparse_categorical_crossentropy"
-
-        /// Parses Keras spellings, including aliases (`mse`, `mae`, `MeanSquaredError`, `huber_loss`).
-        public init?(keras name: String) {
-            switch name {
-            case "mse", "MeanSquaredError", "mean_squared_error": self = .meanSquaredError
-            case "mae", "MeanAbsoluteError", "mean_absolute_error": self = .meanAbsoluteError
-            case "huber", "huber_loss", "Huber": self = .huber
-            case "binary_crossentropy", "BinaryCrossentropy": self = .binaryCrossentropy
-            case "categorical_crossentropy", "CategoricalCrossentropy": self = .categoricalCrossentropy
-            case "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy": self = .sparseCategoricalCrossentropy
-            default: return nil
-            }
-        }
     }
 
     public var name: Name
@@ -107,13 +94,7 @@ public struct LossSpec: Codable, Sendable, Equatable {
 /// - adagrad: `accumulator`.
 public struct OptimizerSpec: Codable, Sendable, Equatable {
     public enum Name: String, Codable, Sendable, CaseIterable {
-        case sgd, adam, adamw, rmsprop, adagrad
-
-        /// Parses Keras class or string names (`SGD`, `Adam`, `AdamW`, `RMSprop`, `Adagrad`, any case).
-        public init?(keras name: String) {
-            self.init(rawValue: name.lowercased())
-        }
-    }
+        case sgd, adam, adamw, rmsprop, adagrad    }
 
     public var name: Name
     /// Step size. Keras defaults: sgd 0.01, adam/adamw 0.001, rmsprop 0.001, adagrad 0.001.
@@ -223,5 +204,23 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
         try c.encodeIfPresent(clipvalue, forKey: .clipvalue)
         try c.encodeIfPresent(globalClipnorm, forKey: .globalClipnorm)
         try c.encodeIfPresent(learningRateSchedule, forKey: .learningRateSchedule)
+    }
+}
+
+extension OptimizerSpec {
+    /// The hyper-parameters that apply to this optimizer, as `(Keras name, value)` in the order the
+    /// summaries print them: `learning_rate` (a schedule as `schedule` words it), the optimizer's own,
+    /// then `weight_decay` when set.
+    public func hyperparameters(schedule: (LearningRateSchedule) -> String) -> [(name: String, value: String)] {
+        var out: [(String, String)] = [("learning_rate", learningRateSchedule.map(schedule) ?? "\(learningRate)")]
+        for (key, value) in kerasOwnFields {
+            switch value {
+            case .double(let d): out.append((key, "\(d)"))
+            case .bool(let b): out.append((key, "\(b)"))
+            default: out.append((key, value.text))
+            }
+        }
+        if let w = weightDecay { out.append(("weight_decay", "\(w)")) }
+        return out
     }
 }

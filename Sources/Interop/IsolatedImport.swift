@@ -93,12 +93,10 @@ public struct IsolatedImport: Sendable {
     }
 
     /// Whether `url` must go through the child: everything except an `.nnf` file (recognised by its
-    /// 8-byte magic, read without libhdf5). Unreadable files also return true, so the child reports them.
+    /// 8-byte magic by ``FileSignature``, without libhdf5). Unreadable files also return true, so the
+    /// child reports them.
     public static func needsIsolation(_ url: URL) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: url.path) else { return true }
-        defer { try? h.close() }
-        let head = [UInt8]((try? h.read(upToCount: 8)) ?? Data())
-        return head != NNF.magic
+        (try? FileSignature.read(url)) != .nnf
     }
 
     /// Runs the child on `source` and returns what it wrote.

@@ -85,78 +85,22 @@ public enum KerasExporter {
     static let policy: JSONValue = .object(JSONObject(["module": "keras", "class_name": "DTypePolicy",
                                                        "config": .object(JSONObject(["name": "float32"])), "registered_name": .null]))
 
+    /// The Keras-visible layers of `model` (`input` layers skipped), named by ``UniqueNames`` and keyed
+    /// by ``KerasNaming/keras3Keys(classNames:)``, with their class and config from the schema table.
     static func kerasLayers(_ model: ModelDescription) throws -> [KerasLayer] {
         let layout = try model.parameterLayout()
-        var usedNames = Set<String>()
-        var usedKeys: [String: Int] = [:]
+        var names = UniqueNames()
         var out: [KerasLayer] = []
         var width = model.inputWidth
         for (i, layer) in model.layers.enumerated() {
             defer { width = layout.layerWidths[i] }
             if case .input = layer.kind { continue }
-            var name = layer.name.replacingOccurrences(of: "/", with: "_")
-            if name.isEmpty { name = layer.kind.kindName }
-            let base = name
-            var n = 1
-            while usedNames.contains(name) { name = "\(base)_\(n)"; n += 1 }
-            usedNames.insert(name)
-            var c = JSONObject()
-            c["name"] = .string(name)
-            c["trainable"] = true
-            c["dtype"] = policy
-            let cls: String
-            switch layer.kind {
-            case .dense(let d):
-                cls = "Dense"
-                c["units"] = .int(d.units)
-                c["activation"] = .string(d.activation.rawValue)
-                c["use_bias"] = .bool(d.useBias)
-            case .activation(let a):
-                cls = "Activation"
-                c["activation"] = .string(a.rawValue)
-            case .dropout(let d):
-                cls = "Dropout"
-                c["rate"] = .double(d.rate)
-                c["seed"] = d.seed.map { $0 <= UInt64(Int.max) ? JSONValue.int(Int($0)) : .null } ?? .null
-                c["noise_shape"] = .null
-            case .batchNormalization(let b):
-                cls = "BatchNormalization"
-                c["axis"] = -1
-                c["momentum"] = .double(b.momentum)
-                c["epsilon"] = .double(b.epsilon)
-                c["center"] = .bool(b.center)
-                c["scale"] = .bool(b.scale)
-            case .normalization:
-                cls = "Normalization"
-                c["axis"] = [-1]
-                c["invert"] = false
-                c["mean"] = .null
-                c["variance"] = .null
-            case .relu(let r):
-                cls = "ReLU"
-                c["max_value"] = r.maxValue.map(JSONValue.double) ?? .null
-                c["negative_slope"] = .double(r.negativeSlope)
-                c["threshold"] = .double(r.threshold)
-            case .leakyReLU(let s):
-                cls = "LeakyReLU"
-                c["negative_slope"] = .double(s)
-            case .elu(let a):
-                cls = "ELU"
-                c["alpha"] = .double(a)
-            case .softmax:
-                cls = "Softmax"
-                c["axis"] = -1
-            case .flatten:
-                cls = "Flatten"
-                c["data_format"] = "channels_last"
-            case .input:
-                continue
-            }
-            let snake = KerasNaming.snakeCase(cls)
-            let key: String
-            if let k = usedKeys[snake] { usedKeys[snake] = k + 1; key = "\(snake)_\(k + 1)" } else { usedKeys[snake] = 0; key = snake }
-            out.append(KerasLayer(index: i, name: name, className: cls, key: key, config: c, inputWidth: width))
+            let schema = layer.kind.schema
+            let name = names.claim(layer.name, fallback: layer.kind.kindName)
+            let config = JSONObject(["name": .string(name), "trainable": true, "dtype": policy], schema.kerasConfig(.keras3))
+            out.append(KerasLayer(index: i, name: name, className: schema.kerasClass, key: "", config: config, inputWidth: width))
         }
+        for (k, key) in KerasNaming.keras3Keys(classNames: out.map(\.className)).enumerated() { out[k].key = key }
         return out
     }
 
@@ -165,9 +109,7 @@ public enum KerasExporter {
         let layers = try kerasLayers(model.model)
         let w = model.model.inputWidth
         let shape: JSONValue = [.null, .int(w)]
-        var inputName = "input_layer"
-        if let first = model.model.layers.first, case .input = first.kind, !first.name.isEmpty, !first.name.contains("/") { inputName = first.name }
-        while layers.contains(where: { $0.name == inputName }) { inputName += "_0" }
+        let inputName = KerasNaming.inputLayerName(of: model.model, avoiding: layers.map(\.name))
         let input: JSONValue = .object(JSONObject([
             "module": "keras.layers", "class_name": "InputLayer",
             "config": .object(JSONObject(["batch_shape": shape, "dtype": "float32", "sparse": false, "ragged": false, "name": .string(inputName)])),
@@ -222,7 +164,7 @@ public enum KerasExporter {
                 throw KerasExportError.incompleteOptimizerState(file: file, missing: missing)
             }
             let og = try root.createGroup("optimizer/vars")
-            try og.setAttribute("name", string: KerasTrainingConfig.kerasClass(t.optimizer.name).name)
+            try og.setAttribute("name", string: t.optimizer.name.kerasInstanceName)
             try og.createDataset("0", shape: [], int64s: [Int64(t.iterations)])
             // With a schedule Keras keeps no learning_rate variable: the slots follow the iteration.
             var next = 1

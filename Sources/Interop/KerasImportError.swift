@@ -6,7 +6,7 @@
 public enum KerasImportError: Error, Equatable, CustomStringConvertible {
     /// The file is not one of the layouts Keras writes (nor `.nnf` / our HDF5 container).
     case unknownLayout(file: String, found: String)
-    /// A weights-only file needs the architecture from `--config` (`model.to_json()`).
+    /// A weights-only file needs the architecture (`model.to_json()`) from the caller.
     case configRequired(file: String, layout: String)
     /// JSON text (a configuration attribute or file) that does not parse or lacks a required field.
     case badConfig(file: String, place: String, reason: String)
@@ -36,7 +36,7 @@ public enum KerasImportError: Error, Equatable, CustomStringConvertible {
         case .unknownLayout(let f, let found):
             "\(f): not a Keras model file nor an nnkit model file (\(found)); expected a Keras 2/3 .h5, a .weights.h5, a .keras archive, an .nnf or an nnkit HDF5 container"
         case .configRequired(let f, let l):
-            "\(f): a \(l) file holds weights only; pass the architecture with --config (the JSON of model.to_json())"
+            "\(f): a \(l) file holds weights only; its architecture (the JSON of model.to_json()) must be given too"
         case .badConfig(let f, let p, let r):
             "\(f): \(p): \(r)"
         case .unsupportedLayer(let f, let i, let n, let c, let s):

@@ -77,24 +77,28 @@ public enum KerasImporter {
         let file = h5.path
         let root = try h5.root
         let version = try root.kerasString("keras_version")
-        var modelJSON: JSONValue
-        var configPlace: String
         let weightsRoot: H5Group
+        let config: KerasModelConfig
         var training: TrainingState? = nil
         var trainingNote: String? = nil
-        var fileMajor = KerasLayout.kerasMajor(version)
         if layout == .keras2WeightsH5 {
+            // The architecture (and any compile_config) comes from the configuration file; its own
+            // Keras version decides, else the weights file's.
             guard let configURL else { throw KerasImportError.configRequired(file: file, layout: layout.rawValue) }
-            modelJSON = try readJSONFile(configURL)
-            configPlace = configURL.path
+            let modelJSON = try readJSONFile(configURL)
             weightsRoot = root
-            if version == nil { fileMajor = configMajor(modelJSON) ?? 2 }
+            config = try KerasModelConfig(json: modelJSON, kerasMajor: configMajor(modelJSON) ?? KerasLayout.kerasMajor(version),
+                                          file: configURL.path, place: "model configuration")
+            if options.includeTraining, let cc = modelJSON["compile_config"], !cc.isNull {
+                training = try lenientTraining(&trainingNote) {
+                    try KerasTrainingConfig.parse(loss: cc["loss"], optimizer: cc["optimizer"], metrics: cc["metrics"], file: configURL.path, place: "compile_config")
+                }
+            }
         } else {
             guard let text = try root.kerasString("model_config") else {
                 throw KerasImportError.badStructure(file: file, place: "/@model_config", reason: "missing")
             }
-            modelJSON = try parseJSON(Data(text.utf8), file: file, place: "model_config attribute")
-            configPlace = "model_config attribute"
+            let modelJSON = try parseJSON(Data(text.utf8), file: file, place: "model_config attribute")
             weightsRoot = try root.contains("model_weights") ? try root.group("model_weights") : root
             if options.includeTraining, let tc = try root.kerasString("training_config") {
                 let t = try parseJSON(Data(tc.utf8), file: file, place: "training_config attribute")
@@ -103,15 +107,7 @@ public enum KerasImporter {
                                                   file: file, place: "training_config attribute")
                 }
             }
-        }
-        let major = layout == .keras2WeightsH5 ? (configMajor(modelJSON) ?? fileMajor) : fileMajor
-        let config = layout == .keras2WeightsH5
-            ? try KerasModelConfig(json: modelJSON, kerasMajor: major, file: configPlace, place: "model configuration")
-            : try KerasModelConfig(json: modelJSON, kerasMajor: major, file: file, place: configPlace)
-        if layout == .keras2WeightsH5, options.includeTraining, let cc = modelJSON["compile_config"], !cc.isNull {
-            training = try lenientTraining(&trainingNote) {
-                try KerasTrainingConfig.parse(loss: cc["loss"], optimizer: cc["optimizer"], metrics: cc["metrics"], file: configPlace, place: "compile_config")
-            }
+            config = try KerasModelConfig(json: modelJSON, kerasMajor: KerasLayout.kerasMajor(version), file: file, place: "model_config attribute")
         }
 
         // Weights: layers with weights, in `layer_names` order, matched by position.
@@ -231,14 +227,9 @@ public enum KerasImporter {
         }
         let root = try h5.root
         let layersPath = try root.contains("layers") ? "layers" : "_layer_checkpoint_dependencies"
-        var used: [String: Int] = [:]
-        var keys: [String] = []
+        let keys = KerasNaming.keras3Keys(classNames: config.classNames)
         var perLayer: [[KerasWeight]] = []
-        for cls in config.classNames {
-            let base = KerasNaming.snakeCase(cls)
-            let key: String
-            if let n = used[base] { used[base] = n + 1; key = "\(base)_\(n + 1)" } else { used[base] = 0; key = base }
-            keys.append(key)
+        for key in keys {
             let varsPath = "\(layersPath)/\(key)/vars"
             guard try root.contains(varsPath) else { perLayer.append([]); continue }
             let vars = try root.group(varsPath).kerasNumberedVars()

@@ -1,4 +1,5 @@
 import Foundation
+import Format
 import _HDF5
 
 /// The file layouts Keras writes, told apart by content (never by file name).
@@ -26,13 +27,13 @@ public enum KerasLayout: String, Sendable, CaseIterable, Equatable {
     /// - Returns: nil when the file is not a Keras file (e.g. `.nnf`, the nnkit HDF5 container, other HDF5 or data).
     /// - Throws: ``KerasImportError/io`` when the file cannot be read.
     public static func detect(contentsOf url: URL) throws -> KerasLayout? {
-        switch try FileSignature.read(url) {
+        switch try FileSignature.keras(url) {
         case .zip: return .kerasArchive
         case .hdf5:
             let file: H5File
             do { file = try H5File(openingReadOnly: url) } catch { throw KerasImportError.io(file: url.path, reason: "\(error)") }
             return try detect(hdf5: file)
-        case .other: return nil
+        case .nnf, .other: return nil
         }
     }
 
@@ -61,39 +62,16 @@ public enum KerasLayout: String, Sendable, CaseIterable, Equatable {
     }
 }
 
-/// What the first bytes of a file say it is.
-enum FileSignature {
-    case hdf5, zip, other
-
-    /// HDF5's signature `\x89HDF\r\n\x1a\n` at offset 0, 512, 1024, 2048, … (after a user block);
-    /// ZIP's local file header `PK\x03\x04` or empty-archive record `PK\x05\x06` at offset 0.
-    static func read(_ url: URL) throws -> FileSignature {
-        let handle: FileHandle
-        do { handle = try FileHandle(forReadingFrom: url) } catch {
-            throw KerasImportError.io(file: url.path, reason: "cannot open: \((error as NSError).localizedDescription)")
-        }
-        defer { try? handle.close() }
-        let hdf5: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
-        func bytes(at offset: UInt64) throws -> [UInt8] {
-            try handle.seek(toOffset: offset)
-            return [UInt8](try handle.read(upToCount: 8) ?? Data())
-        }
+extension FileSignature {
+    /// ``FileSignature/read(_:)`` with its failure as ``KerasImportError/io``.
+    static func keras(_ url: URL) throws -> FileSignature {
         do {
-            let head = try bytes(at: 0)
-            if head == hdf5 { return .hdf5 }
-            if head.count >= 4, head[0] == 0x50, head[1] == 0x4B, (head[2], head[3]) == (3, 4) || (head[2], head[3]) == (5, 6) { return .zip }
-            var offset: UInt64 = 512
-            while offset <= 1 << 20 {
-                let b = try bytes(at: offset)
-                if b.count < 8 { break }
-                if b == hdf5 { return .hdf5 }
-                offset *= 2
-            }
-            return .other
-        } catch let e as KerasImportError {
-            throw e
+            return try read(url)
         } catch {
-            throw KerasImportError.io(file: url.path, reason: "cannot read: \((error as NSError).localizedDescription)")
+            switch error {
+            case .cannotOpen(let r): throw KerasImportError.io(file: url.path, reason: "cannot open: \(r)")
+            case .cannotRead(let r): throw KerasImportError.io(file: url.path, reason: "cannot read: \(r)")
+            }
         }
     }
 }

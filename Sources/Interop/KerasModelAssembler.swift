@@ -16,10 +16,7 @@ struct KerasModelAssembler {
 
     /// Whether a layer kind owns tensors (independent of widths).
     static func hasWeights(_ k: LayerKind) -> Bool {
-        switch k {
-        case .dense, .batchNormalization, .normalization: true
-        default: false
-        }
+        !k.schema.weights(1).isEmpty
     }
 
     /// The architecture and parameter tensors.

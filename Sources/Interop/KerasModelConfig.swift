@@ -24,8 +24,7 @@ public struct KerasModelConfig: Sendable {
     public var droppedOptions: [String]
 
     /// Keras layer classes this importer maps, in the order the documentation lists them.
-    public static let supportedClasses = ["InputLayer", "Dense", "Activation", "Dropout", "BatchNormalization", "Normalization",
-                                          "ReLU", "LeakyReLU", "ELU", "Softmax", "Flatten"]
+    public static let supportedClasses = LayerKind.Tag.allCases.map(\.kerasClass)
 
     /// Parses a model configuration.
     /// - Parameters:
@@ -77,7 +76,7 @@ public struct KerasModelConfig: Sendable {
             }
             guard usedNames.insert(layerName).inserted else { throw bad("layer \(index): duplicate layer name \"\(layerName)\"") }
             let kind = try mapper.kind(className: cls)
-            droppedOptions += mapper.dropped(className: cls)
+            droppedOptions += mapper.dropped()
             layers.append(LayerSpec(name: layerName, kind: kind))
             classNames.append(cls)
             configIndex.append(index)
@@ -111,30 +110,3 @@ public struct KerasModelConfig: Sendable {
     }
 }
 
-/// Keras' naming rules.
-enum KerasNaming {
-    /// Keras' `to_snake_case`: `BatchNormalization` → `batch_normalization`, `ReLU` → `re_lu`,
-    /// `ELU` → `elu`, `LeakyReLU` → `leaky_re_lu`.
-    static func snakeCase(_ name: String) -> String {
-        // Mirrors: re.sub(r"\W+", "", n); re.sub("(.)([A-Z][a-z]+)", r"\1_\2", n); re.sub("([a-z])([A-Z])", r"\1_\2", n).lower()
-        let chars = Array(name.filter { $0.isLetter || $0.isNumber || $0 == "_" })
-        func isUpper(_ c: Character) -> Bool { c.isASCII && c.isUppercase }
-        func isLower(_ c: Character) -> Bool { c.isASCII && c.isLowercase }
-        // Pass 1: an underscore before every uppercase letter that starts an "Xyy…" word (not at position 0).
-        var pass1: [Character] = []
-        var i = 0
-        while i < chars.count {
-            let c = chars[i]
-            if i > 0, isUpper(c), i + 1 < chars.count, isLower(chars[i + 1]) { pass1.append("_") }
-            pass1.append(c)
-            i += 1
-        }
-        // Pass 2: an underscore between a lowercase letter and an uppercase letter.
-        var pass2: [Character] = []
-        for (j, c) in pass1.enumerated() {
-            if j > 0, isLower(pass1[j - 1]), isUpper(c) { pass2.append("_") }
-            pass2.append(c)
-        }
-        return String(pass2).lowercased()
-    }
-}

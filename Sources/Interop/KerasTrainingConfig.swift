@@ -9,7 +9,7 @@ import Format
 /// and the `compile_config` of a `.keras` archive's `config.json` (Keras 3:
 /// `{"optimizer": {"module": "keras.optimizers", "class_name": "Adam", "config": {…}} | "adam", "loss": …, "metrics": …}`).
 enum KerasTrainingConfig {
-    static let supportedOptimizers = "SGD, Adam, AdamW, RMSprop, Adagrad"
+    static let supportedOptimizers = OptimizerSpec.Name.allCases.map(\.kerasClass).joined(separator: ", ")
     static let supportedSchedules = "a number or one of ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay, CosineDecay, CosineDecayRestarts"
     static let supportedLosses = LossSpec.Name.allCases.map(\.rawValue).joined(separator: ", ")
 
@@ -142,32 +142,11 @@ enum KerasTrainingConfig {
 
     // MARK: Writing (Keras 3 compile_config)
 
-    /// Keras 3's class name and default instance name for an optimizer.
-    static func kerasClass(_ n: OptimizerSpec.Name) -> (className: String, name: String) {
-        switch n {
-        case .sgd: ("SGD", "sgd")
-        case .adam: ("Adam", "adam")
-        case .adamw: ("AdamW", "adam_w")
-        case .rmsprop: ("RMSprop", "rm_sprop")
-        case .adagrad: ("Adagrad", "adagrad")
-        }
-    }
-
-    /// A schedule as Keras 3 serialises it (`{"module": "keras.optimizers.schedules", "class_name": …, "config": …}`).
-    static func scheduleJSON(_ s: LearningRateSchedule) -> JSONValue {
-        var inner = (try? JSONValue.parse(String(decoding: JSONEncoder().encode(s), as: UTF8.self))) ?? .null
-        var config = inner["config"]?.object ?? JSONObject()
-        config["name"] = .string(s.className)
-        inner = .object(JSONObject(["module": "keras.optimizers.schedules", "class_name": .string(s.className), "config": .object(config), "registered_name": .null]))
-        return inner
-    }
-
     /// The serialized Keras 3 optimizer (`{"module": "keras.optimizers", "class_name": …, "config": …}`).
     static func optimizerJSON(_ o: OptimizerSpec) -> JSONValue {
-        let (cls, name) = kerasClass(o.name)
         var c = JSONObject()
-        c["name"] = .string(name)
-        c["learning_rate"] = o.learningRateSchedule.map(scheduleJSON) ?? .double(o.learningRate)
+        c["name"] = .string(o.name.kerasInstanceName)
+        c["learning_rate"] = o.learningRateSchedule?.kerasJSON ?? .double(o.learningRate)
         c["weight_decay"] = o.weightDecay.map(JSONValue.double) ?? .null
         c["clipnorm"] = o.clipnorm.map(JSONValue.double) ?? .null
         c["global_clipnorm"] = o.globalClipnorm.map(JSONValue.double) ?? .null
@@ -177,69 +156,30 @@ enum KerasTrainingConfig {
         c["ema_overwrite_frequency"] = .null
         c["loss_scale_factor"] = .null
         c["gradient_accumulation_steps"] = .null
-        switch o.name {
-        case .sgd:
-            c["momentum"] = .double(o.momentum)
-            c["nesterov"] = .bool(o.nesterov)
-        case .adam, .adamw:
-            c["beta_1"] = .double(o.beta1)
-            c["beta_2"] = .double(o.beta2)
-            c["epsilon"] = .double(o.epsilon)
-            c["amsgrad"] = .bool(o.amsgrad)
-        case .rmsprop:
-            c["rho"] = .double(o.rho)
-            c["momentum"] = .double(o.momentum)
-            c["epsilon"] = .double(o.epsilon)
-            c["centered"] = .bool(o.centered)
-        case .adagrad:
-            c["initial_accumulator_value"] = .double(o.initialAccumulatorValue)
-            c["epsilon"] = .double(o.epsilon)
-        }
-        return .object(JSONObject(["module": "keras.optimizers", "class_name": .string(cls), "config": .object(c), "registered_name": .null]))
+        for (k, v) in o.kerasOwnFields { c[k] = v }
+        return .object(JSONObject(["module": "keras.optimizers", "class_name": .string(o.name.kerasClass), "config": .object(c), "registered_name": .null]))
     }
 
     /// The serialized Keras 3 loss: its name when the options are the defaults, else the class with its config.
     static func lossJSON(_ l: LossSpec) -> JSONValue {
         let isDefault = !l.fromLogits && l.labelSmoothing == 0 && l.delta == 1
         if isDefault { return .string(l.name.rawValue) }
-        let cls: String
         var c = JSONObject()
         c["name"] = .string(l.name.rawValue)
         c["reduction"] = "sum_over_batch_size"
         switch l.name {
-        case .meanSquaredError: cls = "MeanSquaredError"
-        case .meanAbsoluteError: cls = "MeanAbsoluteError"
+        case .meanSquaredError, .meanAbsoluteError:
+            break
         case .huber:
-            cls = "Huber"
             c["delta"] = .double(l.delta)
-        case .binaryCrossentropy:
-            cls = "BinaryCrossentropy"
-            c["from_logits"] = .bool(l.fromLogits)
-            c["label_smoothing"] = .double(l.labelSmoothing)
-            c["axis"] = -1
-        case .categoricalCrossentropy:
-            cls = "CategoricalCrossentropy"
+        case .binaryCrossentropy, .categoricalCrossentropy:
             c["from_logits"] = .bool(l.fromLogits)
             c["label_smoothing"] = .double(l.labelSmoothing)
             c["axis"] = -1
         case .sparseCategoricalCrossentropy:
-            cls = "SparseCategoricalCrossentropy"
             c["from_logits"] = .bool(l.fromLogits)
         }
-        return .object(JSONObject(["module": "keras.losses", "class_name": .string(cls), "config": .object(c), "registered_name": .null]))
-    }
-
-    /// A metric as Keras 3's `compile_config` holds it (``KerasMetricName``).
-    static func metricJSON(_ name: String) -> JSONValue {
-        switch KerasMetricName(name) {
-        case .string(let s): return .string(s)
-        case .object(let cls, let n, let curve, let k):
-            var c = JSONObject()
-            c["name"] = .string(n)
-            if let curve { c["curve"] = .string(curve) }
-            if let k { c["k"] = .int(k) }
-            return .object(JSONObject(["module": "keras.metrics", "class_name": .string(cls), "config": .object(c), "registered_name": .null]))
-        }
+        return .object(JSONObject(["module": "keras.losses", "class_name": .string(l.name.kerasClass), "config": .object(c), "registered_name": .null]))
     }
 
     /// Keras 3's `compile_config` for a training state.
@@ -248,7 +188,7 @@ enum KerasTrainingConfig {
             "optimizer": optimizerJSON(t.optimizer),
             "loss": lossJSON(t.loss),
             "loss_weights": .null,
-            "metrics": t.metrics.isEmpty ? .null : .array(t.metrics.map(metricJSON)),
+            "metrics": t.metrics.isEmpty ? .null : .array(t.metrics.map { KerasMetricName($0).json(.keras3) }),
             "weighted_metrics": .null,
             "run_eagerly": false,
             "steps_per_execution": 1,

@@ -29,8 +29,9 @@ public enum ModelLoader {
     /// - Throws: ``KerasImportError/unknownLayout`` when it is none of the supported kinds,
     ///   ``KerasImportError/io`` when it cannot be read.
     public static func detect(contentsOf url: URL) throws -> Kind {
-        switch try FileSignature.read(url) {
+        switch try FileSignature.keras(url) {
         case .zip: return .keras(.kerasArchive)
+        case .nnf: return .nnf
         case .hdf5:
             let file: H5File
             do { file = try H5File(openingReadOnly: url) } catch {
@@ -43,9 +44,7 @@ public enum ModelLoader {
                 throw KerasImportError.io(file: url.path, reason: "\(error)")
             }
             throw KerasImportError.unknownLayout(file: url.path, found: "an HDF5 file without model_config, layer_names, layers/ or nnf_format_version")
-        case .other:
-            let head = try ModelLoadError.sniffHead(url)
-            if head == NNF.magic { return .nnf }
+        case .other(let head):
             if ONNXSniffer.looksLikeONNX(url) { return .onnx }
             // Text (a CSV or JSON given as the model, the usual mix-up) is shown as text, anything else in hex.
             let isText = head.allSatisfy { (0x20..<0x7F).contains($0) || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
@@ -139,15 +138,3 @@ extension ModelSaveFormat {
     }
 }
 
-extension ModelLoadError {
-    /// Up to the first 8 bytes of a file.
-    static func sniffHead(_ url: URL) throws -> [UInt8] {
-        do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            return Array(try handle.read(upToCount: 8) ?? Data())
-        } catch {
-            throw KerasImportError.io(file: url.path, reason: "cannot read: \((error as NSError).localizedDescription)")
-        }
-    }
-}

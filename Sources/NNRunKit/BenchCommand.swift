@@ -31,8 +31,8 @@ public enum BenchCommand {
             }
             return "{\"rows_per_second\": \(JSONNumber.format(rowsPerSecond)), \"batch_latency_ms\": \(stats(batch)), "
                 + "\"row_latency_us\": \(stats(row)), \"batch_size\": \(batchSize), \"threads\": \(threads), \"concurrency\": \(concurrency), \"rows\": \(rows), "
-                + "\"seconds\": \(JSONNumber.format(seconds)), \"blas_kernel\": \(JSONString.quote(blasKernel)), "
-                + "\"blas_kernel_source\": \(JSONString.quote(blasKernelSource)), \"cpu\": \(JSONString.quote(cpu))}"
+                + "\"seconds\": \(JSONNumber.format(seconds)), \"blas_kernel\": \(JSONValue.string(blasKernel).text), "
+                + "\"blas_kernel_source\": \(JSONValue.string(blasKernelSource).text), \"cpu\": \(JSONValue.string(cpu).text)}"
         }
     }
 
@@ -108,11 +108,11 @@ extension BenchCommand {
         public var megabytesPerCPUSecond: Double { Double(bytes) / 1e6 / cpuSeconds }
 
         public func json() -> String {
-            "{\"csv_file\": \(JSONString.quote(file)), \"csv_bytes\": \(bytes), \"csv_rows\": \(rows), "
+            "{\"csv_file\": \(JSONValue.string(file).text), \"csv_bytes\": \(bytes), \"csv_rows\": \(rows), "
                 + "\"csv_columns\": \(columns), \"csv_seconds\": \(JSONNumber.format(seconds)), "
                 + "\"csv_megabytes_per_second\": \(JSONNumber.format(megabytesPerSecond)), "
                 + "\"csv_cpu_seconds\": \(JSONNumber.format(cpuSeconds)), "
-                + "\"csv_megabytes_per_cpu_second\": \(JSONNumber.format(megabytesPerCPUSecond)), \"cpu\": \(JSONString.quote(cpu))}"
+                + "\"csv_megabytes_per_cpu_second\": \(JSONNumber.format(megabytesPerCPUSecond)), \"cpu\": \(JSONValue.string(cpu).text)}"
         }
     }
 

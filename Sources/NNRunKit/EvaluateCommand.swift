@@ -17,7 +17,7 @@ public enum EvaluateCommand {
         }
 
         public func json() -> String {
-            "{" + values.map { "\(JSONString.quote($0.name)): \(JSONNumber.format($0.value))" }.joined(separator: ", ") + ", \"rows\": \(rows)"
+            "{" + values.map { "\(JSONValue.string($0.name).text): \(JSONNumber.format($0.value))" }.joined(separator: ", ") + ", \"rows\": \(rows)"
                 + (report.map { ", \"report\": " + $0.json() } ?? "") + "}\n"
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Format
 
 /// `nnrun evaluate --report`: what scikit-learn's `classification_report`, `confusion_matrix` and
 /// `roc_auc_score` say about a classifier's predictions, or RMSE/MAE/R² for a regressor.
@@ -159,7 +160,7 @@ public enum EvaluationReport: Equatable, Sendable {
     /// `accuracy`, `macro avg`, `weighted avg`) plus `labels`, `confusion_matrix` and `roc_auc`.
     public func json() -> String {
         func n(_ v: Double) -> String { JSONNumber.format(v) }
-        func s(_ t: String) -> String { JSONString.quote(t) }
+        func s(_ t: String) -> String { JSONValue.string(t).text }
         switch self {
         case .classification(let c):
             func scores(_ x: ClassScores) -> String {
@@ -175,24 +176,5 @@ public enum EvaluationReport: Equatable, Sendable {
             func list(_ v: [Double]) -> String { v.count == 1 ? n(v[0]) : "[" + v.map(n).joined(separator: ", ") + "]" }
             return "{\"outputs\": [" + r.names.map(s).joined(separator: ", ") + "], \"rmse\": \(list(r.rmse)), \"mae\": \(list(r.mae)), \"r2\": \(list(r.r2))}"
         }
-    }
-}
-
-/// JSON string literals.
-enum JSONString {
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 }

@@ -5,23 +5,6 @@ import Format
 /// parameter count), totals of trainable and non-trainable parameters, then metadata and training
 /// state.
 public enum ModelSummary {
-    /// Keras class name for a layer kind, as `model.summary()` shows it.
-    public static func kerasClass(_ kind: LayerKind) -> String {
-        switch kind {
-        case .dense: "Dense"
-        case .activation: "Activation"
-        case .dropout: "Dropout"
-        case .batchNormalization: "BatchNormalization"
-        case .normalization: "Normalization"
-        case .relu: "ReLU"
-        case .leakyReLU: "LeakyReLU"
-        case .elu: "ELU"
-        case .softmax: "Softmax"
-        case .input: "InputLayer"
-        case .flatten: "Flatten"
-        }
-    }
-
     /// The summary text (ends with a newline).
     /// - Parameters:
     ///   - name: the file name shown in the title.
@@ -37,13 +20,8 @@ public enum ModelSummary {
             for p in params {
                 if p.trainable { trainable += p.shape.reduce(1, *) } else { nonTrainable += p.shape.reduce(1, *) }
             }
-            var activation = ""
-            switch layer.kind {
-            case .dense(let d): activation = d.activation.rawValue
-            case .activation(let a): activation = a.rawValue
-            default: break
-            }
-            rows.append(["\(TerminalText.escaped(layer.name)) (\(kerasClass(layer.kind)))", "(None, \(layout.layerWidths[i]))", String(count), activation])
+            let schema = layer.kind.schema
+            rows.append(["\(TerminalText.escaped(layer.name)) (\(schema.kerasClass))", "(None, \(layout.layerWidths[i]))", String(count), schema.activation?.rawValue ?? ""])
         }
         let widths = (0..<4).map { c in rows.map { $0[c].count }.max() ?? 0 }
         func line(_ r: [String]) -> String {
@@ -84,14 +62,7 @@ public enum ModelSummary {
         if let t = file.training {
             out += "  loss: \(t.loss.name.rawValue)" + (t.loss.fromLogits ? " (from logits)" : "") + "\n"
             let o = t.optimizer
-            var hp = o.learningRateSchedule.map { "learning_rate=\(ScheduleText.describe($0))" } ?? "learning_rate=\(o.learningRate)"
-            switch o.name {
-            case .sgd: hp += ", momentum=\(o.momentum), nesterov=\(o.nesterov)"
-            case .adam, .adamw: hp += ", beta_1=\(o.beta1), beta_2=\(o.beta2), epsilon=\(o.epsilon), amsgrad=\(o.amsgrad)"
-            case .rmsprop: hp += ", rho=\(o.rho), momentum=\(o.momentum), epsilon=\(o.epsilon), centered=\(o.centered)"
-            case .adagrad: hp += ", initial_accumulator_value=\(o.initialAccumulatorValue), epsilon=\(o.epsilon)"
-            }
-            if let w = o.weightDecay { hp += ", weight_decay=\(w)" }
+            let hp = o.hyperparameters(schedule: ScheduleText.describe).map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
             out += "  optimizer: \(o.name.rawValue) (\(hp))\n"
             if !t.metrics.isEmpty { out += "  metrics: \(TerminalText.escaped(t.metrics.joined(separator: ", ")))\n" }
             out += "  iterations: \(t.iterations), epochs: \(t.epochs)\n"

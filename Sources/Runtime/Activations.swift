@@ -3,8 +3,9 @@ import Format
 /// An activation function with its options, computed exactly as Keras 3 (TensorFlow backend) does.
 ///
 /// Element-wise except ``Kind/softmax`` and ``Kind/logSoftmax``, which act on each row (the last
-/// axis). Every case defines its forward value and, next to it, its local derivative used by
-/// ``backward`` (for the row-wise ones, the Jacobian-vector product).
+/// axis). Each case's forward value is one branch of ``forward(_:_:rows:cols:bias:)`` and its local
+/// derivative the branch of the same case in ``backward(x:y:dy:dx:rows:cols:)`` (for the row-wise
+/// ones, the Jacobian-vector product); both switches list the cases in the same order.
 ///
 /// Definitions (Keras 3.15 `keras/src/activations/activations.py`, `backend/tensorflow/nn.py`):
 /// - `relu` = max(x, 0); `relu6` = min(max(x, 0), 6); `leakyRelu(s)` = x > 0 ? x : s·x (Keras default s = 0.2);
@@ -85,7 +86,6 @@ public struct ActivationFunction: Sendable, Equatable {
     }
 
     /// Whether a row's outputs depend on the whole row (softmax, log-softmax).
-    var isRowWise: Bool { kind == .softmax || kind == .logSoftmax }
 
     // MARK: - Public matrix forms
 

@@ -3,7 +3,8 @@ import Format
 /// Creates fresh, untrained models from a description, initialised as Keras initialises a new
 /// `Sequential` with default arguments (used by `nnrun init`).
 ///
-/// Tensors, in ``ModelDescription/parameterLayout()`` order:
+/// Tensors, in ``ModelDescription/parameterLayout()`` order, each initialised as its row of the schema
+/// table says (``WeightSchema/initialValue``):
 /// - dense `kernel`: ``kernelInitializer`` (Keras default `glorot_uniform`); `bias`: ``biasInitializer``
 ///   (Keras default `zeros`);
 /// - batch_normalization: `gamma` 1, `beta` 0, `moving_mean` 0, `moving_variance` 1;
@@ -35,19 +36,18 @@ public struct ModelFactory: Sendable {
         var generator = RandomGenerator(seed: seed)
         var tensors: [NamedTensor] = []
         tensors.reserveCapacity(layout.parameters.count)
-        for p in layout.parameters {
-            let weight = p.name.split(separator: ".").last.map(String.init) ?? p.name
-            let initializer: Initializer
-            switch (description.layers[p.layer].kind, weight) {
-            case (.dense, "kernel"): initializer = kernelInitializer
-            case (.dense, "bias"): initializer = biasInitializer
-            case (.batchNormalization, "gamma"), (.batchNormalization, "moving_variance"),
-                 (.normalization, "variance"):
-                initializer = .ones
-            default:
-                initializer = .zeros
+        for (i, layer) in description.layers.enumerated() {
+            let inputWidth = i == 0 ? layout.inputWidth : layout.layerWidths[i - 1]
+            for w in layer.kind.schema.weights(inputWidth) {
+                let initializer: Initializer
+                switch w.initialValue {
+                case .kernel: initializer = kernelInitializer
+                case .bias: initializer = biasInitializer
+                case .zeros: initializer = .zeros
+                case .ones: initializer = .ones
+                }
+                tensors.append(NamedTensor(name: "layers.\(i).\(w.name)", tensor: Tensor(shape: w.shape, values: initializer.values(shape: w.shape, generator: &generator))))
             }
-            tensors.append(NamedTensor(name: p.name, tensor: Tensor(shape: p.shape, values: initializer.values(shape: p.shape, generator: &generator))))
         }
         let file = ModelFile(model: description, tensors: tensors, metadata: metadata)
         try file.validate()

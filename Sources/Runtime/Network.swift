@@ -19,8 +19,10 @@ public struct BatchResult: Sendable, Equatable {
 /// ```swift
 /// let net = try Network(file)                   // validates the file, widens stored dtypes
 /// let y = try net.predict(x)                    // [batch, outputWidth]; thread-safe
-/// let r = try net.trainStep(xb, yb, loss: try Loss(spec), metrics: [.meanAbsoluteError])
-/// optimizer.update(net.parameters)              // gradients are in parameters[i].gradient
+/// let state = file.training!                    // the loss and optimizer the file records
+/// let optimizer = try Optimizer.make(state.optimizer, parameters: net.parameters)
+/// let r = try net.trainStep(xb, yb, loss: try Loss(state.loss), metrics: [.meanAbsoluteError])
+/// optimizer.step()                              // from the gradients in parameters[i].gradient
 /// let saved = net.modelFile(updating: file)     // current weights back into the file
 /// ```
 ///

@@ -10,7 +10,7 @@ import Darwin
 ///
 /// An optimizer is built for a fixed list of parameters (Keras' `build(var_list)`): the trainable
 /// ones, in model order. Each subclass names its slots (per-parameter state tensors such as
-/// Adam's moments, with Keras 3's slot names) and implements ``applySingle(_:gradient:slots:step:)``;
+/// Adam's moments, with Keras 3's slot names) and hands the base its ``ParameterUpdate``;
 /// the base owns the slots, the iteration count and what Keras does around the update.
 /// ``step()`` reproduces `BaseOptimizer.apply` → `_backend_apply_gradients` in order:
 /// 1. clip the gradients (``GradientClipping``, from `clipnorm` / `global_clipnorm` / `clipvalue`);
@@ -48,6 +48,8 @@ public class Optimizer {
     public let slotNames: [String]
 
     private let slotInitialValue: Float
+    /// The optimizer's own update of one parameter.
+    private let update: any ParameterUpdate
     /// `slots[p][s]` is slot `slotNames[s]` of `parameters[p]`, `parameters[p].count` floats.
     private var slots: [[UnsafeMutableBufferPointer<Float>]]
     /// The other half of the slot double buffer: the state before the last step, after ``step()``.
@@ -73,7 +75,9 @@ public class Optimizer {
 
     /// For subclasses: validates the shared hyper-parameters and allocates slots filled with
     /// `slotInitialValue`.
-    init(spec: OptimizerSpec, parameters: [Parameter], slotNames: [String], slotInitialValue: Float = 0) throws {
+    /// - Parameter update: the optimizer's per-parameter update (a required argument, so an optimizer
+    ///   without one does not compile).
+    init(spec: OptimizerSpec, parameters: [Parameter], slotNames: [String], slotInitialValue: Float = 0, update: any ParameterUpdate) throws {
         let name = spec.name.rawValue
         guard spec.learningRate.isFinite, spec.learningRate >= 0 else {
             throw OptimizerError.invalidHyperparameter(optimizer: name, name: "learning_rate", value: spec.learningRate, expected: "a finite number >= 0")
@@ -93,6 +97,7 @@ public class Optimizer {
         self.weightDecay = spec.weightDecay.map(Float.init)
         self.slotNames = slotNames
         self.slotInitialValue = slotInitialValue
+        self.update = update
         let trainable = self.parameters
         func allocate() -> [[UnsafeMutableBufferPointer<Float>]] {
             trainable.map { p in
@@ -128,11 +133,11 @@ public class Optimizer {
                 p.values.withUnsafeBufferPointer { w in
                     spareValues[index].withUnsafeMutableBufferPointer { out in
                         guard let wd = weightDecay, let wp = w.baseAddress, let op = out.baseAddress else {
-                            return applySingle(w, into: out, gradient: g, slots: source, into: target, step: step)
+                            return update.applySingle(w, into: out, gradient: g, slots: source, into: target, step: step)
                         }
                         // Keras `_apply_weight_decay`, before the update, with the same learning rate.
                         _ = WeightDecayKernel(w: wp, out: op, decay: wd, learningRate: lr).run(count: out.count)
-                        return applySingle(UnsafeBufferPointer(out), into: out, gradient: g, slots: source, into: target, step: step)
+                        return update.applySingle(UnsafeBufferPointer(out), into: out, gradient: g, slots: source, into: target, step: step)
                     }
                 }
             }
@@ -171,25 +176,6 @@ public class Optimizer {
     public struct StepContext: Sendable {
         public var learningRate: Float
         public var localStep: Float
-    }
-
-    /// The optimizer's update of one parameter (Keras `update_step`). Subclasses override.
-    ///
-    /// Reads the current values and slots and writes the new ones to `out` / `newSlots`, which may
-    /// be the same memory as the inputs: implementations read every input element `i` before
-    /// writing element `i` of any output. Implementations are ``LaneKernel``s: the same float32
-    /// operations in the same order on every element, 8 elements at a time.
-    /// - Parameters:
-    ///   - w: the parameter's current values.
-    ///   - out: receives the new values (same count).
-    ///   - gradient: its (clipped) gradient, same count.
-    ///   - slots: its current slot buffers, in ``slotNames`` order.
-    ///   - newSlots: receive the new slot values, in the same order.
-    /// - Returns: whether every new value written to `out` is finite (true for an empty parameter).
-    func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
-                     slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) -> Bool {
-        // The base optimizer is abstract; `make` only builds subclasses.
-        true
     }
 
     // MARK: - State
@@ -320,4 +306,23 @@ struct WeightDecayKernel: LaneKernel {
 struct ReadKernel: LaneKernel {
     let x: UnsafePointer<Float>
     @inline(__always) func apply<T: FloatLanes>(_ i: Int) -> T { T.load(x, i) }
+}
+
+/// An optimizer's update of one parameter (Keras `update_step`), handed to ``Optimizer``'s
+/// initialiser by each optimizer.
+///
+/// Reads the current values and slots and writes the new ones to `out` / `newSlots`, which may
+/// be the same memory as the inputs: implementations read every input element `i` before
+/// writing element `i` of any output. Implementations are ``LaneKernel``s: the same float32
+/// operations in the same order on every element, 8 elements at a time.
+/// - Parameters:
+///   - w: the parameter's current values.
+///   - out: receives the new values (same count).
+///   - gradient: its (clipped) gradient, same count.
+///   - slots: its current slot buffers, in ``slotNames`` order.
+///   - newSlots: receive the new slot values, in the same order.
+/// - Returns: whether every new value written to `out` is finite (true for an empty parameter).
+protocol ParameterUpdate: Sendable {
+    func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                     slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: Optimizer.StepContext) -> Bool
 }

@@ -33,11 +33,17 @@ public final class SGD: Optimizer {
         }
         momentum = Float(spec.momentum)
         nesterov = spec.nesterov
-        try super.init(spec: spec, parameters: parameters, slotNames: spec.momentum != 0 ? ["momentum"] : [])
+        try super.init(spec: spec, parameters: parameters, slotNames: spec.momentum != 0 ? ["momentum"] : [], update: SGDUpdate(momentum: Float(spec.momentum), nesterov: spec.nesterov))
     }
+}
 
-    override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) -> Bool {
+/// SGD's per-parameter update (``ParameterUpdate``).
+struct SGDUpdate: ParameterUpdate {
+    let momentum: Float
+    let nesterov: Bool
+
+    func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                     slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: Optimizer.StepContext) -> Bool {
         guard let wp = w.baseAddress, let op = out.baseAddress, let gp = g.baseAddress else { return true }
         let lr = step.learningRate
         guard let m = slots.first?.baseAddress, let mOut = newSlots.first?.baseAddress else {
@@ -98,11 +104,16 @@ public final class Adagrad: Optimizer {
         }
         epsilon = Float(spec.epsilon)
         initialAccumulatorValue = Float(spec.initialAccumulatorValue)
-        try super.init(spec: spec, parameters: parameters, slotNames: ["accumulator"], slotInitialValue: Float(spec.initialAccumulatorValue))
+        try super.init(spec: spec, parameters: parameters, slotNames: ["accumulator"], slotInitialValue: Float(spec.initialAccumulatorValue), update: AdagradUpdate(epsilon: Float(spec.epsilon)))
     }
+}
 
-    override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) -> Bool {
+/// Adagrad's per-parameter update (``ParameterUpdate``).
+struct AdagradUpdate: ParameterUpdate {
+    let epsilon: Float
+
+    func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                     slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: Optimizer.StepContext) -> Bool {
         guard let wp = w.baseAddress, let op = out.baseAddress, let gp = g.baseAddress,
               let a = slots[0].baseAddress, let aOut = newSlots[0].baseAddress else { return true }
         return AdagradKernel(w: wp, out: op, g: gp, a: a, aOut: aOut, learningRate: step.learningRate, epsilon: epsilon).run(count: w.count)
@@ -167,11 +178,20 @@ public final class RMSprop: Optimizer {
         var names = ["velocity"]
         if spec.momentum > 0 { names.append("momentum") }
         if spec.centered { names.append("average_gradient") }
-        try super.init(spec: spec, parameters: parameters, slotNames: names)
+        try super.init(spec: spec, parameters: parameters, slotNames: names, update: RMSpropUpdate(rho: Float(spec.rho), oneMinusRho: Float(1 - spec.rho), momentum: Float(spec.momentum), epsilon: Float(spec.epsilon), centered: spec.centered))
     }
+}
 
-    override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) -> Bool {
+/// RMSprop's per-parameter update (``ParameterUpdate``).
+struct RMSpropUpdate: ParameterUpdate {
+    let rho: Float
+    let oneMinusRho: Float
+    let momentum: Float
+    let epsilon: Float
+    let centered: Bool
+
+    func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                     slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: Optimizer.StepContext) -> Bool {
         guard let wp = w.baseAddress, let op = out.baseAddress, let gp = g.baseAddress,
               let v = slots[0].baseAddress, let vOut = newSlots[0].baseAddress else { return true }
         let mIndex = momentum > 0 ? 1 : nil
@@ -266,11 +286,21 @@ public final class Adam: Optimizer {
         oneMinusBeta2 = Float(1 - spec.beta2)
         epsilon = Float(spec.epsilon)
         amsgrad = spec.amsgrad
-        try super.init(spec: spec, parameters: parameters, slotNames: spec.amsgrad ? ["momentum", "velocity", "velocity_hat"] : ["momentum", "velocity"])
+        try super.init(spec: spec, parameters: parameters, slotNames: spec.amsgrad ? ["momentum", "velocity", "velocity_hat"] : ["momentum", "velocity"], update: AdamUpdate(beta1: Float(spec.beta1), beta2: Float(spec.beta2), oneMinusBeta1: Float(1 - spec.beta1), oneMinusBeta2: Float(1 - spec.beta2), epsilon: Float(spec.epsilon), amsgrad: spec.amsgrad))
     }
+}
 
-    override func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                              slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext) -> Bool {
+/// Adam's per-parameter update (``ParameterUpdate``).
+struct AdamUpdate: ParameterUpdate {
+    let beta1: Float
+    let beta2: Float
+    let oneMinusBeta1: Float
+    let oneMinusBeta2: Float
+    let epsilon: Float
+    let amsgrad: Bool
+
+    func applySingle(_ w: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                     slots: [UnsafeMutableBufferPointer<Float>], into newSlots: [UnsafeMutableBufferPointer<Float>], step: Optimizer.StepContext) -> Bool {
         guard let wp = w.baseAddress, let op = out.baseAddress, let gp = g.baseAddress,
               let m = slots[0].baseAddress, let v = slots[1].baseAddress,
               let mOut = newSlots[0].baseAddress, let vOut = newSlots[1].baseAddress else { return true }

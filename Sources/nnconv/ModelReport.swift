@@ -32,14 +32,8 @@ enum ModelReport {
             let o = t.optimizer
             out += "training:\n"
             out += "  loss: \(t.loss.name.rawValue)\(t.loss.fromLogits ? " (from_logits)" : "")\(t.loss.labelSmoothing != 0 ? " label_smoothing=\(t.loss.labelSmoothing)" : "")\n"
-            var opt = "\(o.name.rawValue) learning_rate=\(o.learningRateSchedule.map { "\($0.className)(initial \($0.initialLearningRate))" } ?? "\(o.learningRate)")"
-            switch o.name {
-            case .sgd: opt += " momentum=\(o.momentum) nesterov=\(o.nesterov)"
-            case .adam, .adamw: opt += " beta_1=\(o.beta1) beta_2=\(o.beta2) epsilon=\(o.epsilon) amsgrad=\(o.amsgrad)"
-            case .rmsprop: opt += " rho=\(o.rho) momentum=\(o.momentum) epsilon=\(o.epsilon) centered=\(o.centered)"
-            case .adagrad: opt += " initial_accumulator_value=\(o.initialAccumulatorValue) epsilon=\(o.epsilon)"
-            }
-            if let w = o.weightDecay { opt += " weight_decay=\(w)" }
+            let hp = o.hyperparameters { "\($0.className)(initial \($0.initialLearningRate))" }
+            let opt = ([o.name.rawValue] + hp.map { "\($0.name)=\($0.value)" }).joined(separator: " ")
             out += "  optimizer: \(opt)\n"
             if !t.metrics.isEmpty { out += "  metrics: \(t.metrics.joined(separator: ", "))\n" }
             out += "  iterations: \(t.iterations)\n  epochs: \(t.epochs)\n"
@@ -49,19 +43,9 @@ enum ModelReport {
         return out
     }
 
+    /// The kind and its configuration in one line (`dense units=4 activation=relu`), from the schema table.
     static func describe(_ k: LayerKind) -> String {
-        switch k {
-        case .dense(let d): "dense units=\(d.units) activation=\(d.activation.rawValue)\(d.useBias ? "" : " use_bias=false")"
-        case .activation(let a): "activation \(a.rawValue)"
-        case .dropout(let d): "dropout rate=\(d.rate)\(d.seed.map { " seed=\($0)" } ?? "")"
-        case .batchNormalization(let b): "batch_normalization momentum=\(b.momentum) epsilon=\(b.epsilon) center=\(b.center) scale=\(b.scale)"
-        case .normalization(let n): "normalization" + (n.epsilon.map { " epsilon=\($0)" } ?? "")
-        case .relu(let r): "relu" + (r.maxValue.map { " max_value=\($0)" } ?? "") + " negative_slope=\(r.negativeSlope) threshold=\(r.threshold)"
-        case .leakyReLU(let s): "leaky_relu negative_slope=\(s)"
-        case .elu(let a): "elu alpha=\(a)"
-        case .softmax: "softmax"
-        case .input: "input"
-        case .flatten: "flatten"
-        }
+        let summary = k.schema.summary
+        return summary.isEmpty ? k.kindName : "\(k.kindName) \(summary)"
     }
 }

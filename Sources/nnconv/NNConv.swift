@@ -28,7 +28,13 @@ struct NNConv: ParsableCommand {
     )
 
     static func main() {
-        Tool(name: "nnconv", otherwise: .badModel).run(NNConv.self)
+        Tool(name: "nnconv", otherwise: .badModel, wording: wording).run(NNConv.self)
+    }
+
+    /// The architecture of a weights-only Keras file comes from `--config`.
+    @Sendable static func wording(_ error: Error) -> String? {
+        guard case .configRequired(let file, let layout) = error as? KerasImportError else { return nil }
+        return "\(file): a \(layout) file holds weights only; pass the architecture with --config (the JSON of model.to_json())"
     }
 }
 

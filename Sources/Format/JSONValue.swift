@@ -1,5 +1,4 @@
 import Foundation
-import Format
 
 /// A JSON document as a tree, for reading Keras configurations and writing them back.
 ///
@@ -184,6 +183,12 @@ public struct JSONObject: Sendable, Equatable {
     /// Builds an object from ordered pairs; a repeated key keeps its first position and last value.
     public init(_ pairs: KeyValuePairs<String, JSONValue>) {
         for (k, v) in pairs { self[k] = v }
+    }
+
+    /// Builds an object from `pairs`, then `more` (e.g. a layer's fields from the schema table).
+    public init(_ pairs: KeyValuePairs<String, JSONValue>, _ more: [(String, JSONValue)]) {
+        self.init(pairs)
+        for (k, v) in more { self[k] = v }
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -1,0 +1,65 @@
+/// Buffers of one batch size, allocated once and reused by every training step of that size.
+final class Workspace<T: RuntimeScalar> {
+    let rows: Int
+    let input: UnsafeMutablePointer<T>
+    /// Output of each layer (`[rows, width_i]`); identity layers alias their input.
+    var outputs: [UnsafeMutablePointer<T>] = []
+    /// Dense pre-activations (nil for linear activation: `z == y`).
+    var pre: [UnsafeMutablePointer<T>?] = []
+    /// Dropout masks, BatchNormalization x̂.
+    var aux: [UnsafeMutablePointer<T>?] = []
+    /// BatchNormalization statistics.
+    var stats: [UnsafeMutablePointer<T>?] = []
+    /// Ping-pong gradient buffers `[rows, maxWidth]`.
+    let gradA: UnsafeMutablePointer<T>
+    let gradB: UnsafeMutablePointer<T>
+    /// Whether the last forward into this workspace was in training mode (nil: none yet).
+    var forwardMode: Bool?
+    private var owned: [UnsafeMutablePointer<T>] = []
+
+    init(rows: Int, inputWidth: Int, widths: [Int], ops: [LayerOp]) {
+        self.rows = rows
+        func alloc(_ n: Int) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: max(n, 1))
+            return p
+        }
+        let maxWidth = max(inputWidth, widths.max() ?? 0)
+        input = alloc(rows * inputWidth)
+        gradA = alloc(rows * maxWidth)
+        gradB = alloc(rows * maxWidth)
+        owned = [input, gradA, gradB]
+        var previous = input
+        for (i, op) in ops.enumerated() {
+            let n = rows * widths[i]
+            var out = previous, pre: UnsafeMutablePointer<T>? = nil, aux: UnsafeMutablePointer<T>? = nil, st: UnsafeMutablePointer<T>? = nil
+            switch op {
+            case .identity: break
+            case .dense(let d):
+                out = alloc(n); owned.append(out)
+                if d.needsPreActivation { pre = alloc(n); owned.append(pre!) }
+            case .activation, .normalization:
+                out = alloc(n); owned.append(out)
+            case .dropout:
+                out = alloc(n); aux = alloc(n); owned += [out, aux!]
+            case .batchNorm(let b):
+                out = alloc(n); aux = alloc(n); st = alloc(BatchNormLayer.statsCount(width: b.width)); owned += [out, aux!, st!]
+            }
+            outputs.append(out); self.pre.append(pre); self.aux.append(aux); stats.append(st)
+            previous = out
+        }
+    }
+
+    deinit { for p in owned { p.deallocate() } }
+}
+
+extension NetworkEngine {
+    /// The workspace for a batch of `rows` (created on first use; at most four sizes are kept).
+    func workspace(rows: Int) -> Workspace<T> {
+        if let w = workspaces[rows] { return w }
+        if workspaces.count >= 4 { workspaces.removeAll() }
+        let w = Workspace<T>(rows: rows, inputWidth: inputWidth, widths: widths, ops: ops)
+        workspaces[rows] = w
+        return w
+    }
+}
