@@ -173,7 +173,7 @@ lines = [
 ]
 for r in rows:
     lines.append("| " + " | ".join(r) + " |")
-lines += [""] + [f"- {n}" for n in notes]
+lines += [""] + [f"- {n}" for n in notes if not n.startswith("environment:")]  # written once, below
 env = {k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "NNKIT", "OMP"))}
 lines.append("- environment: " + (", ".join(f"{k}={v}" for k, v in sorted(env.items())) or "no OPENBLAS_*/NNKIT_*/OMP_* variables"))
 if extra and os.path.exists(extra):
