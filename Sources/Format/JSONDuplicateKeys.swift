@@ -28,6 +28,20 @@ public enum JSONDuplicateKeys {
 
     /// The first duplicate key in `bytes` (UTF-8 JSON), or nil.
     public static func first(in bytes: UnsafeRawBufferPointer) -> Duplicate? {
+        if case .duplicate(let d)? = walk(bytes, numberLiteral: nil) { return d }
+        return nil
+    }
+
+    /// What ``walk(_:numberLiteral:)`` stopped at.
+    enum Found {
+        case duplicate(Duplicate)
+        /// A number literal `numberLiteral` accepted, and the path of the value (`$.training.epochs`).
+        case number(path: String, literal: String)
+    }
+
+    /// The one scan over JSON text: tracks the path, stops at the first duplicate key, or, when
+    /// `numberLiteral` is given, at the first number literal it accepts (duplicates are then passed over).
+    static func walk(_ bytes: UnsafeRawBufferPointer, numberLiteral: ((String) -> Bool)?) -> Found? {
         var stack: [Frame] = []
         var i = 0
         let n = bytes.count
@@ -55,11 +69,19 @@ public enum JSONDuplicateKeys {
                 let (string, next) = decodeString(bytes, from: i + 1)
                 i = next
                 if case .object(var keys, _, true)? = stack.last {
-                    if !keys.insert(string).inserted {
-                        return Duplicate(key: String(decoding: string, as: UTF8.self), path: path(stack.dropLast()))
+                    if !keys.insert(string).inserted && numberLiteral == nil {
+                        return .duplicate(Duplicate(key: String(decoding: string, as: UTF8.self), path: path(stack.dropLast())))
                     }
                     stack[stack.count - 1] = .object(keys: keys, current: string, expectingKey: false)
                 }
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                var j = i
+                while j < n, "0123456789+-.eE".utf8.contains(bytes[j]) { j += 1 }
+                if let accept = numberLiteral {
+                    let literal = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<j]), as: UTF8.self)
+                    if accept(literal) { return .number(path: path(stack[...]), literal: literal) }
+                }
+                i = j
             default:
                 i += 1
             }
