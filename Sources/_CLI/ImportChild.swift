@@ -31,7 +31,7 @@ public struct ImportChild: ParsableCommand {
         IsolatedImport.childStarted()  // dies with the parent, taking its temporary directory along
         let url = URL(fileURLWithPath: source)
         let kind = try ModelLoader.detect(contentsOf: url)
-        let model = try input.request.load(url)
+        let model = try input.request.load(url)  // copied: it is written out
         do {
             try NNF.write(model, to: URL(fileURLWithPath: destination))
         } catch NNFError.headerWouldBeTooLarge(_, let length, let limit) {
