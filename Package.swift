@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Tabular", dependencies: ["CFastFloat"]),
         /// The logic of the `nnrun` commands (predict streaming, training runs, summaries, plots), kept
         /// out of the executable; tested through the `nnrun` binary (CLITests), not imported by a test target.
-        .target(name: "NNRunKit", dependencies: ["Format", "Interop", "Runtime", "Tabular", "_CLI"]),
+        .target(name: "NNRunKit", dependencies: ["Format", "Interop", "Runtime", "Tabular", "_CLI", "CMPI"]),
 
         // MARK: - Internal wrappers
 
@@ -58,6 +58,9 @@ let package = Package(
         .target(name: "CNNKitCPU"),
         /// Read-only file mappings with a SIGBUS guard, so a model file truncated while mapped is an error, not a crash.
         .target(name: "CFileMap"),
+        /// Open MPI for `nnrun train --distributed`, loaded with dlopen only when asked for (so nnrun needs no
+        /// libmpi otherwise); handles and functions by dlsym, a watchdog on every collective. Only NNRunKit imports it.
+        .target(name: "CMPI"),
         /// fast_float (C++, header-only, Debian libfast-float-dev) behind one C function for CSV numbers.
         .target(name: "CFastFloat"),
 
