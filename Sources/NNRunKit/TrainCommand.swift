@@ -39,7 +39,12 @@ public struct TrainCommand {
         let outputs = try prepareOutputs()
         let lock = try outputs.model.lock()
         defer { withExtendedLifetime(lock) {} }
-        let original = try ModelIO.load(o.modelPath)
+        // While a child process imports a Keras/HDF5 model, the CSV file's numbers are read (used
+        // below when they fit the model's columns; otherwise the file is read again after the model).
+        var prefetched: LabelledData.Prefetch?
+        let original = try ModelIO.load(o.modelPath) { childMayStillSucceed in
+            prefetched = LabelledData.Prefetch.read(path: o.dataPath, targets: o.targets, keepGoing: childMayStillSucceed)
+        }
         let outputPath = outputs.model.path
         let outputFormat = outputs.format
         let inputWidth = original.model.inputWidth
@@ -56,7 +61,8 @@ public struct TrainCommand {
         for n in skipped { progress.warn(n) }
         state.metrics = metrics
         let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
-                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing)
+                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched)
+        prefetched = nil
         data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
         var (x, y) = try data.matrices()
