@@ -54,6 +54,17 @@ extension LabelledData {
                 var targetSlot = [Int](repeating: -1, count: columnCount)
                 for (i, c) in targetColumns.enumerated() { targetSlot[c] = i }
                 while try reader.nextRow() {
+                    if lines.isEmpty {
+                        // Room for the rows the file holds if they are as long as the first (each
+                        // field takes a byte and a separator at least, which bounds the guess), so that
+                        // the arrays are not copied each time they grow (T2: 63 MB of inputs).
+                        var rowBytes = columnCount
+                        for c in 0..<columnCount { rowBytes += reader.csv.withField(c) { $0.count } }
+                        let rows = min(Int(st.st_size) / rowBytes + 64, Int(st.st_size) / (2 * max(columnCount, 1)) + 1)
+                        others.reserveCapacity(rows * otherColumns.count)
+                        values.reserveCapacity(rows * targetColumns.count)
+                        lines.reserveCapacity(rows)
+                    }
                     if lines.count & 1023 == 1023, !keepGoing() { return nil }
                     for c in 0..<columnCount {
                         let v = try reader.value(c)
