@@ -83,10 +83,12 @@ public enum NNF {
     }
 
     /// Encodes `model` and atomically replaces `url` with it (see ``AtomicFile``).
+    /// - Parameter durable: false skips the `fsync`s (``AtomicFile/write(_:to:durable:)``): for a
+    ///   private scratch file read back at once, never for a user's output.
     /// - Throws: ``NNFError`` or ``AtomicFileError``; on error an existing file at `url` is unchanged.
-    public static func write(_ model: ModelFile, to url: URL) throws {
+    public static func write(_ model: ModelFile, to url: URL, durable: Bool = true) throws {
         let bytes = try NNFWriter.encode(model, file: url.path)
-        try AtomicFile.write(bytes, to: url)
+        try AtomicFile.write(bytes, to: url, durable: durable)
     }
 
 }

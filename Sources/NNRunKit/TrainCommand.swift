@@ -62,7 +62,13 @@ public struct TrainCommand {
             o.epochs = resume.remainingEpochs
             o.resetOptimizer = false  // the checkpoint's optimizer state is this run's
         }
-        let original = try ModelIO.load(resume?.path ?? o.modelPath)
+        // While a child process imports a Keras/HDF5 model, the CSV file's numbers are read (used
+        // below when they fit the model's columns; otherwise the file is read again after the model).
+        var prefetched: LabelledData.Prefetch?
+        let dataPath = o.dataPath, targets = o.targets
+        let original = try ModelIO.load(resume?.path ?? o.modelPath) { childMayStillSucceed in
+            prefetched = LabelledData.Prefetch.read(path: dataPath, targets: targets, keepGoing: childMayStillSucceed)
+        }
         let outputPath = o.outputPath ?? o.modelPath
         let outputFormat = try ModelIO.outputFormat(for: outputPath)
         let inputWidth = original.model.inputWidth
@@ -86,7 +92,8 @@ public struct TrainCommand {
         for n in skipped { progress.warn(n) }
         state.metrics = metrics
         let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
-                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing)
+                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched)
+        prefetched = nil
         data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
         var (x, y) = try data.matrices()

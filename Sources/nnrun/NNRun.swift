@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Interop
 import NNRunKit
+import Runtime
 import _CLI
 
 /// `nnrun`: predict, train, evaluate, create, inspect and benchmark models from the command line.
@@ -25,6 +26,7 @@ struct NNRun: ParsableCommand {
     )
 
     static func main() {
+        BLASKernels.configure()  // stop OpenBLAS' spinning start-up threads before any work
         Tool(name: "nnrun", otherwise: .io, wording: wording).run(NNRun.self)
     }
 
