@@ -99,9 +99,11 @@ extension BenchCommand {
         public var bytes: Int
         public var rows: Int
         public var columns: Int
+        /// Threads the reader parsed on.
+        public var threads: Int
         public var seconds: Double
-        /// CPU time of the reading thread (on a shared machine the honest measure of its work:
-        /// wall time also counts the time other processes held the core).
+        /// CPU time of the process while reading (all its threads; on a shared machine the honest
+        /// measure of the work: wall time also counts the time other processes held the cores).
         public var cpuSeconds: Double
         public var cpu: String = BLASKernels.cpuModel
 
@@ -111,27 +113,34 @@ extension BenchCommand {
         public func json() -> String {
             JSONValue.object(JSONObject([
                 "csv_file": .string(file), "csv_bytes": .int(bytes), "csv_rows": .int(rows), "csv_columns": .int(columns),
-                "csv_seconds": .double(seconds), "csv_megabytes_per_second": .double(megabytesPerSecond), "csv_cpu_seconds": .double(cpuSeconds),
-                "csv_megabytes_per_cpu_second": .double(megabytesPerCPUSecond), "cpu": .string(cpu),
+                "csv_threads": .int(threads), "csv_seconds": .double(seconds), "csv_megabytes_per_second": .double(megabytesPerSecond),
+                "csv_cpu_seconds": .double(cpuSeconds), "csv_megabytes_per_cpu_second": .double(megabytesPerCPUSecond), "cpu": .string(cpu),
             ])).strictText
         }
     }
 
     /// Reads `csvPath` as `nnrun predict` does, from file bytes to the float32 input matrix of the
     /// model's input columns, in batches of `batchSize` rows, without predicting: the throughput of
-    /// the CSV reader alone (one thread), for `make bench`.
+    /// the CSV reader alone, for `make bench`.
+    /// - Parameter threads: threads the reader parses on; nil: as `nnrun predict` (the network's
+    ///   default, `NNKIT_THREADS` or all cores).
     /// - Throws: the model loader's and the CSV reader's errors, as `nnrun predict` reports them.
-    public static func readCSV(modelPath: String, csvPath: String, batchSize: Int = 1024) throws -> CSVReport {
+    public static func readCSV(modelPath: String, csvPath: String, batchSize: Int = 1024, threads: Int? = nil) throws -> CSVReport {
         let file = try ModelIO.load(modelPath)
         let width = file.model.inputWidth
-        func threadCPU() -> Double {
+        let readerThreads: Int
+        if let threads { readerThreads = threads } else {
+            do { readerThreads = try Network(file).threads } catch { throw NNRunError.model(file: modelPath, underlying: error) }
+        }
+        func processCPU() -> Double {
             var t = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
             return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        let startedCPU = threadCPU()
+        let startedCPU = processCPU()
         let reader = try NumericCSVReader(path: csvPath)
+        reader.threads = readerThreads
         let inputs = try InputColumns.resolve(reader: reader, inputWidth: width, inputNames: file.metadata.inputNames)
         var x: [Float] = []
         x.reserveCapacity(batchSize * width)
@@ -143,8 +152,8 @@ extension BenchCommand {
             rows += n
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let cpuSeconds = threadCPU() - startedCPU
+        let cpuSeconds = processCPU() - startedCPU
         let bytes = (try? FileManager.default.attributesOfItem(atPath: csvPath)[.size] as? Int) ?? 0
-        return CSVReport(file: csvPath, bytes: bytes ?? 0, rows: rows, columns: inputs.count, seconds: seconds, cpuSeconds: cpuSeconds)
+        return CSVReport(file: csvPath, bytes: bytes ?? 0, rows: rows, columns: inputs.count, threads: readerThreads, seconds: seconds, cpuSeconds: cpuSeconds)
     }
 }

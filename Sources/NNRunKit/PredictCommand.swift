@@ -32,6 +32,7 @@ public struct PredictCommand {
         do { network = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
         // Open the input before touching the output, so a missing input leaves no output file.
         let reader = try NumericCSVReader(CSVReader(path: inputPath))
+        reader.threads = network.threads
         var writer = PredictionWriter(inputWidth: network.inputWidth, outputWidth: network.outputWidth, metadata: file.metadata)
         writer.batchSize = batchSize
         writer.classes = classes
