@@ -60,7 +60,14 @@ final class WorkerPool: @unchecked Sendable {
             finished = 0
             openSeats = min(threads - 1, helpers)
             condition.broadcast()
-            takeIterations(work)
+            while next < iterations {
+                let i = next
+                next += 1
+                condition.unlock()
+                work(i)
+                condition.lock()
+                finished += 1
+            }
             // The helpers hold at most one iteration each now. Poll for them (yielding the core to
             // anything else runnable) for a while before sleeping: a wake-up from `wait` can take
             // milliseconds on a loaded machine, longer than a whole chunk.
@@ -75,20 +82,6 @@ final class WorkerPool: @unchecked Sendable {
             body = nil
         }
         condition.unlock()
-    }
-
-    /// Runs iterations of the current job until none is left to take, the caller's thread and the
-    /// helpers alike; called and returns with the lock held (released around each `work(i)`).
-    @inline(__always)
-    private func takeIterations(_ work: (Int) -> Void) {
-        while next < iterations {
-            let i = next
-            next += 1
-            condition.unlock()
-            work(i)
-            condition.lock()
-            finished += 1
-        }
     }
 
     /// Called with the lock held.
@@ -115,7 +108,14 @@ final class WorkerPool: @unchecked Sendable {
             }
             openSeats -= 1
             let work = body!
-            takeIterations(work)
+            while next < iterations {
+                let i = next
+                next += 1
+                condition.unlock()
+                work(i)
+                condition.lock()
+                finished += 1
+            }
             if finished == iterations { condition.broadcast() }
         }
     }
