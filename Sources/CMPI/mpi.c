@@ -19,6 +19,8 @@ static nnkit_mpi_comm_rank_fn p_comm_rank;
 static nnkit_mpi_comm_size_fn p_comm_size;
 static nnkit_mpi_comm_set_errhandler_fn p_set_errhandler;
 static nnkit_mpi_allreduce_fn p_allreduce;
+static nnkit_mpi_iallreduce_fn p_iallreduce;
+static nnkit_mpi_waitall_fn p_waitall;
 static nnkit_mpi_error_string_fn p_error_string;
 static nnkit_mpi_finalize_fn p_finalize;
 static nnkit_mpi_abort_fn p_abort;
@@ -41,6 +43,7 @@ int nnkit_mpi_load(char *error, size_t error_size) {
         {"MPI_Init_thread", (void **)&p_init_thread}, {"MPI_Initialized", (void **)&p_initialized},
         {"MPI_Comm_rank", (void **)&p_comm_rank}, {"MPI_Comm_size", (void **)&p_comm_size},
         {"MPI_Comm_set_errhandler", (void **)&p_set_errhandler}, {"MPI_Allreduce", (void **)&p_allreduce},
+        {"MPI_Iallreduce", (void **)&p_iallreduce}, {"MPI_Waitall", (void **)&p_waitall},
         {"MPI_Error_string", (void **)&p_error_string}, {"MPI_Finalize", (void **)&p_finalize},
         {"MPI_Abort", (void **)&p_abort},
         {"ompi_mpi_comm_world", &comm_world}, {"ompi_mpi_float", &type_float}, {"ompi_mpi_double", &type_double},
@@ -125,16 +128,22 @@ static void end(void) { atomic_store(&call_started_ns, 0); }
 
 // MARK: - Collectives
 
-int nnkit_mpi_sum_floats(float *values, int count, const char *what) {
+int nnkit_mpi_sum_doubles(double *values, int count, const char *what) {
     begin(what);
-    int rc = p_allreduce(NNKIT_MPI_IN_PLACE, values, count, type_float, op_sum, comm_world);
+    int rc = p_allreduce(NNKIT_MPI_IN_PLACE, values, count, type_double, op_sum, comm_world);
     end();
     return rc;
 }
 
-int nnkit_mpi_sum_doubles(double *values, int count, const char *what) {
+int nnkit_mpi_sum_floats_and_doubles(float *floats, int float_count, double *doubles, int double_count, const char *what) {
+    void *requests[2] = {NULL, NULL};
     begin(what);
-    int rc = p_allreduce(NNKIT_MPI_IN_PLACE, values, count, type_double, op_sum, comm_world);
+    int rc = p_iallreduce(NNKIT_MPI_IN_PLACE, floats, float_count, type_float, op_sum, comm_world, &requests[0]);
+    if (rc == NNKIT_MPI_SUCCESS) {
+        rc = p_iallreduce(NNKIT_MPI_IN_PLACE, doubles, double_count, type_double, op_sum, comm_world, &requests[1]);
+        int wait = p_waitall(rc == NNKIT_MPI_SUCCESS ? 2 : 1, requests, NNKIT_MPI_STATUSES_IGNORE);
+        if (rc == NNKIT_MPI_SUCCESS) rc = wait;
+    }
     end();
     return rc;
 }

@@ -8,6 +8,8 @@
 #define NNKIT_MPI_DATATYPE void *
 #define NNKIT_MPI_OP void *
 #define NNKIT_MPI_ERRHANDLER void *
+#define NNKIT_MPI_REQUEST void *
+#define NNKIT_MPI_STATUS void
 #endif
 typedef int (*nnkit_mpi_init_thread_fn)(int *argc, char ***argv, int required, int *provided);
 typedef int (*nnkit_mpi_initialized_fn)(int *flag);
@@ -16,6 +18,9 @@ typedef int (*nnkit_mpi_comm_size_fn)(NNKIT_MPI_COMM comm, int *size);
 typedef int (*nnkit_mpi_comm_set_errhandler_fn)(NNKIT_MPI_COMM comm, NNKIT_MPI_ERRHANDLER errhandler);
 typedef int (*nnkit_mpi_allreduce_fn)(const void *sendbuf, void *recvbuf, int count, NNKIT_MPI_DATATYPE datatype,
                                       NNKIT_MPI_OP op, NNKIT_MPI_COMM comm);
+typedef int (*nnkit_mpi_iallreduce_fn)(const void *sendbuf, void *recvbuf, int count, NNKIT_MPI_DATATYPE datatype,
+                                       NNKIT_MPI_OP op, NNKIT_MPI_COMM comm, NNKIT_MPI_REQUEST *request);
+typedef int (*nnkit_mpi_waitall_fn)(int count, NNKIT_MPI_REQUEST requests[], NNKIT_MPI_STATUS *statuses);
 typedef int (*nnkit_mpi_error_string_fn)(int errorcode, char *string, int *resultlen);
 typedef int (*nnkit_mpi_finalize_fn)(void);
 typedef int (*nnkit_mpi_abort_fn)(NNKIT_MPI_COMM comm, int errorcode);
@@ -24,5 +29,6 @@ typedef int (*nnkit_mpi_abort_fn)(NNKIT_MPI_COMM comm, int errorcode);
 #define NNKIT_MPI_SUCCESS 0
 #define NNKIT_MPI_THREAD_FUNNELED 1
 #define NNKIT_MPI_IN_PLACE ((void *)1)
+#define NNKIT_MPI_STATUSES_IGNORE ((void *)0)
 #define NNKIT_MPI_MAX_ERROR_STRING 256
 #endif

@@ -43,7 +43,7 @@ public enum BenchCommand {
     ///   - concurrency: callers predicting at once on one shared network (``Network/predict(_:)``
     ///     is thread-safe), each on its own thread; batches are dealt round-robin.
     public static func run(modelPath: String, batchSize: Int, rows: Int, threads: Int?, concurrency: Int = 1) throws -> Report {
-        let file = try ModelIO.load(modelPath)
+        let file = try ModelIO.load(modelPath, loading: .map)
         try ModelIO.checkBatchMemory(file, batchSize: max(1, batchSize), path: modelPath, copies: max(1, concurrency))
         let net: Network
         do { net = try Network(file, threads: threads) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
@@ -84,6 +84,7 @@ public enum BenchCommand {
         done.wait()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         if let failure { throw NNRunError.io("\(failure)") }
+        try net.verifyWeightFiles()
         let total = batches * b
         return Report(rowsPerSecond: Double(total) / seconds,
                       batch: LatencyStatistics(samples: samples.map { $0 / 1e6 }),

@@ -22,6 +22,9 @@ public final class MPIProcessGroup: ProcessGroup {
     /// Loads and initialises Open MPI.
     /// - Throws: ``NNRunError/distributed(_:)`` when libmpi cannot be loaded or MPI_Init fails.
     public init(timeout: Double) throws {
+        // Waiting ranks yield the core instead of spinning on it (Open MPI spins by default, which
+        // starves a rank sharing the core); OMPI_MCA_mpi_yield_when_idle=0 keeps the spinning.
+        if ProcessInfo.processInfo.environment["OMPI_MCA_mpi_yield_when_idle"] == nil { setenv("OMPI_MCA_mpi_yield_when_idle", "1", 1) }
         var text = [CChar](repeating: 0, count: 512)
         guard nnkit_mpi_load(&text, text.count) == 0 else {
             throw NNRunError.distributed("--distributed needs Open MPI: \(Self.string(text)) (on Debian: apt-get install openmpi-bin, and run the command under mpirun)")
@@ -36,10 +39,14 @@ public final class MPIProcessGroup: ProcessGroup {
         guard rc == 0 else { throw NNRunError.distributed("rank \(rank): cannot start the collective watchdog thread (errno \(rc))") }
     }
 
-    public func sum(_ values: inout [Float], what: String) throws {
-        let count = Int32(clamping: values.count)
-        try Self.check(what.withCString { w in values.withUnsafeMutableBufferPointer { nnkit_mpi_sum_floats($0.baseAddress, count, w) } },
-                       "MPI_Allreduce in \(what)", rank: rank)
+    public func sum(_ floats: inout [Float], _ doubles: inout [Double], what: String) throws {
+        let nf = Int32(clamping: floats.count), nd = Int32(clamping: doubles.count)
+        let rc = what.withCString { w in
+            floats.withUnsafeMutableBufferPointer { f in
+                doubles.withUnsafeMutableBufferPointer { d in nnkit_mpi_sum_floats_and_doubles(f.baseAddress, nf, d.baseAddress, nd, w) }
+            }
+        }
+        try Self.check(rc, "MPI_Iallreduce in \(what)", rank: rank)
     }
 
     public func sum(_ values: inout [Double], what: String) throws {

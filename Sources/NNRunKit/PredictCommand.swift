@@ -26,7 +26,8 @@ public struct PredictCommand {
     @discardableResult
     public func run(shouldStop: () -> Bool = { false }) throws -> Int {
         let destination = try OutputDestination(outputPath, inputs: [modelPath, inputPath])
-        let file = try ModelIO.load(modelPath)
+        // Mapped: the weights are the file's pages, checked after every batch (verifyWeightFiles).
+        let file = try ModelIO.load(modelPath, loading: .map)
         try ModelIO.checkBatchMemory(file, batchSize: batchSize, path: modelPath)
         let network: Network
         do { network = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
@@ -40,7 +41,9 @@ public struct PredictCommand {
         let width = network.inputWidth
         return try destination.withSink { sink in
             try writer.run(reader: reader, writer: CSVWriter(sink: sink), shouldStop: shouldStop) { x, rows in
-                try network.predict(Matrix(rows: rows, cols: width, values: x)).values
+                let y = try network.predict(Matrix(rows: rows, cols: width, values: x)).values
+                try network.verifyWeightFiles()  // before writing rows computed from them
+                return y
             }
         }
     }

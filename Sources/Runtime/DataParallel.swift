@@ -11,9 +11,10 @@ public protocol ProcessGroup: AnyObject {
     /// The number of processes (≥ 1).
     var size: Int { get }
     /// Replaces `values` by their element-wise sum over all processes. `what` names the call in
-    /// errors and timeouts (`gradient sum of epoch 3, batch 7`).
-    func sum(_ values: inout [Float], what: String) throws
+    /// errors and timeouts (`the end of epoch 3`).
     func sum(_ values: inout [Double], what: String) throws
+    /// Both element-wise sums at once (one wait for the other processes, not two).
+    func sum(_ floats: inout [Float], _ doubles: inout [Double], what: String) throws
     /// Whether every process passed the same `value`.
     func allEqual(_ value: UInt64, what: String) throws -> Bool
 }

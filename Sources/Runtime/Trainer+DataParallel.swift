@@ -4,9 +4,9 @@ import Format
 /// its slice of each batch, the sums over the group, and the agreements that keep every process
 /// deciding the same.
 ///
-/// Per batch, two sums (both `MPI_Allreduce` in nnrun): the float32 gradients of every trainable
-/// tensor, each scaled by `slice rows / batch rows`, in parameter order; then float64
-/// `[loss × slice rows, metric sums…, metric states…, stop requests]`. After the epoch callback,
+/// Per batch, two sums in one round (two `MPI_Iallreduce` and one wait in nnrun): the float32
+/// gradients of every trainable tensor, each scaled by `slice rows / batch rows`, in parameter
+/// order, and float64 `[loss × slice rows, metric sums…, metric states…, stop requests]`. After the epoch callback,
 /// one more: the stop requests and a 64-bit hash of every tensor's bits, which must be equal on
 /// every process (it would differ if a sum gave different bits on different processes).
 final class DataParallelStepper {
@@ -104,7 +104,14 @@ final class DataParallelStepper {
             }
             k += p.count
         }
-        try plan.group.sum(&gradients, what: "the gradient sum of epoch \(epoch + 1), batch \(batch + 1)")
+        // Loss, metric sums and states, and stop requests, in float64; both sums in one round.
+        var j = 0
+        scalars[j] = local.loss * Double(count); j += 1
+        for s in local.metricSums { scalars[j] = s; j += 1 }
+        for state in local.metricStates { for v in state { scalars[j] = v; j += 1 } }
+        scalars[j] = stopRequested ? 1 : 0
+        stopRequested = false
+        try plan.group.sum(&gradients, &scalars, what: "the gradient sum of epoch \(epoch + 1), batch \(batch + 1)")
         k = 0
         for p in trainable {
             p.gradient.withUnsafeMutableBufferPointer { g in
@@ -112,15 +119,6 @@ final class DataParallelStepper {
             }
             k += p.count
         }
-
-        // Loss, metric sums and states, and stop requests, in float64.
-        var j = 0
-        scalars[j] = local.loss * Double(count); j += 1
-        for s in local.metricSums { scalars[j] = s; j += 1 }
-        for state in local.metricStates { for v in state { scalars[j] = v; j += 1 } }
-        scalars[j] = stopRequested ? 1 : 0
-        stopRequested = false
-        try plan.group.sum(&scalars, what: "the loss sum of epoch \(epoch + 1), batch \(batch + 1)")
         j = 0
         var total = local
         total.loss = scalars[j] / Double(rows); j += 1

@@ -31,7 +31,7 @@ public struct ImportChild: ParsableCommand {
         IsolatedImport.childStarted()  // dies with the parent, taking its temporary directory along
         let url = URL(fileURLWithPath: source)
         let kind = try ModelLoader.detect(contentsOf: url)
-        let model = try input.request.load(url)
+        let model = try input.request.load(url)  // copied: it is written out
         do {
             // A private scratch file the parent reads back and deletes: atomic, but not synced to disk
             // (two fsyncs cost 3-20 ms, more than the rest of a small import).

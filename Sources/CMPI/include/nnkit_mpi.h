@@ -31,11 +31,15 @@ int nnkit_mpi_rank_and_size(int *rank, int *size);
 /// Starts the watchdog thread on first call. 0 on success, else an errno value.
 int nnkit_mpi_set_timeout(double seconds, int rank);
 
-/// MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_FLOAT/MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) under the
+/// MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) under the
 /// watchdog; `what` (kept until the call returns) names the call in the watchdog's line.
 /// 0 on success, else an MPI error code.
-int nnkit_mpi_sum_floats(float *values, int count, const char *what);
 int nnkit_mpi_sum_doubles(double *values, int count, const char *what);
+
+/// The element-wise sums over all ranks of `floats` (MPI_FLOAT) and `doubles` (MPI_DOUBLE), in
+/// place, as one round: two MPI_Iallreduce calls in flight, then MPI_Waitall (one wait for the
+/// slowest rank instead of two), under the watchdog. 0 on success, else an MPI error code.
+int nnkit_mpi_sum_floats_and_doubles(float *floats, int float_count, double *doubles, int double_count, const char *what);
 
 /// MPI_Allreduce of `count` unsigned 64-bit integers with MPI_MIN into `min` and MPI_MAX into `max`
 /// (two calls, under the watchdog). 0 on success, else an MPI error code.
