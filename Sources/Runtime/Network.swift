@@ -78,6 +78,10 @@ public final class Network: @unchecked Sendable {
 
     /// Threads one ``predict(_:)`` call may spread a batch over (at least 1).
     public var threads: Int { engine.threads }
+    /// The threads a network uses when its creator does not say: `NNKIT_THREADS` when it is a
+    /// positive integer, else the active processor count (for work beside a network, such as
+    /// reading its CSV file).
+    public static var defaultThreads: Int { NetworkEngine<Parameter>.defaultThreads }
     /// Number of output columns.
     public var outputWidth: Int { engine.outputWidth }
     /// The parameters an optimizer updates.
