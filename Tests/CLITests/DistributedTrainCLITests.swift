@@ -15,9 +15,11 @@ import TestSupport
     static let mpirun = "/usr/bin/mpirun"
 
     /// mpirun as root needs its permission; 3 ranks on this 2-core machine need --oversubscribe.
+    /// Containers often forbid the cross-memory attach (CMA) Open MPI's shared-memory transport uses
+    /// for large messages; these runs send small ones, and `none` keeps them working there too.
     private func mpirun(_ ranks: Int, _ arguments: [String], environment: [String: String] = [:],
                         timeout: TimeInterval = 120) throws -> CommandRunner.Result {
-        var args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)"]
+        var args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "\(ranks)"]
         for (k, v) in environment { args += ["-x", "\(k)=\(v)"] }
         args += [CommandRunner.tool("nnrun").path, "train"] + arguments + ["--distributed", "--collective-timeout", "60"]
         return try CommandRunner.run(URL(fileURLWithPath: Self.mpirun), args, timeout: timeout)
@@ -152,7 +154,7 @@ import TestSupport
         let dir = try Fixtures.temporaryDirectory()
         let d = try data(dir), m = try model(dir)
         let out = dir.appendingPathComponent("out.nnf").path
-        var args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2", "-x", "NNKIT_TEST_KILL_RANK=1:2:stop",
+        var args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "2", "-x", "NNKIT_TEST_KILL_RANK=1:2:stop",
                     CommandRunner.tool("nnrun").path, "train"]
         args += training(m, d, out, history: dir.appendingPathComponent("h.csv").path) + ["--distributed", "--collective-timeout", "2"]
         let started = Date()
@@ -199,6 +201,27 @@ import TestSupport
         #expect(r.status == 1, "\(r.stderr)")
         let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
         #expect(lines.count == 1 && lines[0].contains("missing"), "\(r.stderr)")
+    }
+
+    /// Ranks that read different data (as when DATA is another file on another machine; here
+    /// mpirun's MPMD form gives rank 1 another file) are caught before training: one line, exit 6.
+    @Test func ranksThatReadDifferentDataAreRefused() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let d = try data(dir), m = try model(dir)
+        let other = dir.appendingPathComponent("other.csv").path
+        var text = try String(contentsOfFile: d, encoding: .utf8)
+        text = text.replacingOccurrences(of: ",1\n", with: ",0\n")
+        try text.write(toFile: other, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("o.nnf").path, h = dir.appendingPathComponent("h.csv").path
+        let nnrun = [CommandRunner.tool("nnrun").path, "train"]
+        let tail = ["--distributed", "--collective-timeout", "60"]
+        let args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "1"] + nnrun + training(m, d, out, history: h) + tail
+            + [":", "-np", "1"] + nnrun + training(m, other, out, history: h) + tail
+        let r = try CommandRunner.run(URL(fileURLWithPath: Self.mpirun), args, timeout: 120)
+        #expect(r.status == 6, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
+        #expect(lines.count == 1 && lines[0].contains("rank 1 read other training data, validation data or starting weights than rank 0"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
     }
 
     /// Without Open MPI at run time: `--distributed` says what is missing (status 6), and nnrun
