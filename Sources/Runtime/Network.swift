@@ -67,6 +67,13 @@ public final class Network: @unchecked Sendable {
 
     /// Threads one ``predict(_:)`` call may spread a batch over (at least 1).
     public var threads: Int { engine.threads }
+
+    /// Rows of one sgemm panel (16, OpenBLAS' AVX-512 unroll over rows). A batch of a multiple of
+    /// `panelRows` × ``threads`` rows is computed in whole panels only, and then each row's outputs
+    /// are the same bits whichever rows share its batch (under the Cooperlake, SkylakeX,
+    /// Sandybridge and Prescott kernel sets; not under Haswell and Zen, where a row's place in its
+    /// panel matters too). In other batches the rows of a partial panel can differ in the last bit.
+    public var panelRows: Int { engine.panelRows }
     /// Number of output columns.
     public var outputWidth: Int { engine.outputWidth }
     /// The parameters an optimizer updates.

@@ -73,6 +73,12 @@ extension NetworkEngine {
 
     /// How ``predict(_:rows:into:)`` cuts `rows`: the number of chunks and the rows per chunk
     /// (the last chunk may be shorter; trailing chunks may be empty).
+    ///
+    /// Chunks of more than one panel are whole panels (``panelRows``; ``chunkRows`` is a whole
+    /// number of them too), so a batch of a multiple of ``panelRows`` × ``threads`` rows is cut into
+    /// whole panels only. Then every row's outputs are the same bits whichever rows share its batch:
+    /// OpenBLAS' sgemm gives the rows of a partial panel other sums, which can differ in the last
+    /// bit (on the kernel sets listed at ``panelRows``). `nnrun predict` pads its batches so.
     func chunking(rows: Int) -> (chunks: Int, rowsPerChunk: Int) {
         var chunks = (rows + chunkRows - 1) / chunkRows
         if threads > 1 && rows >= 2 && Double(rows) * Double(costPerRow) >= Self.parallelCost {
@@ -82,8 +88,8 @@ extension NetworkEngine {
         }
         guard chunks > 1 else { return (1, rows) }
         var per = (rows + chunks - 1) / chunks
-        // Whole 16-row panels (OpenBLAS' sgemm M unroll on AVX-512) where that stays within a chunk.
-        if per > 16 { per = min(chunkRows, (per + 15) / 16 * 16) }
+        // Whole panels (OpenBLAS' sgemm unroll over rows: 16 on AVX-512) where that stays within a chunk.
+        if per > panelRows { per = min(chunkRows, (per + panelRows - 1) / panelRows * panelRows) }
         return ((rows + per - 1) / per, per)
     }
 

@@ -31,8 +31,18 @@ final class NetworkEngine<W: WeightStore> {
     /// Widest of the input and every layer output.
     let maxWidth: Int
     /// Rows of one inference chunk: about 64 Ki elements (256 KB float32) of the widest layer,
-    /// between 16 and 1024 rows.
+    /// between one panel and 1024 rows, a whole number of ``panelRows``.
     let chunkRows: Int
+    /// Rows of one sgemm panel: how many rows of a row-major product (columns of OpenBLAS'
+    /// column-major one) its AVX-512 micro-kernel computes together. The rows of a partial panel go
+    /// through other micro-kernels, whose sums can differ from a whole panel's in the last bit.
+    /// Found on the AMD EPYC by predicting the same rows in batches of every size under each kernel
+    /// set (`OPENBLAS_CORETYPE`): with whole 16-row panels a row's outputs are the same bits
+    /// whatever its batch under Cooperlake, SkylakeX, Sandybridge and Prescott. Under Haswell and
+    /// Zen (12-row panels) a row's place within its panel changes its bits too, which no cutting
+    /// of batches avoids.
+    static var panelRows: Int { 16 }
+    var panelRows: Int { Self.panelRows }
     /// Estimated inference work per row in flop-equivalents: 2 per multiply-add of the Dense
     /// GEMMs, plus ``ActivationFunction/costPerElement`` per activation output.
     let costPerRow: Int
@@ -63,7 +73,10 @@ final class NetworkEngine<W: WeightStore> {
         self.lowestTrainableLayer = lowest
         let maxWidth = max(layout.inputWidth, layout.layerWidths.max() ?? 0, 1)
         self.maxWidth = maxWidth
-        self.chunkRows = min(1024, max(16, (1 << 16) / maxWidth))
+        // Whole panels (see ``chunking(rows:)``).
+        let panel = Self.panelRows
+        let fitting = min(1024, (1 << 16) / maxWidth)  // rows whose widest layer takes 256 KB
+        self.chunkRows = max(panel, fitting / panel * panel)
         self.costPerRow = Self.costPerRow(ops)
         self.lastComputingOp = Self.lastComputingOp(ops)
         let t = max(1, threads ?? Self.defaultThreads)
