@@ -10,6 +10,7 @@ PACKAGES=(
   libfast-float-dev  # Tabular: correctly rounded decimal-to-float32 (C++ header-only, CFastFloat shim)
   pkg-config         # SwiftPM finds the three above through it
   python3 python3-venv python3-pip  # fixtures/venv.sh: Keras reference and interop checks
+  openjdk-17-jre-headless           # the Spark examples' test (pyspark 4 runs on Java 17)
   ca-certificates
 )
 
@@ -26,5 +27,7 @@ echo "install-deps: installing ${missing[*]}" >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
+# The JRE's post-install step links its man pages there; slim images (Docker's debian:*-slim) lack the folder.
+$SUDO mkdir -p /usr/share/man/man1
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
