@@ -20,7 +20,7 @@ let package = Package(
         // MARK: - Public API
 
         /// The `.nnf` container, the model description it carries, and the HDF5 container.
-        .target(name: "Format", dependencies: ["_HDF5", "CNNKitCPU"]),
+        .target(name: "Format", dependencies: ["_HDF5", "CNNKitCPU", "CFileMap"]),
         /// Forward, backward and training of sequential models (BLAS-backed).
         .target(name: "Runtime", dependencies: ["Format", "CBLAS", "CNNKitCPU"]),
         /// Keras importers and exporters (legacy HDF5, weights-only HDF5, `.keras` archives) and ONNX interchange.
@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Tabular", dependencies: ["CFastFloat"]),
         /// The logic of the `nnrun` commands (predict streaming, training runs, summaries, plots), kept
         /// out of the executable; tested through the `nnrun` binary (CLITests), not imported by a test target.
-        .target(name: "NNRunKit", dependencies: ["Format", "Interop", "Runtime", "Tabular", "_CLI"]),
+        .target(name: "NNRunKit", dependencies: ["Format", "Interop", "Runtime", "Tabular", "_CLI", "CMPI"]),
 
         // MARK: - Internal wrappers
 
@@ -56,6 +56,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         /// cpuid (BLAS kernel choice, CPU model) and the CRC-32C instructions (SSE 4.2, ARMv8).
         .target(name: "CNNKitCPU"),
+        /// Read-only file mappings with a SIGBUS guard, so a model file truncated while mapped is an error, not a crash.
+        .target(name: "CFileMap"),
+        /// Open MPI for `nnrun train --distributed`, loaded with dlopen only when asked for (so nnrun needs no
+        /// libmpi otherwise); handles and functions by dlsym, a watchdog on every collective. Only NNRunKit imports it.
+        .target(name: "CMPI"),
         /// fast_float (C++, header-only, Debian libfast-float-dev) behind one C function for CSV numbers.
         .target(name: "CFastFloat"),
 

@@ -8,6 +8,7 @@ PACKAGES=(
   libprotobuf-c-dev  # ONNX interchange
   libopenblas-dev    # Runtime: cblas_sgemm
   libfast-float-dev  # Tabular: correctly rounded decimal-to-float32 (C++ header-only, CFastFloat shim)
+  libopenmpi-dev openmpi-bin  # nnrun train --distributed (libmpi.so.40, loaded at run time), mpirun and mpicc for its tests
   pkg-config         # SwiftPM finds the three above through it
   python3 python3-venv python3-pip  # fixtures/venv.sh: Keras reference and interop checks
   openjdk-17-jre-headless           # the Spark examples' test (pyspark 4 runs on Java 17)

@@ -27,9 +27,12 @@ import Darwin
 /// outputs earlier and more thoroughly with ``OutputFile``.
 public enum AtomicFile {
     /// Atomically replaces (or creates) `url` with `bytes`.
+    /// - Parameter durable: false skips both `fsync`s (the replacement stays atomic for readers but
+    ///   may be lost in a crash): only for private scratch files that are read back at once and
+    ///   removed, such as the `.nnf` an isolated import's child hands to its parent.
     /// - Throws: ``AtomicFileError`` naming the failing system call and path; the target is untouched then.
-    public static func write(_ bytes: [UInt8], to url: URL) throws {
-        try replace(at: url) { temp in
+    public static func write(_ bytes: [UInt8], to url: URL, durable: Bool = true) throws {
+        try replace(at: url, durable: durable) { temp in
             try writeAll(bytes, toPath: temp.path)
         }
     }
@@ -41,11 +44,12 @@ public enum AtomicFile {
     /// rewriting it is fine). When `body` returns, the file is flushed and renamed over `url`.
     /// - Parameters:
     ///   - url: the file to replace; its directory must exist and be writable.
+    ///   - durable: false skips the file and directory `fsync` (see ``write(_:to:durable:)``).
     ///   - body: writes the new content to the given path. Errors it throws are rethrown unchanged
     ///     after the temporary file is removed.
     /// - Throws: `body`'s error, or ``AtomicFileError`` when a system call fails. In both cases the
     ///   target is untouched and no temporary file is left.
-    public static func replace(at url: URL, using body: (URL) throws -> Void) throws {
+    public static func replace(at url: URL, durable: Bool = true, using body: (URL) throws -> Void) throws {
         let target: URL
         do { target = try OutputFile.resolve(url.path, option: "output") } catch {
             throw AtomicFileError(call: "readlink", path: url.path, errno: ENOENT, detail: "a symbolic link to a missing file")
@@ -58,7 +62,7 @@ public enum AtomicFile {
 
         try body(temp)
         try copyPermissions(from: target, to: temp)
-        try syncFile(atPath: temp.path)
+        if durable { try syncFile(atPath: temp.path) }
         try requireRegularOrAbsent(target)
         let moveLock = FileLock.held(for: target)?.carry(to: temp)
         guard rename(temp.path, target.path) == 0 else {
@@ -68,7 +72,7 @@ public enum AtomicFile {
         }
         renamed = true
         moveLock?(true)
-        try syncDirectory(atPath: directory.path)
+        if durable { try syncDirectory(atPath: directory.path) }
     }
 
     /// Refuses a target that exists and is not a regular file: renaming over a device node would

@@ -34,12 +34,18 @@ public enum NNF {
     /// Reads and validates a `.nnf` file.
     ///
     /// The preamble and header are read first and every structural rule of `spec/nnf.md` (R1–R22)
-    /// is checked against the file's size before any tensor memory is allocated; then each tensor is
-    /// read with `pread(2)` straight into the array it keeps and its CRC checked (R23), and finally
-    /// the model is validated (R24). The file is not memory-mapped, so another program truncating it
-    /// meanwhile causes an error rather than a SIGBUS crash.
+    /// is checked against the file's size before any tensor memory is allocated; then each tensor's
+    /// CRC is checked (R23), and finally the model is validated (R24).
+    /// - Parameters:
+    ///   - url: the file.
+    ///   - loading: ``TensorLoading/copy`` (the default): each tensor is read with `pread(2)` into
+    ///     its own aligned memory, a snapshot nothing done to the file later affects.
+    ///     ``TensorLoading/map``: the file is memory-mapped and the tensors are its bytes where they
+    ///     lie (no copy); a file truncated by another program gives an error, never a SIGBUS crash,
+    ///     and users of the tensors check ``Tensor/mapping``'s ``MappedFile/verifyUnchanged()``
+    ///     before trusting results. Falls back to copying when the file cannot be mapped.
     /// - Throws: ``NNFError`` naming the file and the offending place.
-    public static func read(contentsOf url: URL) throws -> ModelFile {
+    public static func read(contentsOf url: URL, loading: TensorLoading = .copy) throws -> ModelFile {
         let path = url.path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw NNFError.cannotRead(file: path, reason: String(cString: strerror(errno))) }
@@ -48,6 +54,10 @@ public enum NNF {
         guard fstat(fd, &st) == 0 else { throw NNFError.cannotRead(file: path, reason: String(cString: strerror(errno))) }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw NNFError.cannotRead(file: path, reason: (st.st_mode & S_IFMT) == S_IFDIR ? "it is a directory" : "it is not a regular file")
+        }
+        // A file too short for the preamble fails R1 whichever way it is read.
+        if loading == .map, Int(st.st_size) >= preambleSize, let mapped = MappedFile(descriptor: fd, status: st, path: path) {
+            return try NNFReader(source: .mapped(mapped), file: path).read()
         }
         return try NNFReader(source: .file(descriptor: fd, size: Int(st.st_size)), file: path).read()
     }
@@ -83,10 +93,12 @@ public enum NNF {
     }
 
     /// Encodes `model` and atomically replaces `url` with it (see ``AtomicFile``).
+    /// - Parameter durable: false skips the `fsync`s (``AtomicFile/write(_:to:durable:)``): for a
+    ///   private scratch file read back at once, never for a user's output.
     /// - Throws: ``NNFError`` or ``AtomicFileError``; on error an existing file at `url` is unchanged.
-    public static func write(_ model: ModelFile, to url: URL) throws {
+    public static func write(_ model: ModelFile, to url: URL, durable: Bool = true) throws {
         let bytes = try NNFWriter.encode(model, file: url.path)
-        try AtomicFile.write(bytes, to: url)
+        try AtomicFile.write(bytes, to: url, durable: durable)
     }
 
 }

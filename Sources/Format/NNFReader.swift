@@ -136,12 +136,18 @@ struct NNFReader {
         tensors.reserveCapacity(header.tensors.count)
         for (e, dtype) in zip(header.tensors, dtypes) {
             let start = dataStart + Int(e.offset)
-            let data = try bytes(start..<(start + Int(e.length)))
-            let crc = CRC32C.checksum(data)
+            let storage = try tensorStorage(start..<(start + Int(e.length)))
+            let crc = CRC32C.checksum(storage.buffer)
+            // A mapped file truncated meanwhile reads as zeros: say so rather than "checksum mismatch".
+            try checkIntact(start..<(start + Int(e.length)))
             guard crc == e.crc32c else {
                 throw NNFError.tensorChecksumMismatch(file: file, tensor: e.name, stored: e.crc32c, computed: crc)
             }
-            tensors.append(NamedTensor(name: e.name, tensor: try Tensor(dtype: dtype, shape: e.shape, bytes: data)))
+            tensors.append(NamedTensor(name: e.name, tensor: try Tensor(dtype: dtype, shape: e.shape, storage: storage)))
+        }
+        if case .mapped(let m) = source {
+            // Bytes written into the file while it was checked would be used without a checksum.
+            if let reason = m.change(while: "being read") { throw NNFError.cannotRead(file: file, reason: reason) }
         }
         let model = ModelFile(model: header.model, tensors: tensors, metadata: header.metadata, training: header.training)
         // R24: the tensors agree with the model configuration.
@@ -156,7 +162,28 @@ struct NNFReader {
     /// The bytes at `range` of the file (already checked to lie inside `source.size`).
     func bytes(_ range: Range<Int>) throws -> [UInt8] {
         do {
-            return try source.bytes(range)
+            let b = try source.bytes(range)
+            try source.checkIntact(range)
+            return b
+        } catch let e as NNFByteSource.ShortRead {
+            throw NNFError.cannotRead(file: file, reason: e.description)
+        }
+    }
+
+    /// A tensor's bytes at `range` (inside `source.size`): read into their own aligned memory, or,
+    /// from a mapping, where they lie (``checkIntact(_:)`` after reading them).
+    func tensorStorage(_ range: Range<Int>) throws -> TensorStorage {
+        do {
+            return try source.storage(range)
+        } catch let e as NNFByteSource.ShortRead {
+            throw NNFError.cannotRead(file: file, reason: e.description)
+        }
+    }
+
+    /// Throws when the bytes at `range`, just read from a mapping, were not the file's (it shrank).
+    func checkIntact(_ range: Range<Int>) throws {
+        do {
+            try source.checkIntact(range)
         } catch let e as NNFByteSource.ShortRead {
             throw NNFError.cannotRead(file: file, reason: e.description)
         }
@@ -293,17 +320,21 @@ struct NNFReader {
     }
 }
 
-/// Where a reader's bytes come from: memory, or a file read with `pread(2)` (never mapped, so a file
-/// truncated by another process while it is read gives an error, not a SIGBUS crash).
+/// Where a reader's bytes come from: memory, a file read with `pread(2)`, or a file mapped with the
+/// truncation guard of ``MappedFile`` (a file truncated by another process while it is read gives
+/// an error either way, never a SIGBUS crash).
 enum NNFByteSource {
     case memory(UnsafeRawBufferPointer)
     /// An open descriptor and the size `fstat` gave when reading started.
     case file(descriptor: Int32, size: Int)
+    /// The whole file, mapped; its size is the size when it was mapped.
+    case mapped(MappedFile)
 
     var size: Int {
         switch self {
         case .memory(let b): b.count
         case .file(_, let size): size
+        case .mapped(let m): m.size
         }
     }
 
@@ -324,21 +355,49 @@ enum NNFByteSource {
         switch self {
         case .memory(let b):
             return Array(UnsafeRawBufferPointer(rebasing: b[range]))
-        case .file(let fd, _):
+        case .mapped(let m):
+            return Array(UnsafeRawBufferPointer(start: m.base + range.lowerBound, count: range.count))
+        case .file:
             return try [UInt8](unsafeUninitializedCapacity: range.count) { buffer, initialized in
                 initialized = 0
-                guard let base = buffer.baseAddress else { return }
-                var done = 0
-                while done < range.count {
-                    let n = pread(fd, base + done, min(range.count - done, 1 << 30), off_t(range.lowerBound + done))
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else {
-                        throw ShortRead(offset: range.lowerBound + done, missing: range.count - done, errno: n < 0 ? errno : 0)
-                    }
-                    done += n
-                }
-                initialized = done
+                try read(range, into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = range.count
             }
+        }
+    }
+
+    /// The bytes at `range` (inside `0..<size`) as tensor storage: copied into aligned memory, or
+    /// the mapping's own bytes.
+    func storage(_ range: Range<Int>) throws -> TensorStorage {
+        switch self {
+        case .memory(let b):
+            return TensorStorage(copying: UnsafeRawBufferPointer(rebasing: b[range]))
+        case .mapped(let m):
+            return TensorStorage(mapping: m, offset: range.lowerBound, count: range.count)
+        case .file:
+            return try TensorStorage(count: range.count) { try read(range, into: $0) }
+        }
+    }
+
+    /// For a mapping: throws ``ShortRead`` when the file was truncated since it was mapped, so bytes
+    /// just read at `range` may be the guard's zeros. Nothing to check for the other sources.
+    func checkIntact(_ range: Range<Int>) throws {
+        guard case .mapped(let m) = self, m.wasTruncated else { return }
+        let end = min(m.currentSize, range.upperBound)
+        throw ShortRead(offset: max(end, range.lowerBound), missing: range.upperBound - max(end, range.lowerBound), errno: 0)
+    }
+
+    /// `pread` of `range` into `buffer` (`range.count` bytes), in pieces of at most 1 GiB.
+    private func read(_ range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws {
+        guard case .file(let fd, _) = self, let base = buffer.baseAddress else { return }
+        var done = 0
+        while done < range.count {
+            let n = pread(fd, base + done, min(range.count - done, 1 << 30), off_t(range.lowerBound + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw ShortRead(offset: range.lowerBound + done, missing: range.count - done, errno: n < 0 ? errno : 0)
+            }
+            done += n
         }
     }
 }

@@ -17,9 +17,9 @@ enum NNFWriter {
         var end: UInt64 = 0
         for t in model.tensors {
             let offset = NNFLayout.aligned(end)
-            let length = UInt64(t.tensor.bytes.count)
+            let length = UInt64(t.tensor.byteCount)
             entries.append(NNFTensorEntry(name: t.name, dtype: t.tensor.dtype.rawValue, shape: t.tensor.shape,
-                                          offset: offset, length: length, crc32c: CRC32C.checksum(t.tensor.bytes)))
+                                          offset: offset, length: length, crc32c: t.tensor.withUnsafeBytes { CRC32C.checksum($0) }))
             end = offset + length
         }
 
@@ -53,7 +53,7 @@ enum NNFWriter {
         }
         for (t, e) in zip(model.tensors, entries) {
             out += repeatElement(0, count: dataStart + Int(e.offset) - out.count)
-            out += t.tensor.bytes
+            t.tensor.withUnsafeBytes { out += $0 }
         }
         return out
     }

@@ -104,10 +104,16 @@ public struct IsolatedImport: Sendable {
     ///   - source: the model file (passed to the child as given, so its messages name it the same way).
     ///   - arguments: extra arguments after `SRC DST` (e.g. `--config`, `--no-training`).
     ///   - timeLimit: seconds; defaults to ``timeLimit(byteCount:environment:)`` for the file's size.
+    ///   - whileRunning: called on the calling thread once the child has started, before waiting for
+    ///     it, so that the caller can do work that does not need the model (`nnrun train` reads its CSV
+    ///     file meanwhile). Its argument tells whether the child is still worth waiting for: it turns
+    ///     false once the child has exited unsuccessfully, so long work can stop early. Not called when
+    ///     the child cannot be started. The time limit counts from the start, not from its return.
     /// - Throws: ``IsolatedImportError``: `.crashed` / `.timedOut` when the child died by a signal or was
     ///   killed after `timeLimit`, `.failed` with the child's exit status and last stderr line, `.cannotRun`
     ///   when the child could not be started, its temporary directory not made or its output not read.
-    public func load(source: String, arguments: [String] = [], timeLimit: Double? = nil) throws -> Result {
+    public func load(source: String, arguments: [String] = [], timeLimit: Double? = nil,
+                     whileRunning: ((_ childMayStillSucceed: () -> Bool) -> Void)? = nil) throws -> Result {
         let size = ((try? FileManager.default.attributesOfItem(atPath: source))?[.size] as? NSNumber)?.uint64Value ?? 0
         let limit = timeLimit ?? Self.timeLimit(byteCount: size)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nnkit-\(UUID().uuidString)", isDirectory: true)
@@ -132,17 +138,23 @@ public struct IsolatedImport: Sendable {
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
         let exited = DispatchSemaphore(value: 0)
-        p.terminationHandler = { _ in exited.signal() }
+        let failed = FailureFlag()
+        p.terminationHandler = { child in
+            if child.terminationReason == .uncaughtSignal || child.terminationStatus != 0 { failed.raise() }
+            exited.signal()
+        }
         do { try p.run() } catch {
             throw IsolatedImportError.cannotRun(file: source, reason: "cannot run \(executable.path): \((error as NSError).localizedDescription)")
         }
+        let deadline = DispatchTime.now() + limit
         // Drain both pipes while the child runs so a full pipe never blocks it.
         nonisolated(unsafe) var outData = Data(), errData = Data()
         let readers = DispatchGroup()
         DispatchQueue.global().async(group: readers) { outData = out.fileHandleForReading.readDataToEndOfFile() }
         DispatchQueue.global().async(group: readers) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        whileRunning?({ !failed.isRaised })
         var timedOut = false
-        if exited.wait(timeout: .now() + limit) == .timedOut {
+        if exited.wait(timeout: deadline) == .timedOut {
             timedOut = true
             kill(p.processIdentifier, SIGKILL)
             exited.wait()
@@ -165,6 +177,14 @@ public struct IsolatedImport: Sendable {
         }
         return Result(model: model, report: String(decoding: outData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
+}
+
+/// Set once from the child's termination handler (another thread), read by the caller's work.
+private final class FailureFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    func raise() { lock.lock(); raised = true; lock.unlock() }
+    var isRaised: Bool { lock.lock(); defer { lock.unlock() }; return raised }
 }
 
 /// Why an isolated import (``IsolatedImport``) failed.

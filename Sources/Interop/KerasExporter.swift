@@ -180,7 +180,7 @@ public enum KerasExporter {
     /// float32 datasets for float32/float16/bfloat16 tensors (Keras would widen them anyway), float64 kept.
     private static func writeTensor(_ t: Tensor, in g: H5Group, name: String) throws {
         if t.dtype == .float64 {
-            try g.createDataset(name, shape: t.shape, doubles: t.bytes.withUnsafeBytes { raw in
+            try g.createDataset(name, shape: t.shape, doubles: t.withUnsafeBytes { raw in
                 (0..<t.elementCount).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
             })
         } else {

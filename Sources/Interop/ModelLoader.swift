@@ -61,12 +61,15 @@ public enum ModelLoader {
     ///   - config: the Keras architecture JSON for weights-only Keras files; ignored otherwise.
     ///   - options: import options; `includeTraining: false` drops the loss, optimizer and
     ///     optimizer slots of every kind of file (nnkit files included).
+    ///   - loading: how an `.nnf` file's tensors get into memory (``NNF/read(contentsOf:loading:)``);
+    ///     every other kind is read into memory of its own.
     /// - Throws: ``KerasImportError`` for Keras files; the container reader's error (`NNFError`,
     ///   `NNFHDF5Error`) for nnkit files.
-    public static func load(contentsOf url: URL, config: URL? = nil, options: KerasImporter.Options = .init()) throws -> ModelFile {
+    public static func load(contentsOf url: URL, config: URL? = nil, options: KerasImporter.Options = .init(),
+                            loading: TensorLoading = .copy) throws -> ModelFile {
         var model: ModelFile
         switch try detect(contentsOf: url) {
-        case .nnf: model = try NNF.read(contentsOf: url)
+        case .nnf: model = try NNF.read(contentsOf: url, loading: loading)
         case .nnfHDF5: model = try NNFHDF5.read(contentsOf: url)
         case .keras(let layout): return try KerasImporter.importModel(contentsOf: url, layout: layout, config: config, options: options)
         case .onnx: return try ONNXImporter.importModel(contentsOf: url)

@@ -42,7 +42,7 @@ public enum BenchCommand {
     ///   - concurrency: callers predicting at once on one shared network (``Network/predict(_:)``
     ///     is thread-safe), each on its own thread; batches are dealt round-robin.
     public static func run(modelPath: String, batchSize: Int, rows: Int, threads: Int?, concurrency: Int = 1) throws -> Report {
-        let file = try ModelIO.load(modelPath)
+        let file = try ModelIO.load(modelPath, loading: .map)
         try ModelIO.checkBatchMemory(file, batchSize: max(1, batchSize), path: modelPath, copies: max(1, concurrency))
         let net: Network
         do { net = try Network(file, threads: threads) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
@@ -83,6 +83,7 @@ public enum BenchCommand {
         done.wait()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         if let failure { throw NNRunError.io("\(failure)") }
+        try net.verifyWeightFiles()
         let total = batches * b
         return Report(rowsPerSecond: Double(total) / seconds,
                       batch: LatencyStatistics(samples: samples.map { $0 / 1e6 }),
@@ -98,9 +99,11 @@ extension BenchCommand {
         public var bytes: Int
         public var rows: Int
         public var columns: Int
+        /// Threads the reader parsed on.
+        public var threads: Int
         public var seconds: Double
-        /// CPU time of the reading thread (on a shared machine the honest measure of its work:
-        /// wall time also counts the time other processes held the core).
+        /// CPU time of the process while reading (all its threads; on a shared machine the honest
+        /// measure of the work: wall time also counts the time other processes held the cores).
         public var cpuSeconds: Double
         public var cpu: String = BLASKernels.cpuModel
 
@@ -108,8 +111,8 @@ extension BenchCommand {
         public var megabytesPerCPUSecond: Double { Double(bytes) / 1e6 / cpuSeconds }
 
         public func json() -> String {
-            "{\"csv_file\": \(JSONValue.string(file).text), \"csv_bytes\": \(bytes), \"csv_rows\": \(rows), "
-                + "\"csv_columns\": \(columns), \"csv_seconds\": \(JSONNumber.format(seconds)), "
+"{\"csv_file\": \(JSONValue.string(file).text), \"csv_bytes\": \(bytes), \"csv_rows\": \(rows), "
+                + "\"csv_columns\": \(columns), \"csv_threads\": \(threads), \"csv_seconds\": \(JSONNumber.format(seconds)), "
                 + "\"csv_megabytes_per_second\": \(JSONNumber.format(megabytesPerSecond)), "
                 + "\"csv_cpu_seconds\": \(JSONNumber.format(cpuSeconds)), "
                 + "\"csv_megabytes_per_cpu_second\": \(JSONNumber.format(megabytesPerCPUSecond)), \"cpu\": \(JSONValue.string(cpu).text)}"
@@ -118,19 +121,26 @@ extension BenchCommand {
 
     /// Reads `csvPath` as `nnrun predict` does, from file bytes to the float32 input matrix of the
     /// model's input columns, in batches of `batchSize` rows, without predicting: the throughput of
-    /// the CSV reader alone (one thread), for `make bench`.
+    /// the CSV reader alone, for `make bench`.
+    /// - Parameter threads: threads the reader parses on; nil: as `nnrun predict` (the network's
+    ///   default, `NNKIT_THREADS` or all cores).
     /// - Throws: the model loader's and the CSV reader's errors, as `nnrun predict` reports them.
-    public static func readCSV(modelPath: String, csvPath: String, batchSize: Int = 1024) throws -> CSVReport {
+    public static func readCSV(modelPath: String, csvPath: String, batchSize: Int = 1024, threads: Int? = nil) throws -> CSVReport {
         let file = try ModelIO.load(modelPath)
         let width = file.model.inputWidth
-        func threadCPU() -> Double {
+        let readerThreads: Int
+        if let threads { readerThreads = threads } else {
+            do { readerThreads = try Network(file).threads } catch { throw NNRunError.model(file: modelPath, underlying: error) }
+        }
+        func processCPU() -> Double {
             var t = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
             return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        let startedCPU = threadCPU()
+        let startedCPU = processCPU()
         let reader = try NumericCSVReader(path: csvPath)
+        reader.threads = readerThreads
         let inputs = try InputColumns.resolve(reader: reader, inputWidth: width, inputNames: file.metadata.inputNames)
         var x: [Float] = []
         x.reserveCapacity(batchSize * width)
@@ -142,8 +152,8 @@ extension BenchCommand {
             rows += n
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let cpuSeconds = threadCPU() - startedCPU
+        let cpuSeconds = processCPU() - startedCPU
         let bytes = (try? FileManager.default.attributesOfItem(atPath: csvPath)[.size] as? Int) ?? 0
-        return CSVReport(file: csvPath, bytes: bytes ?? 0, rows: rows, columns: inputs.count, seconds: seconds, cpuSeconds: cpuSeconds)
+        return CSVReport(file: csvPath, bytes: bytes ?? 0, rows: rows, columns: inputs.count, threads: readerThreads, seconds: seconds, cpuSeconds: cpuSeconds)
     }
 }

@@ -34,7 +34,7 @@ public enum EvaluateCommand {
     /// - Throws: ``NNRunError``.
     public static func run(modelPath: String, dataPath: String, targets: [String], loss: String?, batchSize: Int,
                            missing: MissingPolicy = .error, metrics: [String]? = nil, report: Bool = false) throws -> Result {
-        let file = try ModelIO.load(modelPath)
+        let file = try ModelIO.load(modelPath, loading: .map)
         let net: Network
         do { net = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
         var spec = file.training?.loss ?? LossSpec(name: .meanSquaredError)
@@ -59,10 +59,12 @@ public enum EvaluateCommand {
         } catch {
             throw NNRunError.usage("\(dataPath): \(error)")
         }
+        try net.verifyWeightFiles()
         var result = Result(rows: data.rows, values: [("loss", r.loss)] + zip(metricNames, r.metrics).map { ($0, $1) })
         if report {
             let p: Matrix
-            do { p = try net.predict(x) } catch { throw NNRunError.usage("\(dataPath): \(error)") }
+            do { p = try net.predict(x) } catch let e as NNFError { throw e } catch { throw NNRunError.usage("\(dataPath): \(error)") }
+            try net.verifyWeightFiles()
             result.report = makeReport(predictions: p, data: data, loss: spec.name, labels: data.classLabels ?? file.metadata.classLabels,
                                        outputNames: file.metadata.outputNames ?? data.targetNames)
         }

@@ -54,10 +54,12 @@ public struct LabelledData {
     ///   - classLabels: the labels the model already knows (their order is the class ids); any other
     ///     label is an error.
     ///   - missing: what to do with empty and NaN values.
+    ///   - prefetched: the file's numbers read earlier (``Prefetch``), used instead of reading the rows
+    ///     again when they fit the columns and the targets are numbers; otherwise ignored.
     /// - Throws: ``CSVError`` for bad data or columns (exit 3).
     public init(path: String, targets: [String], inputWidth: Int, modelInputNames: [String]?,
                 loss: LossSpec.Name? = nil, outputWidth: Int? = nil, classLabels: [String]? = nil,
-                missing: MissingPolicy = .error) throws {
+                missing: MissingPolicy = .error, prefetched: Prefetch? = nil) throws {
         let reader = try NumericCSVReader(CSVReader(path: path))
         let file = reader.fileName
         var targetColumns: [Int] = []
@@ -84,38 +86,43 @@ public struct LabelledData {
             default: false
             }
         }
-        while try reader.nextRow() {
-            let xStart = x.count, yStart = numericTargets.count
-            var missingHere = false
-            func read(_ c: Int, into values: inout [Float]) {
-                do {
-                    values.append(try reader.value(c))
-                } catch let e as CSVError {
-                    if missing == .drop && isMissing(e) { missingHere = true } else { record(e) }
-                    values.append(0)
-                } catch {
-                    record(.unreadable(file: file, reason: "\(error)"))
-                    values.append(0)
+        if encoding == .numeric, let p = prefetched?.take(header: reader.header, columnCount: reader.columnCount,
+                                                            inputColumns: inputColumns, targetColumns: targetColumns) {
+            (x, numericTargets, lines) = p
+        } else {
+            while try reader.nextRow() {
+                let xStart = x.count, yStart = numericTargets.count
+                var missingHere = false
+                func read(_ c: Int, into values: inout [Float]) {
+                    do {
+                        values.append(try reader.value(c))
+                    } catch let e as CSVError {
+                        if missing == .drop && isMissing(e) { missingHere = true } else { record(e) }
+                        values.append(0)
+                    } catch {
+                        record(.unreadable(file: file, reason: "\(error)"))
+                        values.append(0)
+                    }
                 }
-            }
-            for c in inputColumns { read(c, into: &x) }
-            if encoding.readsLabels {
-                let c = targetColumns[0], text = reader.text(c)
-                if Self.isMissingLabel(text) {
-                    if missing == .drop { missingHere = true } else { record(.emptyValue(file: file, line: reader.currentLine, column: c + 1, columnName: reader.columnName(c))) }
+                for c in inputColumns { read(c, into: &x) }
+                if encoding.readsLabels {
+                    let c = targetColumns[0], text = reader.text(c)
+                    if Self.isMissingLabel(text) {
+                        if missing == .drop { missingHere = true } else { record(.emptyValue(file: file, line: reader.currentLine, column: c + 1, columnName: reader.columnName(c))) }
+                    }
+                    labelText.append(text)
+                } else {
+                    for c in targetColumns { read(c, into: &numericTargets) }
                 }
-                labelText.append(text)
-            } else {
-                for c in targetColumns { read(c, into: &numericTargets) }
+                if missingHere {
+                    x.removeSubrange(xStart...)
+                    numericTargets.removeSubrange(yStart...)
+                    if encoding.readsLabels { labelText.removeLast() }
+                    dropped += 1
+                    continue
+                }
+                lines.append(reader.currentLine)
             }
-            if missingHere {
-                x.removeSubrange(xStart...)
-                numericTargets.removeSubrange(yStart...)
-                if encoding.readsLabels { labelText.removeLast() }
-                dropped += 1
-                continue
-            }
-            lines.append(reader.currentLine)
         }
         if lines.isEmpty && dropped > 0 {
             throw CSVError.invalidColumn(file: file, column: (inputColumns + targetColumns)[0] + 1, columnName: nil,

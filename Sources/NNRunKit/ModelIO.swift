@@ -10,21 +10,28 @@ public enum ModelIO {
     ///
     /// Every file but `.nnf` is parsed in a child process (``CommandModelLoader``), so that a file that
     /// crashes or hangs libhdf5 ends in exit 4 with one line.
+    /// - Parameter loading: ``TensorLoading/map`` maps an `.nnf` file and uses its tensors in place
+    ///   (the commands that only predict, which check ``Network/verifyWeightFiles()`` per batch);
+    ///   ``TensorLoading/copy`` (the default) reads them into memory of their own.
     /// - Throws: ``NNRunError/io(_:)`` when the file does not exist, ``NNRunError/model(file:underlying:)``
     ///   for an `.nnf` file the reader rejects, `ToolFailure` (with its exit status) for the rest.
-    public static func load(_ path: String) throws -> ModelFile {
-        try loadDescribed(path).file
+    /// - Parameter whileRunning: work that does not need the model, done while a child process
+    ///   imports it (``CommandModelLoader/load(_:_:whileRunning:)``); not called for `.nnf` files.
+    public static func load(_ path: String, loading: TensorLoading = .copy,
+                            whileRunning: ((_ childMayStillSucceed: () -> Bool) -> Void)? = nil) throws -> ModelFile {
+        try loadDescribed(path, loading: loading, whileRunning: whileRunning).file
     }
 
     /// ``load(_:)``, also saying what the file was recognised as (`nnf 1.0`, `keras3-h5`, `nnf-hdf5`, …;
     /// nil when unknown). An HDF5-based file is recognised by the child process, so the parent never
     /// opens it with libhdf5.
-    public static func loadDescribed(_ path: String) throws -> (file: ModelFile, container: String?) {
+    public static func loadDescribed(_ path: String, loading: TensorLoading = .copy,
+                                     whileRunning: ((_ childMayStillSucceed: () -> Bool) -> Void)? = nil) throws -> (file: ModelFile, container: String?) {
         guard FileManager.default.fileExists(atPath: path) else {
             throw NNRunError.io("\(path): no such model file")
         }
         do {
-            let (file, kind) = try CommandModelLoader.load(path)
+            let (file, kind) = try CommandModelLoader.load(path, ModelRequest(loading: loading), whileRunning: whileRunning)
             if kind == ModelLoader.Kind.nnf.description { return (file, nnfVersion(path)) }
             return (file, kind.isEmpty ? nil : kind)
         } catch let e as ToolFailure {

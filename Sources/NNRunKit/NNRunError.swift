@@ -15,6 +15,9 @@ public enum NNRunError: ExitStatusError {
     case interrupted(saved: String?)
     /// Reading or writing a file failed (exit 1).
     case io(String)
+    /// A distributed run could not start or go on: Open MPI missing or failing, a collective timed
+    /// out, or the ranks disagree (exit 6).
+    case distributed(String)
 
     public var exitStatus: ExitStatus {
         switch self {
@@ -23,6 +26,7 @@ public enum NNRunError: ExitStatusError {
         case .diverged: .diverged
         case .interrupted: .interrupted
         case .io: .io
+        case .distributed: .distributed
         }
     }
 
@@ -41,7 +45,7 @@ public enum NNRunError: ExitStatusError {
                 + "; try a smaller --learning-rate, or check the data for huge values"
         case .interrupted(let saved):
             return "interrupted" + (saved.map { "; the model as of the last completed batch was saved to \($0)" } ?? "")
-        case .io(let m): return m
+        case .io(let m), .distributed(let m): return m
         }
     }
 }

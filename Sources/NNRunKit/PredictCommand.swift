@@ -27,13 +27,13 @@ public struct PredictCommand {
         self.header = header
     }
 
-
     /// Loads the model, then predicts every row.
     /// - Returns: the number of rows predicted.
     @discardableResult
     public func run(shouldStop: () -> Bool = { false }) throws -> Int {
         let destination = try OutputDestination(outputPath, inputs: [modelPath, inputPath])
-        let file = try ModelIO.load(modelPath)
+        // Mapped: the weights are the file's pages, checked after every batch (verifyWeightFiles).
+        let file = try ModelIO.load(modelPath, loading: .map)
         try ModelIO.checkBatchMemory(file, batchSize: batchSize, path: modelPath)
         let network: Network
         do { network = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
@@ -46,11 +46,14 @@ public struct PredictCommand {
         if case .names(let names) = header { try checkNamedColumns(names, writer: writer) }
         // Open the input before touching the output, so a missing input leaves no output file.
         let reader = try explained { try NumericCSVReader(CSVReader(path: inputPath), header: header) }
+        reader.threads = network.threads
         let width = network.inputWidth
         return try destination.withSink { sink in
             try explained {
                 try writer.run(reader: reader, writer: CSVWriter(sink: sink), shouldStop: shouldStop) { x, rows in
-                    try network.predict(Matrix(rows: rows, cols: width, values: x)).values
+                    let y = try network.predict(Matrix(rows: rows, cols: width, values: x)).values
+                    try network.verifyWeightFiles()  // before writing rows computed from them
+                    return y
                 }
             }
         }

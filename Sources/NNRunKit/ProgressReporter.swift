@@ -12,6 +12,10 @@ public final class ProgressReporter {
     private var epochStart = Date()
     private var barEpoch = -1
 
+    /// Whether ``warn(_:)`` prints (false on the ranks of a distributed run other than rank 0, which
+    /// read the same files and would repeat rank 0's warnings).
+    public var warns = true
+
     public init(mode: TrainOptions.Progress) { self.mode = mode }
 
     /// Whether standard error is a terminal.
@@ -59,6 +63,7 @@ public final class ProgressReporter {
 
     /// A warning, printed even in quiet mode (`nnrun: warning: …`).
     public func warn(_ text: String) {
+        guard warns else { return }
         write("nnrun: warning: " + text + "\n")
     }
 

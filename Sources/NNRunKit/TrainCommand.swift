@@ -2,6 +2,7 @@ import Foundation
 import Format
 import Interop
 import Runtime
+import _CLI
 
 /// `nnrun train`: runs ``Trainer/fit(x:y:onBatch:onEpoch:)`` on a CSV file and adds what a command
 /// line needs around it: flags over the file's training state, checkpoints, progress, history and
@@ -31,19 +32,50 @@ public struct TrainCommand {
     /// - Throws: ``NNRunError``: ``NNRunError/interrupted(saved:)`` after saving when `interrupt`
     ///   was raised; ``NNRunError/diverged(epoch:batch:cause:saved:)`` after saving the last good
     ///   model when a loss or weight stops being finite; usage, data, model and I/O errors.
+    /// - Parameter group: in a distributed run (`--distributed`), the job's ranks: rank 0 alone checks,
+    ///   locks and writes the outputs and prints progress; every rank reads the data and trains its
+    ///   slice of each batch (``DataParallel``). Failures before the first epoch are agreed on by all
+    ///   ranks and end each with ``DistributedExit``.
     @discardableResult
-    public func run(interrupt: InterruptFlag = InterruptFlag()) throws -> Outcome {
-        let o = options
+    public func run(interrupt: InterruptFlag = InterruptFlag(), group: ProcessGroup? = nil) throws -> Outcome {
+        let agreement = SetupAgreement(group: group)
+        do {
+            return try run(interrupt: interrupt, agreement: agreement)
+        } catch where !agreement.passed {
+            throw try agreement.fail(error)
+        }
+    }
+
+    private func run(interrupt: InterruptFlag, agreement: SetupAgreement) throws -> Outcome {
+        var o = options
+        let group = agreement.group
+        let writes = (group?.rank ?? 0) == 0
         // Outputs are checked, and the model output locked, before the model is read: a second
         // in-place run of the same model fails here instead of overwriting this run's epochs.
-        let outputs = try prepareOutputs()
-        let lock = try outputs.model.lock()
+        let outputs = writes ? try prepareOutputs() : nil
+        let lock = try outputs?.model.lock()
         defer { withExtendedLifetime(lock) {} }
-        let original = try ModelIO.load(o.modelPath)
-        let outputPath = outputs.model.path
-        let outputFormat = outputs.format
+        // A distributed run continues its own unfinished checkpoint (DistributedRun).
+        let run = group == nil ? nil : DistributedRun(options: o)
+        let resume = try run?.unfinishedCheckpoint()
+        if let resume {
+            o.epochs = resume.remainingEpochs
+            o.resetOptimizer = false  // the checkpoint's optimizer state is this run's
+        }
+        // While a child process imports a Keras/HDF5 model, the CSV file's numbers are read (used
+        // below when they fit the model's columns; otherwise the file is read again after the model).
+        var prefetched: LabelledData.Prefetch?
+        let dataPath = o.dataPath, targets = o.targets
+        let original = try ModelIO.load(resume?.path ?? o.modelPath) { childMayStillSucceed in
+            prefetched = LabelledData.Prefetch.read(path: dataPath, targets: targets, keepGoing: childMayStillSucceed)
+        }
+        let outputPath = o.outputPath ?? o.modelPath
+        let outputFormat = try ModelIO.outputFormat(for: outputPath)
         let inputWidth = original.model.inputWidth
         let outputWidth = original.model.outputWidth ?? 0
+        if group != nil, let bad = DataParallel.unsupportedLayer(in: original.model) {
+            throw NNRunError.usage("--distributed cannot train \(o.modelPath): layer \(bad.index) (\"\(original.model.layers[bad.index].name)\"): \(bad.reason), so its training would differ from one process's; train it without --distributed")
+        }
 
         if original.training == nil, let why = original.metadata.extra[KerasImporter.trainingNotImportedKey], o.loss == nil || o.optimizer == nil {
             throw NNRunError.model(file: o.modelPath, underlying: "its training configuration cannot be continued (\(why)); give --loss and --optimizer (and --learning-rate or --lr-schedule) to train it with a new one" as ErrorText)
@@ -52,25 +84,34 @@ public struct TrainCommand {
         let loss: Loss
         do { loss = try Loss(state.loss) } catch { throw NNRunError.usage("\(error)") }
         let progress = ProgressReporter(mode: o.progress)
+        progress.warns = writes  // every rank reads the same files: rank 0 speaks for all
+        if let resume, let run {
+            progress.note("continuing the unfinished run in \(resume.path): \(resume.doneEpochs - resume.startEpochs) of \(run.epochs) epochs done")
+        }
         let (metrics, skipped) = MetricSelection.split(state.metrics)
         for n in skipped { progress.warn(n) }
         state.metrics = metrics
         let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
-                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing)
+                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched)
+        prefetched = nil
         data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
         var (x, y) = try data.matrices()
         var validation = TrainingConfiguration.Validation.none
         var heldOut = false
-        if let f = o.validationSplit, let mode = o.validationSplitMode {
-            let (train, held) = try ValidationSplit.rows(data, fraction: f, mode: mode, seed: o.seed, file: o.dataPath)
+        if let f = o.validationSplit, o.validationSplitMode != nil || group != nil {
+            // A distributed run takes Keras' last rows here, before the rows are shared out.
+            let (train, held) = try o.validationSplitMode.map { try ValidationSplit.rows(data, fraction: f, mode: $0, seed: o.seed, file: o.dataPath) }
+                ?? ValidationSplit.lastRows(data.rows, fraction: f, file: o.dataPath)
             let vx = try Matrix(rows: held.count, cols: data.inputWidth, values: ValidationSplit.gather(data.x, width: data.inputWidth, rows: held))
             let vy = try Matrix(rows: held.count, cols: data.targetWidth, values: ValidationSplit.gather(data.y, width: data.targetWidth, rows: held))
             x = try Matrix(rows: train.count, cols: data.inputWidth, values: ValidationSplit.gather(data.x, width: data.inputWidth, rows: train))
             y = try Matrix(rows: train.count, cols: data.targetWidth, values: ValidationSplit.gather(data.y, width: data.targetWidth, rows: train))
             validation = .data(x: vx, y: vy)
             heldOut = true
-            progress.note("validation: \(held.count) of \(data.rows) rows, \(mode == .stratified ? "stratified by class" : "shuffled") (seed \(o.seed))")
+            if let mode = o.validationSplitMode {
+                progress.note("validation: \(held.count) of \(data.rows) rows, \(mode == .stratified ? "stratified by class" : "shuffled") (seed \(o.seed))")
+            }
         } else if let f = o.validationSplit {
             validation = .split(f)
         } else if let path = o.validationPath {
@@ -87,8 +128,23 @@ public struct TrainCommand {
         if let names = data.targetNames, names.count == outputWidth { start.metadata.outputNames = names }
         if let labels = data.classLabels { start.metadata.classLabels = labels }
         if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
-        start = try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: heldOut, progress: ProgressReporter(mode: o.progress))
+        start = try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: heldOut, progress: progress)
+        if let run { start.metadata.extra[DistributedRun.metadataKey] = run.marker(startEpochs: resume?.startEpochs ?? (original.training?.epochs ?? 0)) }
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
+        if let group {
+            // Every rank has read and checked all rows (labels, Normalization and the split agree);
+            // without shuffling each keeps only the rows of its slices.
+            let rows = x.rows
+            let held = o.shuffle ? nil : DataParallel.heldRows(rows: rows, batchSize: o.batchSize, rank: group.rank, size: group.size)
+            if let held {
+                x = try Matrix(rows: held.count, cols: x.cols, values: ValidationSplit.gather(x.values, width: x.cols, rows: held))
+                y = try Matrix(rows: held.count, cols: y.cols, values: ValidationSplit.gather(y.values, width: y.cols, rows: held))
+            }
+            trainer.dataParallel = DataParallel(group: group, rows: rows, heldRows: held)
+            progress.note("distributed: \(group.size) rank\(group.size == 1 ? "" : "s"), batches of \(o.batchSize) rows split into slices of up to \((o.batchSize + group.size - 1) / group.size); "
+                          + "\(trainer.bytesSummedPerStep) bytes summed per batch by each rank; "
+                          + (held == nil ? "every rank holds all \(rows) training rows (shuffled)" : "each rank holds only the rows of its slices (rank 0: \(held!.count) of \(rows); --no-shuffle)"))
+        }
         // The writer must be able to write what training will produce (column names, optimizer slots
         // and all): found now, naming the output, rather than after the first epoch.
         if outputFormat == .nnf {
@@ -97,9 +153,12 @@ public struct TrainCommand {
             }
         }
 
+        try agreement.pass()
+        let fault = try DistributedRun.testFault(group: group)
+
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })
         var history = HistoryTable(columns: columns)
-        var checkpointer = Checkpointer(output: outputs.model, format: outputFormat, interval: o.checkpointInterval)
+        var checkpointer = outputs.map { Checkpointer(output: $0.model, format: outputFormat, interval: o.checkpointInterval) }
         if outputFormat == .h5 { for note in NNFHDF5.kerasCompatibilityNotes(start) { progress.note("note: \(note)") } }
         let firstEpoch = trainer.initialEpoch
         var epochStarted = Date()
@@ -107,6 +166,7 @@ public struct TrainCommand {
 
         /// `best`: early stopping's best epoch (0-based, all runs), when there is one.
         func finishOutputs(best: Int?) throws {
+            guard let outputs else { return }
             if let p = outputs.history { try write(history.csv(), to: p) }
             if let p = outputs.plot {
                 let name = URL(fileURLWithPath: o.dataPath).lastPathComponent
@@ -119,6 +179,7 @@ public struct TrainCommand {
         let result: TrainingResult
         do {
             result = try trainer.fit(x: x, y: y, onBatch: { p in
+                if let fault, fault.epoch == p.epoch - firstEpoch, fault.batch == p.batch { raise(fault.signal) }
                 progress.batch(epoch: p.epoch - firstEpoch + 1, epochs: o.epochs, done: p.batch + 1, total: p.batchCount, loss: p.loss,
                                metrics: Array(zip(state.metrics, p.metrics)))
                 return interrupt.isRaised ? .stop : .proceed
@@ -126,7 +187,7 @@ public struct TrainCommand {
                 let values = columns.map { log.logs[$0] ?? .nan }
                 history.rows.append((log.epoch + 1, values))
                 // The checkpoint is on disk before the epoch's line is printed.
-                do { try checkpointer.epochEnded(trainer.currentModelFile) } catch { saveError = error; return .stop }
+                do { try checkpointer?.epochEnded(trainer.currentModelFile) } catch { saveError = error; return .stop }
                 progress.epoch(log.epoch - firstEpoch + 1, epochs: o.epochs, values: Array(zip(columns, values)),
                                seconds: Date().timeIntervalSince(epochStarted))
                 epochStarted = Date()
@@ -134,19 +195,26 @@ public struct TrainCommand {
             })
         } catch TrainerError.nonFiniteLoss(let epoch, let batch, let value, let lastGood) {
             throw try diverged(epoch: epoch, batch: batch, firstEpoch: firstEpoch, cause: "the loss became \(value)",
-                               lastGood: lastGood, checkpointer: &checkpointer, finish: finishOutputs)
+                               lastGood: DistributedRun.finished(lastGood), checkpointer: &checkpointer, distributed: group != nil, finish: finishOutputs)
         } catch TrainerError.nonFiniteWeights(let epoch, let batch, let parameter, let lastGood) {
             throw try diverged(epoch: epoch, batch: batch, firstEpoch: firstEpoch, cause: "the update made \"\(parameter)\" NaN or infinite",
-                               lastGood: lastGood, checkpointer: &checkpointer, finish: finishOutputs)
+                               lastGood: DistributedRun.finished(lastGood), checkpointer: &checkpointer, distributed: group != nil, finish: finishOutputs)
         } catch let e as TrainerError {
             throw NNRunError.usage("\(e)")
         } catch let e as RuntimeError {
             throw NNRunError.usage("\(o.dataPath): \(e)")
         }
         if let saveError { throw saveError }
+        guard var checkpointer else {
+            // Another rank writes; this one is done (a stop asked for by the writer ends it too).
+            return Outcome(history: history, stopReason: result.stopReason, restoredBestWeights: result.restoredBestWeights, outputPath: outputPath)
+        }
 
-        // The final model, unless the last checkpoint already holds it.
-        if !checkpointer.isSaved(result.model) || result.restoredBestWeights { try checkpointer.save(result.model) }
+        // The final model, unless the last checkpoint already holds it (a distributed run's checkpoints
+        // are marked unfinished, so its final model is always written, without the mark).
+        if !checkpointer.isSaved(result.model) || result.restoredBestWeights || run != nil {
+            try checkpointer.save(result.stopReason.isRequested ? result.model : DistributedRun.finished(result).model)
+        }
         try finishOutputs(best: result.bestEpoch)
 
         switch result.stopReason {
@@ -210,12 +278,16 @@ public struct TrainCommand {
     }
 
     /// Saves the last good model of a diverged run to the output and returns the error to exit with.
+    /// In a distributed run only the writing rank (0) has a checkpointer; every rank diverges at the
+    /// same batch, and the others end quietly with the same status (``DistributedExit``).
     private func diverged(epoch: Int, batch: Int, firstEpoch: Int, cause: String, lastGood: TrainingResult,
-                          checkpointer: inout Checkpointer, finish: () throws -> Void) throws -> NNRunError {
-        try checkpointer.save(lastGood.model)
+                          checkpointer: inout Checkpointer?, distributed: Bool, finish: () throws -> Void) throws -> Error {
+        guard checkpointer != nil else { return DistributedExit(status: ExitStatus.diverged.rawValue, error: nil) }
+        try checkpointer!.save(lastGood.model)
         try finish()
         let ofRun = firstEpoch > 0 ? " (epoch \(epoch - firstEpoch + 1) of this run)" : ""
-        return NNRunError.diverged(epoch: epoch + 1, batch: batch + 1, cause: cause + ofRun, saved: checkpointer.path)
+        let error = NNRunError.diverged(epoch: epoch + 1, batch: batch + 1, cause: cause + ofRun, saved: checkpointer!.path)
+        return distributed ? DistributedExit(status: ExitStatus.diverged.rawValue, error: error) : error
     }
 
     private func write(_ text: String, to output: OutputFile) throws {

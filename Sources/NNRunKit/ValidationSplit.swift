@@ -43,6 +43,17 @@ public enum ValidationSplit {
         return (train, held.sorted())
     }
 
+    /// Keras' `validation_split`: the last `n − floor(n · (1 − F))` rows are held out (as the
+    /// Trainer does with ``TrainingConfiguration/Validation/split(_:)``).
+    /// - Throws: ``NNRunError/usage(_:)`` when a side is empty.
+    public static func lastRows(_ n: Int, fraction: Double, file: String) throws -> (train: [Int], validation: [Int]) {
+        let splitAt = Int((Double(n) * (1.0 - fraction)).rounded(.down))
+        guard splitAt > 0, splitAt < n else {
+            throw NNRunError.usage("\(file): --validation-split \(fraction) of \(n) rows leaves no training or no validation rows")
+        }
+        return (Array(0..<splitAt), Array(splitAt..<n))
+    }
+
     /// The class of each row, or nil for numeric (non-class) targets.
     static func classIds(_ data: LabelledData) -> [Int]? {
         let w = data.targetWidth

@@ -100,6 +100,13 @@ public enum BLASKernels {
         nnkit_openblas_has_kernel_set("gotoblas_" + name.uppercased()) != 0
     }
 
+    /// Configures OpenBLAS for this process now rather than at the first GEMM: the kernel
+    /// correction above, single-threaded mode, and its start-up worker threads stopped. Those threads
+    /// spin on `sched_yield` for ~0.1 s of CPU after the library loads; `nnrun` calls this first
+    /// thing so that they do not take a core from the import child and the CSV reader (T1: ~25 ms
+    /// of CPU in the parent and ~10 ms in the child). Idempotent.
+    public static func configure() { configureBLAS() }
+
     /// The kernel set in use (`openblas_get_corename()`), e.g. `Cooperlake`, `Haswell`, `Prescott`.
     public static var current: String {
         configureBLAS()

@@ -40,10 +40,15 @@ public final class Network: @unchecked Sendable {
     /// The tensors, float32, in layout order.
     public let parameters: [Parameter]
     let engine: NetworkEngine<Parameter>
+    /// The mapped model files whose bytes the parameters use in place (``TensorLoading/map``).
+    let weightFiles: [MappedFile]
 
     /// Builds the network from a validated model file.
     /// - Parameters:
-    ///   - file: the model; its tensors are widened to float32 (`Tensor.floats()`).
+    ///   - file: the model. float32 tensors are used in place (``Parameter/init(name:shape:trainable:tensor:)``:
+    ///     no copy until training writes them); other dtypes are widened to float32 (`Tensor.floats()`).
+    ///     Tensors of a file read with ``TensorLoading/map`` are the file's mapped bytes: ``predict(_:)``
+    ///     then throws if the file was truncated, and ``verifyWeightFiles()`` says whether it changed.
     ///   - dropoutSeed: seed of the Dropout mask streams for layers without their own `seed`.
     ///   - threads: threads ``predict(_:)`` may spread a large batch over; nil (the default): the
     ///     active processor count. 1 keeps every call on the calling thread.
@@ -55,10 +60,16 @@ public final class Network: @unchecked Sendable {
         var params: [Parameter] = []
         for spec in layout.parameters {
             guard let t = file.tensor(named: spec.name) else { throw RuntimeError.invalidModel("tensor \"\(spec.name)\" is missing") }
-            params.append(Parameter(name: spec.name, shape: spec.shape, trainable: spec.trainable, values: t.floats()))
+            params.append(Parameter(name: spec.name, shape: spec.shape, trainable: spec.trainable, tensor: t)
+                          ?? Parameter(name: spec.name, shape: spec.shape, trainable: spec.trainable, values: t.floats()))
+        }
+        var mapped: [MappedFile] = []
+        for p in params {
+            if let m = p.inPlaceTensor?.mapping, !mapped.contains(where: { $0 === m }) { mapped.append(m) }
         }
         model = file.model
         parameters = params
+        weightFiles = mapped
         engine = try NetworkEngine(model: file.model, params: params, dropoutSeed: dropoutSeed, threads: threads)
     }
 
@@ -137,7 +148,19 @@ public final class Network: @unchecked Sendable {
                 engine.predict(xp.baseAddress!, rows: x.rows, into: yp.baseAddress!)
             }
         }
+        // Weights read from a mapped file truncated meanwhile were zeros: the result is not the model's.
+        for f in weightFiles where f.wasTruncated { try f.verifyUnchanged() }
         return y
+    }
+
+    /// Checks that the model files whose mapped bytes this network uses in place (a file read with
+    /// ``TensorLoading/map``) are unchanged since they were read: not truncated, same size and
+    /// modification time. ``predict(_:)`` checks truncation itself; call this (one `fstat` per
+    /// file) after a batch of predictions and before using them, to be sure no other program wrote
+    /// into the file meanwhile. Does nothing for a network whose weights are in memory of their own.
+    /// - Throws: ``NNFError/cannotRead(file:reason:)`` naming the file and what happened to it.
+    public func verifyWeightFiles() throws {
+        for f in weightFiles { try f.verifyUnchanged() }
     }
 
     /// Forward pass that keeps what ``backward(lossGradient:)`` needs.
@@ -228,6 +251,8 @@ public final class Network: @unchecked Sendable {
         for p in parameters { byName[p.name] = p }
         out.tensors = original.tensors.map { nt in
             guard let p = byName[nt.name] else { return nt }
+            // Still read in place from this very tensor: nothing wrote to it.
+            if let source = p.inPlaceTensor, source.sharesBytes(with: nt.tensor) { return nt }
             let stored = nt.tensor.floats()
             let same = stored.count == p.values.count && zip(stored, p.values).allSatisfy { $0.bitPattern == $1.bitPattern }
             return same ? nt : NamedTensor(name: nt.name, tensor: Tensor(shape: p.shape, values: p.values))

@@ -61,8 +61,8 @@ final class NetworkEngine<W: WeightStore> {
         }
         for (spec, p) in zip(layout.parameters, params) {
             let n = spec.shape.reduce(1, *)
-            guard p.values.count == n, p.gradient.count == n else {
-                throw RuntimeError.shapeMismatch(what: "tensor \"\(spec.name)\"", expected: "\(n) values for shape \(spec.shape)", actual: "\(p.values.count)")
+            guard p.count == n else {
+                throw RuntimeError.shapeMismatch(what: "tensor \"\(spec.name)\"", expected: "\(n) values for shape \(spec.shape)", actual: "\(p.count)")
             }
         }
         let (ops, lowest) = try Self.lower(model, layout: layout)

@@ -89,6 +89,15 @@ public final class Trainer {
     public let optimizerStateRestored: Bool
     /// Every epoch this trainer has run.
     public private(set) var history = History()
+    /// Set to train as one process of a group (``DataParallel``); nil (default): this process alone.
+    public var dataParallel: DataParallel?
+    /// Bytes each process hands to the group's sums per batch in a data-parallel run: 4 per
+    /// trainable weight (the gradients, float32) plus 8 per scalar (loss, metric sums and states,
+    /// the stop flag; float64). What crosses the network depends on the sum's algorithm.
+    public var bytesSummedPerStep: Int {
+        let l = DataParallelStepper.layout(network: network, metrics: metrics)
+        return 4 * l.floats + 8 * l.doubles
+    }
 
     private let original: ModelFile
     private let loss: Loss
@@ -169,7 +178,10 @@ public final class Trainer {
             guard vx.rows == vy.rows else { throw TrainerError.sampleCountMismatch(what: "validation data", inputs: vx.rows, targets: vy.rows) }
             validation = (vx, vy)
         }
-        let n = trainX.rows
+        if dataParallel?.heldRows != nil, case .split = config.validation {
+            throw TrainerError.invalidConfiguration(field: "validation_split", value: "with a shard of the rows", expected: "validation data split off by the caller")
+        }
+        let n = dataParallel?.rows ?? trainX.rows
         guard n > 0 else { throw TrainerError.noTrainingData }
         // Widths up front, so that a wrong validation file fails before an epoch of training.
         let targetWidth = loss.targetWidth(outputWidth: network.outputWidth)
@@ -180,8 +192,9 @@ public final class Trainer {
             if let m, m.cols != targetWidth { throw TrainerError.widthMismatch(what: "\(what) targets for \(config.loss.name.rawValue)", expected: targetWidth, actual: m.cols) }
         }
         guard trainX.isConsistent, trainY.isConsistent else {
-            throw RuntimeError.shapeMismatch(what: "training data", expected: "\(n) complete rows", actual: "\(trainX.values.count) input and \(trainY.values.count) target values")
+            throw RuntimeError.shapeMismatch(what: "training data", expected: "\(trainX.rows) complete rows", actual: "\(trainX.values.count) input and \(trainY.values.count) target values")
         }
+        let stepper = try dataParallel.map { try DataParallelStepper($0, network: network, metrics: metrics, x: trainX, shuffle: config.shuffle) }
 
         var stopper = try EarlyStopper(config.earlyStopping, metricNames: config.metrics, metrics: metrics, hasValidation: validation != nil)
 
@@ -189,8 +202,9 @@ public final class Trainer {
         let batchCount = (n + batchSize - 1) / batchSize
         let lastRows = n - (batchCount - 1) * batchSize
         let xCols = trainX.cols, yCols = trainY.cols
-        var fullX = Matrix(rows: batchSize, cols: xCols), fullY = Matrix(rows: batchSize, cols: yCols)
-        var lastX = Matrix(rows: lastRows, cols: xCols), lastY = Matrix(rows: lastRows, cols: yCols)
+        // Alone: whole batches; in a group the stepper keeps its own slice buffers.
+        var fullX = Matrix(rows: stepper == nil ? batchSize : 0, cols: xCols), fullY = Matrix(rows: stepper == nil ? batchSize : 0, cols: yCols)
+        var lastX = Matrix(rows: stepper == nil ? lastRows : 0, cols: xCols), lastY = Matrix(rows: stepper == nil ? lastRows : 0, cols: yCols)
         var order = Array(0..<n)
         var metricTotals = MetricTotals(metrics, outputWidth: network.outputWidth)
         var snapshot = Snapshot(network: network)
@@ -211,12 +225,15 @@ public final class Trainer {
             metricTotals.reset()
             var batchesDone = 0
             var stopAfterEpoch = false
+            stepper?.startEpoch()
 
             for b in 0..<batchCount {
                 let start = b * batchSize
                 let isLast = b == batchCount - 1 && lastRows != batchSize
                 let rows = isLast ? lastRows : batchSize
-                if isLast {
+                if stepper != nil {
+                    // The stepper gathers its own slice.
+                } else if isLast {
                     Trainer.gather(trainX, order, start, rows, into: &lastX)
                     Trainer.gather(trainY, order, start, rows, into: &lastY)
                 } else {
@@ -224,8 +241,14 @@ public final class Trainer {
                     Trainer.gather(trainY, order, start, rows, into: &fullY)
                 }
                 snapshot.take()
-                let r = isLast ? try network.trainStep(lastX, lastY, loss: loss, metrics: metrics)
+                var groupStop = false
+                let r: BatchResult
+                if let stepper {
+                    (r, groupStop) = try stepper.step(trainX, trainY, order: order, start: start, rows: rows, loss: loss, epoch: epoch, batch: b)
+                } else {
+                    r = isLast ? try network.trainStep(lastX, lastY, loss: loss, metrics: metrics)
                                : try network.trainStep(fullX, fullY, loss: loss, metrics: metrics)
+                }
                 if !r.loss.isFinite {
                     snapshot.restore()
                     throw TrainerError.nonFiniteLoss(epoch: epoch, batch: b, loss: r.loss,
@@ -245,6 +268,10 @@ public final class Trainer {
                 batchesDone += 1
                 if let onBatch, onBatch(BatchProgress(epoch: epoch, batch: b, batchCount: batchCount, loss: Double(lossTotal / count),
                                                       metrics: metricTotals.values(count: count))) == .stop {
+                    // In a group a request travels with the next sum, so every process stops after the same batch.
+                    if let stepper { stepper.requestStop() } else { groupStop = true }
+                }
+                if groupStop {
                     stopReason = .requested(epoch: epoch, batch: b)
                     stopAfterEpoch = true
                     break
@@ -270,6 +297,10 @@ public final class Trainer {
                 if stopReason == .completed { stopReason = .requested(epoch: epoch, batch: batchesDone - 1) }
                 stopAfterEpoch = true
             }
+            if let stepper, try stepper.endEpoch(stop: stopAfterEpoch, epoch: epoch), !stopAfterEpoch {
+                stopReason = .requested(epoch: epoch, batch: batchesDone - 1)
+                stopAfterEpoch = true
+            }
             if stopAfterEpoch { break epochLoop }
         }
 
@@ -285,7 +316,7 @@ public final class Trainer {
     }
 
     /// Copies rows `order[start ..< start + rows]` of `source` into `batch` (which has `rows` rows).
-    private static func gather(_ source: Matrix, _ order: [Int], _ start: Int, _ rows: Int, into batch: inout Matrix) {
+    static func gather(_ source: Matrix, _ order: [Int], _ start: Int, _ rows: Int, into batch: inout Matrix) {
         let cols = source.cols
         source.values.withUnsafeBufferPointer { src in
             order.withUnsafeBufferPointer { idx in

@@ -6,9 +6,23 @@ protocol WeightStore: AnyObject {
     associatedtype Scalar: RuntimeScalar
     var values: [Scalar] { get set }
     var gradient: [Scalar] { get set }
+    /// Element count, known without touching `values` or `gradient`.
+    var count: Int { get }
+    /// The values in place, for reading (inference reads weights only through this, so a
+    /// ``Parameter`` used in place is never copied).
+    func withValues<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R
 }
 
 extension Parameter: WeightStore {}
+
+extension Array where Element: WeightStore {
+    /// `body` with the values of the store at `index` in place (``WeightStore/withValues(_:)``),
+    /// or with nil when `index` is nil (a layer option that is off, such as BatchNormalization's `center`).
+    func withOptionalValues<R>(_ index: Int?, _ body: (UnsafeBufferPointer<Element.Scalar>?) throws -> R) rethrows -> R {
+        guard let index else { return try body(nil) }
+        return try self[index].withValues { try body($0) }
+    }
+}
 
 /// A float64 weight store (tests and reference computations).
 final class Float64Parameter: WeightStore {
@@ -19,6 +33,10 @@ final class Float64Parameter: WeightStore {
         self.name = name
         self.values = values
         self.gradient = [Double](repeating: 0, count: values.count)
+    }
+    var count: Int { values.count }
+    func withValues<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
+        try values.withUnsafeBufferPointer(body)
     }
 }
 

@@ -24,27 +24,29 @@ public final class CSVReader {
     public let maxRecordBytes: Int
 
     /// Line on which the most recently read record starts (1-based).
-    public private(set) var recordLine = 0
+    public internal(set) var recordLine = 0
 
-    private let source: ByteSource
+    let source: ByteSource
     /// The read buffer, `bufferCapacity` bytes; the unread bytes are `position..<end`. It grows
     /// only while the first line is buffered for delimiter detection.
-    private var buffer: UnsafeMutablePointer<UInt8>
-    private var bufferCapacity: Int
-    private var position = 0
-    private var end = 0
-    private var sourceDone = false
-    private var line = 1
-    private var started = false
+    var buffer: UnsafeMutablePointer<UInt8>
+    var bufferCapacity: Int
+    var position = 0
+    var end = 0
+    var sourceDone = false
+    var line = 1
+    var started = false
+    /// Counts the reads that brought new bytes into the buffer (the fast path's notion of "new bytes").
+    var refills = 0
     private let givenDelimiter: UInt8?
 
     /// Bytes of the current record's fields, back to back (`fieldByteCount` used of
     /// `fieldByteCapacity`); `fieldEnds[i]` is the end offset of field i (`fieldEndCount` used).
     private var fieldBytes: UnsafeMutablePointer<UInt8>
-    private var fieldByteCount = 0
+    var fieldByteCount = 0
     private var fieldByteCapacity: Int
     private var fieldEnds: UnsafeMutablePointer<Int>
-    private var fieldEndCount = 0
+    var fieldEndCount = 0
     private var fieldEndCapacity: Int
 
     /// - Parameters:
@@ -53,7 +55,7 @@ public final class CSVReader {
     ///   - delimiter: `,`, `;`, tab or any other byte; nil detects it from the first line.
     ///   - bufferSize: bytes per read from the source.
     ///   - maxRecordBytes: longest record accepted.
-    public init(source: ByteSource, fileName: String, delimiter: UInt8? = nil, bufferSize: Int = 1 << 16, maxRecordBytes: Int = 1 << 24) {
+    public init(source: ByteSource, fileName: String, delimiter: UInt8? = nil, bufferSize: Int = 1 << 20, maxRecordBytes: Int = 1 << 24) {
         self.source = source
         self.fileName = fileName
         self.givenDelimiter = delimiter
@@ -272,6 +274,7 @@ public final class CSVReader {
             return false
         }
         end = n
+        refills += 1
         return true
     }
 

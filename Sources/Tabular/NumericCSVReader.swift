@@ -161,15 +161,72 @@ public final class NumericCSVReader {
     ///   for a full batch from an idle writer.
     /// - Returns: the number of rows read; 0 at the end of the file.
     /// - Throws: as ``nextRow()`` and ``value(_:)``.
+    ///
+    /// Records of plain numbers are parsed straight from the read buffer, on up to ``threads``
+    /// threads (``CSVReader``'s fast path, `CSVReader+PlainRecords.swift`); any other record takes
+    /// the field-by-field path, so the values and errors are the same either way. Without
+    /// `textColumns`, the current record's fields (``text(_:)``, ``CSVReader/field(_:)``) are
+    /// unspecified after this call.
     public func readRows(max maxRows: Int, columns: [Int], into values: inout [Float],
                          textColumns: [Int] = [], text: inout [String], untilIdle: Bool = false) throws -> Int {
         var n = 0
-        while n < maxRows, n == 0 || !untilIdle || nextRowIsReady, try nextRow() {
+        let plain = textColumns.isEmpty ? plainSlots(columns) : nil
+        while n < maxRows {
+            // A filter answers the rows it has: after one, stop when the next has not begun to arrive.
+            if untilIdle && n > 0 && !nextRowIsReady { break }
+            if let plain, !pendingFirstRow {
+                let k = try readPlainRows(max: maxRows - n, width: columns.count, slots: plain, into: &values)
+                if k > 0 {
+                    n += k
+                    continue
+                }
+            }
+            guard try nextRow() else { break }
             for c in columns { values.append(try value(c)) }
             for c in textColumns { text.append(self.text(c)) }
             n += 1
         }
         return n
+    }
+
+    /// Threads ``readRows(max:columns:into:textColumns:text:)`` may parse a batch on (≥ 1; default 1).
+    public var threads = 1
+
+    /// Rows the fast path read (for tests that check it was taken).
+    var plainRowsRead = 0
+    private var plan = PlainRecordPlan()
+    private var slots: (columns: [Int], slots: [Int32])?
+
+    /// For the fast path: each field's column in the output row (-1: not read); nil when a column
+    /// is out of range or repeated (the general path then reads every row).
+    private func plainSlots(_ columns: [Int]) -> [Int32]? {
+        if let slots, slots.columns == columns { return slots.slots }
+        var s = [Int32](repeating: -1, count: columnCount)
+        for (j, c) in columns.enumerated() {
+            guard c >= 0, c < columnCount, s[c] < 0, let j32 = Int32(exactly: j) else { return nil }
+            s[c] = j32
+        }
+        slots = (columns, s)
+        return s
+    }
+
+    /// Appends up to `maxRows` plain rows through the fast path; 0 when the next record needs
+    /// the general path.
+    private func readPlainRows(max maxRows: Int, width: Int, slots: [Int32], into values: inout [Float]) throws -> Int {
+        let candidates = try csv.planPlainRecords(max: maxRows, plan: &plan)
+        guard candidates > 0 else { return 0 }
+        let before = values.count
+        values.append(contentsOf: repeatElement(0, count: candidates * width))
+        let parsed = values.withUnsafeMutableBufferPointer { v in
+            slots.withUnsafeBufferPointer { s in
+                csv.readPlainNumericRecords(&plan, fieldCount: columnCount, slots: s.baseAddress!, width: width,
+                                            into: v.baseAddress! + before, threads: threads)
+            }
+        }
+        values.removeLast((candidates - parsed) * width)
+        rowsRead += parsed
+        plainRowsRead += parsed
+        return parsed
     }
 
     /// Reads up to `maxRows` rows of `columns` (no text columns).

@@ -17,6 +17,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case badModel = 4
     /// Training produced a non-finite loss or weight.
     case diverged = 5
+    /// A distributed training (`nnrun train --distributed`) failed as a job: Open MPI could not be
+    /// loaded or reported an error, a collective timed out, or the ranks disagreed.
+    case distributed = 6
     /// SIGINT arrived and the work was stopped cleanly.
     case interrupted = 130
 

@@ -31,9 +31,11 @@ public struct ImportChild: ParsableCommand {
         IsolatedImport.childStarted()  // dies with the parent, taking its temporary directory along
         let url = URL(fileURLWithPath: source)
         let kind = try ModelLoader.detect(contentsOf: url)
-        let model = try input.request.load(url)
+        let model = try input.request.load(url)  // copied: it is written out
         do {
-            try NNF.write(model, to: URL(fileURLWithPath: destination))
+            // A private scratch file the parent reads back and deletes: atomic, but not synced to disk
+            // (two fsyncs cost 3-20 ms, more than the rest of a small import).
+            try NNF.write(model, to: URL(fileURLWithPath: destination), durable: false)
         } catch NNFError.headerWouldBeTooLarge(_, let length, let limit) {
             // Name the user's file, not this child's private temporary output.
             throw ToolFailure(NNFError.headerWouldBeTooLarge(file: source, length: length, limit: limit).description, .badModel)
@@ -52,13 +54,16 @@ public enum CommandModelLoader {
     ///   `ModelLoader.Kind.description`).
     /// - Throws: the reader's error for an `.nnf` file; ``ToolFailure`` for anything the child refused
     ///   or did not survive (``IsolatedImportError/failure(tool:)``).
-    public static func load(_ path: String, _ request: ModelRequest = .init()) throws -> (model: ModelFile, kind: String) {
+    /// - Parameter whileRunning: work to do while the child runs (``IsolatedImport/load(source:arguments:timeLimit:whileRunning:)``);
+    ///   not called for an `.nnf` file, which is read in process.
+    public static func load(_ path: String, _ request: ModelRequest = .init(),
+                            whileRunning: ((_ childMayStillSucceed: () -> Bool) -> Void)? = nil) throws -> (model: ModelFile, kind: String) {
         let url = URL(fileURLWithPath: path)
         guard IsolatedImport.needsIsolation(url) else {
             return (try request.load(url), ModelLoader.Kind.nnf.description)
         }
         do {
-            let result = try Tool.current.isolatedImport.load(source: path, arguments: request.arguments)
+            let result = try Tool.current.isolatedImport.load(source: path, arguments: request.arguments, whileRunning: whileRunning)
             return (result.model, result.report)
         } catch let e as IsolatedImportError {
             throw e.failure(tool: Tool.current.name)

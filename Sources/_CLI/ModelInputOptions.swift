@@ -24,15 +24,20 @@ public struct ModelRequest: Sendable {
     public var config: String?
     /// Whether to import the loss, optimizer and optimizer state too.
     public var includeTraining: Bool
+    /// How an `.nnf` file's tensors get into memory: ``TensorLoading/map`` for commands that only
+    /// predict and check ``Network``'s weight files; the isolated import child always copies.
+    public var loading: TensorLoading
 
-    public init(config: String? = nil, includeTraining: Bool = true) {
+    public init(config: String? = nil, includeTraining: Bool = true, loading: TensorLoading = .copy) {
         self.config = config
         self.includeTraining = includeTraining
+        self.loading = loading
     }
 
     /// Loads `url` in process.
     func load(_ url: URL) throws -> ModelFile {
-        try ModelLoader.load(contentsOf: url, config: config.map { URL(fileURLWithPath: $0) }, options: .init(includeTraining: includeTraining))
+        try ModelLoader.load(contentsOf: url, config: config.map { URL(fileURLWithPath: $0) }, options: .init(includeTraining: includeTraining),
+                             loading: loading)
     }
 
     /// The same request as arguments for the ``ImportChild`` process.

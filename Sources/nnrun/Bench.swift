@@ -9,8 +9,9 @@ struct Bench: ParsableCommand {
         milliseconds), the same per row (microseconds), batch_size, threads, concurrency, rows, and the machine \
         (blas_kernel, blas_kernel_source, cpu). Inputs are uniform random in [-1, 1) from a fixed seed; a warm-up \
         batch is not counted. With --csv FILE it instead reads FILE's input columns into float32 batches as \
-        predict does, without predicting, and prints csv_bytes, csv_rows, csv_columns, csv_seconds and \
-        csv_megabytes_per_second (the CSV reader's throughput on one thread).
+        predict does (on --threads threads, default as predict: all cores), without predicting, and prints \
+        csv_bytes, csv_rows, csv_columns, csv_threads, csv_seconds, csv_megabytes_per_second (the CSV reader's \
+        throughput) and csv_cpu_seconds.
         """)
 
     @Argument(help: "The model file.")
@@ -38,7 +39,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let csv {
-            print(try BenchCommand.readCSV(modelPath: model, csvPath: csv, batchSize: batch.batchSize ?? 1024).json())
+            print(try BenchCommand.readCSV(modelPath: model, csvPath: csv, batchSize: batch.batchSize ?? 1024, threads: threads).json())
             return
         }
         let report = try BenchCommand.run(modelPath: model, batchSize: batch.batchSize ?? 32, rows: rows, threads: threads, concurrency: concurrency)

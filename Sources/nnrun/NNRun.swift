@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Interop
 import NNRunKit
+import Runtime
 import _CLI
 
 /// `nnrun`: predict, train, evaluate, create, inspect and benchmark models from the command line.
@@ -17,13 +18,15 @@ struct NNRun: ParsableCommand {
         standard error; data goes to standard output or the -o file.
 
         Exit status: 0 success; 1 other I/O failure; 2 usage error; 3 bad input data (CSV); \
-        4 bad or unsupported model file; 5 training diverged; 130 interrupted (Ctrl-C).
+        4 bad or unsupported model file; 5 training diverged; 6 distributed training job failed \
+        (train --distributed); 130 interrupted (Ctrl-C).
         """,
         version: "0.1.0",
         subcommands: [Predict.self, Train.self, Evaluate.self, Init.self, Inspect.self, Bench.self, ImportChild.self]
     )
 
     static func main() {
+        BLASKernels.configure()  // stop OpenBLAS' spinning start-up threads before any work
         Tool(name: "nnrun", otherwise: .io, wording: wording).run(NNRun.self)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NNRunKit
 
 struct Train: ParsableCommand {
@@ -28,6 +29,15 @@ struct Train: ParsableCommand {
         stop early, as in Keras 3).
 
         With --no-shuffle, training reproduces Keras `fit(shuffle=False)` with the same epochs and batch size.
+
+        --distributed trains as one rank of an Open MPI job (`mpirun -np N nnrun train ... --distributed`): \
+        each batch of --batch-size rows is split over the ranks, their gradients are summed \
+        (MPI_Allreduce) and every rank applies the same update, so the result equals one process's \
+        up to the order of the sums. Rank 0 writes the outputs and prints progress. A rank that dies \
+        ends the job; a collective that waits longer than --collective-timeout ends it with status 6. \
+        Running the same command again continues from the last checkpoint of an unfinished run. \
+        Models with BatchNormalization or Dropout are refused. Needs Open MPI at run time \
+        (libmpi.so.40; Debian: openmpi-bin); without --distributed nnrun never loads it.
         """)
 
     @Argument(help: "The model file to start from (.nnf, or a Keras file with -o).")
@@ -105,6 +115,12 @@ struct Train: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print no progress.")
     var quiet = false
 
+    @Flag(help: "Train as one rank of an Open MPI job started by mpirun: data-parallel, the same result as one process.")
+    var distributed = false
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --distributed: the longest a rank waits in one collective (a gradient sum) for the others before it ends the job with status 6 (default 300).", valueName: "SECONDS"))
+    var collectiveTimeout: Double?
+
     func validate() throws {
         if let m = FlagLimits.violation(epochs, "--epochs", FlagLimits.epochs) { throw ValidationError(m) }
         if let f = validationSplit, !(f > 0 && f < 1) { throw ValidationError("--validation-split must be between 0 and 1 (exclusive), found \(f).") }
@@ -124,6 +140,11 @@ struct Train: ParsableCommand {
         if (validationShuffle || stratify) && validationSplit == nil { throw ValidationError("--validation-shuffle and --stratify need --validation-split F.") }
         if plotLog && plot == nil { throw ValidationError("--plot-log needs --plot FILE.svg.") }
         if data == "-" && validation == "-" { throw ValidationError("standard input can be DATA or --validation, not both.") }
+        if let t = collectiveTimeout {
+            if !distributed { throw ValidationError("--collective-timeout needs --distributed.") }
+            if !(t >= 1 && t <= 86_400) { throw ValidationError("--collective-timeout must be a number of seconds in 1...86400, found \(t).") }
+        }
+        if distributed && (data == "-" || validation == "-") { throw ValidationError("--distributed reads DATA (and --validation) on every rank; standard input cannot be shared, give a file.") }
     }
 
     func run() throws {
@@ -154,6 +175,24 @@ struct Train: ParsableCommand {
         ProgressReporter.ignoreBrokenPipes()
         let interrupt = InterruptFlag()
         interrupt.install()
-        try TrainCommand(options: options).run(interrupt: interrupt)
+        guard distributed else {
+            try TrainCommand(options: options).run(interrupt: interrupt)
+            return
+        }
+        let group = try MPIProcessGroup(timeout: collectiveTimeout ?? MPIProcessGroup.defaultTimeout)
+        group.shareCores()
+        if group.rank != 0 { options.progress = .none }
+        do {
+            try TrainCommand(options: options).run(interrupt: interrupt, group: group)
+        } catch let e as DistributedExit {
+            // Every rank knows: end together, one of them saying why.
+            group.finalize()
+            if let error = e.error { throw error }
+            Foundation.exit(e.status)
+        } catch {
+            // This rank alone failed (the others may be waiting in a sum): say so and end the job.
+            group.abort(error)
+        }
+        group.finalize()
     }
 }

@@ -68,6 +68,35 @@ import TestSupport
         try expectRefused(c, seconds: tc, file: file, output: out)
     }
 
+    /// `nnrun train` reads its CSV file while the child imports the model (``LabelledData/Prefetch``);
+    /// a model the child refuses is still what is reported, before any problem of the data, and a
+    /// good Keras model trains on prefetched rows as on rows read afterwards.
+    @Test func nnrunTrainReportsTheModelBeforeTheDataAndTrainsOnPrefetchedRows() throws {
+        let csv = dir.appendingPathComponent("bad.csv")
+        try Data("x1,x2,y\n0,1,1\n1,one,0\n".utf8).write(to: csv)
+        let out = dir.appendingPathComponent("out.nnf")
+        let segv = Fixtures.url("corrupt/libhdf5-known/global-heap-segv.h5").path
+        let (r, _) = try run("nnrun", ["train", segv, csv.path, "--target", "y", "-o", out.path], importTimeout: 60)
+        #expect(r.status == 4 && r.stderr.contains(segv) && !r.stderr.contains("bad.csv"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+
+        let xor = Fixtures.url("keras/xor/k3.keras").path
+        let data = Fixtures.url("data/xor.csv").path
+        var saved: [[UInt8]] = []
+        for model in [xor, dir.appendingPathComponent("k3.nnf").path] {
+            if model != xor {
+                let c = try run("nnconv", ["convert", xor, model], importTimeout: 60).0
+                #expect(c.status == 0, "\(c.stderr)")
+            }
+            let (t, _) = try run("nnrun", ["train", model, data, "--target", "y", "--epochs", "3", "--batch-size", "2", "--no-shuffle", "-o", out.path, "-q"], importTimeout: 60)
+            #expect(t.status == 0, "\(t.stderr)")
+            saved.append(Array(try Data(contentsOf: out)))
+            try FileManager.default.removeItem(at: out)
+        }
+        #expect(saved.count == 2 && saved[0] == saved[1], "training from .keras (prefetched rows) and from .nnf (rows read after the model) differ")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty, "temporary files left behind")
+    }
+
     /// The two failure modes are reported as what they are (the README's description of the corpus).
     @Test func crashAndHangAreNamed() throws {
         let segv = Fixtures.url("corrupt/libhdf5-known/global-heap-segv.h5").path

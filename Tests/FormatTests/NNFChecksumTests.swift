@@ -72,6 +72,11 @@ import TestSupport
             }
             #expect(running == software, "pieces from start \(start)")
         }
+        // Lengths around the hardware path's three-lane blocks (3 × 8192 bytes) and their joins.
+        for n in [3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1, 6 * 8192 + 7, 9 * 8192 + 40] {
+            let s = data[5..<(5 + n)]
+            #expect(s.withUnsafeBytes { CRC32C.checksum($0, seed: 0x1234_5678) } == s.withUnsafeBytes { CRC32C.softwareChecksum($0, seed: 0x1234_5678) }, "\(n) bytes")
+        }
         // The bitwise definition on a prefix long enough for the 32-byte hardware loop.
         let prefix = data[0..<4099]
         #expect(prefix.withUnsafeBytes { CRC32C.checksum($0) } == Self.reference(prefix))

@@ -17,6 +17,27 @@ extern "C" {
 /// `infinity` and `nan`, which the caller rules out beforehand.
 size_t nnkit_parse_float32(const uint8_t *first, size_t count, float *value);
 
+/// Parses consecutive CSV records of plain numbers from `[bytes, bytes + count)`, the fast path of
+/// the CSV reader: stops before the first record that is not plain and returns the number of
+/// records parsed (at most `max_records`), with `*consumed` set to the bytes they span (up to and
+/// including the last one's line break).
+///
+/// A record is plain when it has exactly `field_count` fields separated by `delimiter` and ends
+/// with LF or CRLF inside the bytes given; every field `f` with `slots[f] >= 0` is a number as
+/// fast_float reads it (optional `-`, digits with an optional `.` fraction, optional exponent),
+/// starting with `-`, a digit or `.`, finite as float32, directly followed by the delimiter or the
+/// line break; other fields (`slots[f] < 0`) hold no quote and no CR; and the record's bytes
+/// before its line break number at most `max_record_bytes`. Field `f`'s value goes to
+/// `out[record * width + slots[f]]`. Anything else (quotes, spaces, `+`, empty or non-numeric
+/// values, NaN, out-of-range values, a lone CR, a different field count, a record cut off by the
+/// end of the bytes) stops the parse at that record's start, for the general tokenizer to read it
+/// (and to report it with line and column). The delimiter must not be a byte a number can hold
+/// (`0-9 . e E + -`) nor `"`, CR or LF; the caller checks.
+size_t nnkit_parse_plain_numeric_records(const uint8_t *bytes, size_t count, uint8_t delimiter,
+                                         size_t field_count, const int32_t *slots, size_t width,
+                                         float *out, size_t max_records, size_t max_record_bytes,
+                                         size_t *consumed);
+
 #ifdef __cplusplus
 }
 #endif

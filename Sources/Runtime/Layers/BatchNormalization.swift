@@ -28,16 +28,18 @@ struct BatchNormLayer: Sendable {
         let eps = T(epsilon)
         withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * width) { tmp in
             let inv = tmp.baseAddress!, shift = inv + width
-            params[movingMean].values.withUnsafeBufferPointer { mm in
-                params[movingVariance].values.withUnsafeBufferPointer { mv in
+            params[movingMean].withValues { mm in
+                params[movingVariance].withValues { mv in
+                    params.withOptionalValues(gamma) { gv in params.withOptionalValues(beta) { bv in
                     for j in 0..<width {
-                        let g: T = gamma.map { params[$0].values[j] } ?? 1
-                        let b: T = beta.map { params[$0].values[j] } ?? 0
+                        let g: T = gv?[j] ?? 1
+                        let b: T = bv?[j] ?? 0
                         let invStd = 1 / (mv[j] + eps).squareRoot()
                         inv[j] = invStd * g
                         shift[j] = b - mm[j] * inv[j]
                         stats?[j] = invStd
                     }
+                    } }
                     for r in 0..<rows {
                         let xr = x + r * width, yr = y + r * width
                         for j in 0..<width { yr[j] = xr[j] * inv[j] + shift[j] }
@@ -64,18 +66,22 @@ struct BatchNormLayer: Sendable {
         for r in 0..<rows { let xr = x + r * width; for j in 0..<width { let d = xr[j] - mean[j]; variance[j] += d * d } }
         for j in 0..<width { variance[j] /= n }
         var shift = T(0)
-        for j in 0..<width {
-            invStd[j] = 1 / (variance[j] + eps).squareRoot()
-            let g: T = gamma.map { params[$0].values[j] } ?? 1
-            inv[j] = invStd[j] * g
-        }
-        for r in 0..<rows {
-            let xr = x + r * width, yr = y + r * width, hr = xhat + r * width
+        params.withOptionalValues(gamma) { gv in
             for j in 0..<width {
-                let b: T = beta.map { params[$0].values[j] } ?? 0
-                shift = b - mean[j] * inv[j]
-                yr[j] = xr[j] * inv[j] + shift
-                hr[j] = (xr[j] - mean[j]) * invStd[j]
+                invStd[j] = 1 / (variance[j] + eps).squareRoot()
+                let g: T = gv?[j] ?? 1
+                inv[j] = invStd[j] * g
+            }
+        }
+        params.withOptionalValues(beta) { bv in
+            for r in 0..<rows {
+                let xr = x + r * width, yr = y + r * width, hr = xhat + r * width
+                for j in 0..<width {
+                    let b: T = bv?[j] ?? 0
+                    shift = b - mean[j] * inv[j]
+                    yr[j] = xr[j] * inv[j] + shift
+                    hr[j] = (xr[j] - mean[j]) * invStd[j]
+                }
             }
         }
         let m = T(momentum), m1 = T(1 - momentum)
@@ -102,12 +108,14 @@ struct BatchNormLayer: Sendable {
         if let beta { params[beta].gradient.withUnsafeMutableBufferPointer { g in for j in 0..<width { g[j] = sumDy[j] } } }
         guard let dx else { return }
         let n = T(rows)
-        for j in 0..<width {
-            let g: T = gamma.map { params[$0].values[j] } ?? 1
-            // Reuse the accumulators: scale and the two means.
-            stats[3 * width + j] = g * invStd[j]
-            sumDy[j] /= n
-            sumDyXhat[j] /= n
+        params.withOptionalValues(gamma) { gv in
+            for j in 0..<width {
+                let g: T = gv?[j] ?? 1
+                // Reuse the accumulators: scale and the two means.
+                stats[3 * width + j] = g * invStd[j]
+                sumDy[j] /= n
+                sumDyXhat[j] /= n
+            }
         }
         let scale = stats + 3 * width
         for r in 0..<rows {

@@ -24,12 +24,12 @@ struct DenseLayer: Sendable {
                                  params: [W], pre: UnsafeMutablePointer<W.Scalar>?, threads: Int = 1) {
         typealias T = W.Scalar
         let z = pre ?? y
-        params[kernel].values.withUnsafeBufferPointer { k in
+        params[kernel].withValues { k in
             T.splitGemm(transA: false, transB: false, m: rows, n: units, k: inWidth, alpha: 1,
                         a: x, lda: inWidth, b: k.baseAddress!, ldb: units, beta: 0, c: z, ldc: units, threads: threads)
         }
         if let bias {
-            params[bias].values.withUnsafeBufferPointer { biasAndActivation(z: z, y: y, bias: $0.baseAddress!, rows: 0..<rows) }
+            params[bias].withValues { biasAndActivation(z: z, y: y, bias: $0.baseAddress!, rows: 0..<rows) }
         } else {
             biasAndActivation(z: z, y: y, bias: nil, rows: 0..<rows)
         }
@@ -83,7 +83,7 @@ struct DenseLayer: Sendable {
             }
         }
         if let dx {
-            params[kernel].values.withUnsafeBufferPointer { k in
+            params[kernel].withValues { k in
                 T.splitGemm(transA: false, transB: true, m: rows, n: inWidth, k: units, alpha: 1,
                             a: dy, lda: units, b: k.baseAddress!, ldb: units, beta: 0, c: dx, ldc: inWidth, threads: threads)
             }

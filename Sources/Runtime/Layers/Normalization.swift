@@ -11,10 +11,10 @@ struct NormalizationLayer: Sendable {
         typealias T = W.Scalar
         let eps = T(epsilon)
         withUnsafeTemporaryAllocation(of: T.self, capacity: width) { den in
-            params[variance].values.withUnsafeBufferPointer { v in
+            params[variance].withValues { v in
                 for j in 0..<width { let s = v[j].squareRoot(); den[j] = s > eps ? s : (s.isNaN ? s : eps) }
             }
-            params[mean].values.withUnsafeBufferPointer { m in
+            params[mean].withValues { m in
                 for r in 0..<rows {
                     let xr = x + r * width, yr = y + r * width
                     for j in 0..<width { yr[j] = (xr[j] - m[j]) / den[j] }
@@ -27,7 +27,7 @@ struct NormalizationLayer: Sendable {
         typealias T = W.Scalar
         let eps = T(epsilon)
         withUnsafeTemporaryAllocation(of: T.self, capacity: width) { den in
-            params[variance].values.withUnsafeBufferPointer { v in
+            params[variance].withValues { v in
                 for j in 0..<width { let s = v[j].squareRoot(); den[j] = s > eps ? s : (s.isNaN ? s : eps) }
             }
             for r in 0..<rows {

@@ -1,0 +1,94 @@
+import CMPI
+import Foundation
+import Runtime
+import _CLI
+
+/// MPI_COMM_WORLD of Open MPI as a Runtime ``ProcessGroup``, for `nnrun train --distributed`.
+///
+/// Open MPI is loaded (`dlopen` of libmpi.so.40, or `NNKIT_MPI_LIBRARY`) and initialised only when
+/// this is created, so commands without `--distributed` never touch it. Every collective runs under
+/// the shim's watchdog: a call that waits longer than `timeout` seconds prints one line naming this
+/// rank and the call, and ends the process with status 6 (mpirun then ends the other ranks).
+/// MPI errors are returned (MPI_ERRORS_RETURN), not fatal, and thrown as ``NNRunError/distributed(_:)``.
+public final class MPIProcessGroup: ProcessGroup {
+    public let rank: Int
+    public let size: Int
+    /// Ranks of this job on this machine (`OMPI_COMM_WORLD_LOCAL_SIZE`, else 1): they share its cores.
+    public let localSize: Int
+
+    /// The default collective timeout in seconds (`--collective-timeout`).
+    public static let defaultTimeout = 300.0
+
+    /// Loads and initialises Open MPI.
+    /// - Throws: ``NNRunError/distributed(_:)`` when libmpi cannot be loaded or MPI_Init fails.
+    public init(timeout: Double) throws {
+        // Waiting ranks yield the core instead of spinning on it (Open MPI spins by default, which
+        // starves a rank sharing the core); OMPI_MCA_mpi_yield_when_idle=0 keeps the spinning.
+        if ProcessInfo.processInfo.environment["OMPI_MCA_mpi_yield_when_idle"] == nil { setenv("OMPI_MCA_mpi_yield_when_idle", "1", 1) }
+        var text = [CChar](repeating: 0, count: 512)
+        guard nnkit_mpi_load(&text, text.count) == 0 else {
+            throw NNRunError.distributed("--distributed needs Open MPI: \(Self.string(text)) (on Debian: apt-get install openmpi-bin, and run the command under mpirun)")
+        }
+        try Self.check(nnkit_mpi_init(), "MPI_Init_thread")
+        var r: Int32 = 0, s: Int32 = 0
+        try Self.check(nnkit_mpi_rank_and_size(&r, &s), "MPI_Comm_rank")
+        rank = Int(r)
+        size = Int(s)
+        localSize = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) }.map { max(1, $0) } ?? 1
+        let rc = nnkit_mpi_set_timeout(timeout, r)
+        guard rc == 0 else { throw NNRunError.distributed("rank \(rank): cannot start the collective watchdog thread (errno \(rc))") }
+    }
+
+    public func sum(_ floats: inout [Float], _ doubles: inout [Double], what: String) throws {
+        let nf = Int32(clamping: floats.count), nd = Int32(clamping: doubles.count)
+        let rc = what.withCString { w in
+            floats.withUnsafeMutableBufferPointer { f in
+                doubles.withUnsafeMutableBufferPointer { d in nnkit_mpi_sum_floats_and_doubles(f.baseAddress, nf, d.baseAddress, nd, w) }
+            }
+        }
+        try Self.check(rc, "MPI_Iallreduce in \(what)", rank: rank)
+    }
+
+    public func sum(_ values: inout [Double], what: String) throws {
+        let count = Int32(clamping: values.count)
+        try Self.check(what.withCString { w in values.withUnsafeMutableBufferPointer { nnkit_mpi_sum_doubles($0.baseAddress, count, w) } },
+                       "MPI_Allreduce in \(what)", rank: rank)
+    }
+
+    public func allEqual(_ value: UInt64, what: String) throws -> Bool {
+        var v = value, lo: UInt64 = 0, hi: UInt64 = 0
+        try Self.check(what.withCString { nnkit_mpi_min_max_u64(&v, &lo, &hi, 1, $0) }, "MPI_Allreduce in \(what)", rank: rank)
+        return lo == hi
+    }
+
+    /// MPI_Finalize, for a clean end of the job.
+    public func finalize() { _ = nnkit_mpi_finalize() }
+
+    /// For a failure on this rank alone (the others may be waiting in a sum): prints
+    /// `nnrun: rank R: message` and ends every rank of the job with MPI_Abort and the error's status.
+    public func abort(_ error: Error) -> Never {
+        let status = ExitStatus.reading(error, otherwise: .io).rawValue
+        FileHandle.standardError.write(Data("\(Tool.current.name): rank \(rank): \(Tool.current.describe(error))\n".utf8))
+        nnkit_mpi_abort(status)
+        exit(status)
+    }
+
+    /// Unless `NNKIT_THREADS` is set, lets each rank on this machine use its share of the cores
+    /// (`cores / ranks here`, at least 1) for its GEMMs, instead of all of them each.
+    public func shareCores() {
+        guard ProcessInfo.processInfo.environment["NNKIT_THREADS"] == nil else { return }
+        setenv("NNKIT_THREADS", "\(max(1, ProcessInfo.processInfo.activeProcessorCount / localSize))", 1)
+    }
+
+    /// The text before the first NUL of a C buffer.
+    private static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private static func check(_ code: Int32, _ call: String, rank: Int? = nil) throws {
+        guard code != 0 else { return }
+        var text = [CChar](repeating: 0, count: 300)
+        nnkit_mpi_error_text(code, &text, text.count)
+        throw NNRunError.distributed((rank.map { "rank \($0): " } ?? "") + "\(call) failed: \(Self.string(text))")
+    }
+}

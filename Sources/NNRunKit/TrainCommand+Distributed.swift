@@ -1,0 +1,158 @@
+import Foundation
+import Format
+import Runtime
+import _CLI
+
+/// How a distributed `nnrun train` run continues after it was killed: its checkpoints carry a mark,
+/// and running the same command again continues from the newest one.
+///
+/// Every checkpoint a `--distributed` run writes records, under the metadata key ``metadataKey``,
+/// `FINGERPRINT START TARGET`: a 64-bit hash of the options that decide the result (model, data,
+/// targets, output, epochs, batch size, optimizer, schedule, loss, metrics, shuffling, seed,
+/// validation, early stopping, missing values), the epoch count of the model the run started from,
+/// and the epoch count it will end at. The final model (the run completed, stopped early or
+/// diverged) is written without the mark. When the same command starts and its output (`-o`, or
+/// the `.nnf` MODEL trained in place) holds a mark with this command's fingerprint, an epoch count
+/// between START and TARGET, and (with `-o`) MODEL still at START epochs, training continues from
+/// that file for the epochs still missing, with its optimizer state; the result equals an
+/// uninterrupted run's, because the shuffling and every other random choice depend only on the
+/// seed and the epoch number. Early stopping's patience counter starts afresh at the restart, and
+/// `--history`/`--plot` hold the epochs of the restarted run (their epoch numbers count all runs).
+struct DistributedRun {
+    /// The metadata key of the mark.
+    static let metadataKey = "nnkit.distributed_run"
+
+    let options: TrainOptions
+    /// Epochs this command asks for (`--epochs`), before a restart shortens them.
+    let epochs: Int
+    let fingerprint: String
+
+    init(options: TrainOptions) {
+        self.options = options
+        epochs = options.epochs
+        let o = options
+        let fields: [String] = [
+            o.modelPath, o.dataPath, o.targets.joined(separator: "\u{1F}"), o.outputPath ?? "", "\(o.epochs)", "\(o.batchSize)",
+            o.optimizer ?? "", o.learningRate.map { "\($0.bitPattern)" } ?? "", o.learningRateSchedule ?? "", o.loss ?? "",
+            "\(o.shuffle)", "\(o.seed)", o.validationSplit.map { "\($0.bitPattern)" } ?? "", o.validationPath ?? "",
+            "\(String(describing: o.validationSplitMode))", "\(o.earlyStoppingPatience ?? -1)", "\(o.minDelta.bitPattern)",
+            "\(o.restoreBest)", "\(o.resetOptimizer)", (o.metrics ?? ["(file)"]).joined(separator: ","), o.missing.rawValue,
+        ]
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in fields.joined(separator: "\u{1E}").utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        fingerprint = String(hash, radix: 16)
+    }
+
+    /// The mark for a run that started from a model with `startEpochs` epochs.
+    func marker(startEpochs: Int) -> String { "\(fingerprint) \(startEpochs) \(startEpochs + epochs)" }
+
+    /// An unfinished checkpoint of this command to continue from.
+    struct Resume {
+        let path: String
+        let startEpochs: Int
+        let doneEpochs: Int
+        let remainingEpochs: Int
+    }
+
+    /// The output file when it is an unfinished checkpoint of this very command, else nil (the run
+    /// starts from MODEL as usual).
+    func unfinishedCheckpoint() throws -> Resume? {
+        let path = options.outputPath ?? options.modelPath
+        guard ModelIO.isNNF(path), FileManager.default.fileExists(atPath: path),
+              let file = try? ModelIO.load(path), let mark = file.metadata.extra[Self.metadataKey] else { return nil }
+        let parts = mark.split(separator: " ")
+        guard parts.count == 3, String(parts[0]) == fingerprint, let start = Int(parts[1]), let target = Int(parts[2]),
+              target - start == epochs, let done = file.training?.epochs, (start...target).contains(done) else { return nil }
+        if let output = options.outputPath, output != options.modelPath {
+            // The run started from MODEL, which must still be what it started from.
+            guard let model = try? ModelIO.load(options.modelPath), (model.training?.epochs ?? 0) == start else { return nil }
+        }
+        return Resume(path: path, startEpochs: start, doneEpochs: done, remainingEpochs: target - done)
+    }
+
+    /// `result` with its model's mark removed (a finished run's model).
+    static func finished(_ result: TrainingResult) -> TrainingResult {
+        var out = result
+        out.model.metadata.extra.removeValue(forKey: metadataKey)
+        return out
+    }
+
+    /// The environment variable of the test-only fault hook.
+    static let testKillVariable = "NNKIT_TEST_KILL_RANK"
+
+    /// Test-only fault injection: with `NNKIT_TEST_KILL_RANK=R:E` in a distributed run, rank R kills
+    /// itself (SIGKILL) after the first batch of this run's epoch E (1-based), i.e. after rank 0 has
+    /// written the checkpoint of epoch E − 1; with `R:E:stop` it stops itself (SIGSTOP) there
+    /// instead, as a hung rank would. Returns where and how this rank fails, or nil.
+    /// - Throws: ``NNRunError/usage(_:)`` for a malformed value.
+    static func testFault(group: ProcessGroup?) throws -> (epoch: Int, batch: Int, signal: Int32)? {
+        guard let group, let value = ProcessInfo.processInfo.environment[testKillVariable] else { return nil }
+        let parts = value.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 || (parts.count == 3 && parts[2] == "stop"), let rank = Int(parts[0]), let epoch = Int(parts[1]),
+              rank >= 0, FlagLimits.epochs.contains(epoch) else {
+            throw NNRunError.usage("\(testKillVariable) is \"\(value)\"; expected RANK:EPOCH or RANK:EPOCH:stop (a rank >= 0 and an epoch >= 1)")
+        }
+        return rank == group.rank ? (epoch - 1, 0, parts.count == 3 ? SIGSTOP : SIGKILL) : nil
+    }
+}
+
+extension TrainingResult.StopReason {
+    /// Whether a callback (Ctrl-C, a failed checkpoint) ended the run.
+    var isRequested: Bool {
+        if case .requested = self { return true }
+        return false
+    }
+}
+
+/// How a rank of a distributed run ends when the job ends for a reason every rank agreed on (a
+/// failure before training that one rank found, a divergence): the rank that reports it carries
+/// the error (`error`), the others end quietly with the same `status`.
+public struct DistributedExit: Error {
+    public let status: Int32
+    /// The error to print on this rank; nil on the ranks that stay quiet.
+    public let error: Error?
+}
+
+/// An error found on one rank (not rank 0) of a distributed run: printed as `rank R: message`.
+struct RankError: ExitStatusError {
+    let rank: Int
+    let underlying: Error
+    var exitStatus: ExitStatus { ExitStatus.reading(underlying, otherwise: .io) }
+    var description: String { "rank \(rank): \(Tool.current.describe(underlying))" }
+}
+
+/// The agreement at the start of a distributed run: a rank that fails while checking its outputs,
+/// reading the model or the data (or anything before the first epoch) tells the others through one
+/// sum, so that every rank ends with the same status and exactly one prints the error (the lowest
+/// failing rank; rank 0 when all fail alike, as with a bad CSV file that every rank reads).
+final class SetupAgreement {
+    let group: ProcessGroup?
+    /// Whether the agreement took place (later errors are no longer agreed on).
+    private(set) var passed = false
+
+    init(group: ProcessGroup?) { self.group = group }
+
+    private var what: String { "the start of training (every rank checks the model and the data)" }
+
+    /// This rank is ready to train.
+    /// - Throws: ``DistributedExit`` (quiet) when another rank failed.
+    func pass() throws {
+        passed = true
+        guard let group else { return }
+        var status = [Double](repeating: 0, count: group.size)
+        try group.sum(&status, what: what)
+        if let first = status.firstIndex(where: { $0 != 0 }) { throw DistributedExit(status: Int32(status[first]), error: nil) }
+    }
+
+    /// This rank failed with `error`: the error to end with (unchanged when alone).
+    func fail(_ error: Error) throws -> Error {
+        passed = true
+        guard let group else { return error }
+        var status = [Double](repeating: 0, count: group.size)
+        status[group.rank] = Double(ExitStatus.reading(error, otherwise: .io).rawValue)
+        try group.sum(&status, what: what)
+        let first = status.firstIndex(where: { $0 != 0 }) ?? group.rank
+        let mine: Error? = first == group.rank ? (first == 0 ? error : RankError(rank: first, underlying: error)) : nil
+        return DistributedExit(status: Int32(status[first]), error: mine)
+    }
+}

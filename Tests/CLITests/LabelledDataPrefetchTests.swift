@@ -1,0 +1,121 @@
+import Foundation
+import Format
+import Testing
+import TestSupport
+@testable import NNRunKit
+
+/// `nnrun train` reads the CSV file's numbers while a child process imports a Keras model
+/// (``LabelledData/Prefetch``). What training receives must not depend on it: the same values, lines,
+/// names and errors as the ordinary read after the model, which is the reference here (it reads only
+/// the columns the model uses, with every value checked and reported).
+@Suite final class LabelledDataPrefetchTests {
+    let dir: URL
+    init() throws { dir = try Fixtures.temporaryDirectory() }
+    deinit { try? FileManager.default.removeItem(at: dir) }
+
+    func file(_ name: String, _ text: String) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    /// The ordinary read and the prefetched one, with the same arguments.
+    func both(_ path: String, targets: [String], inputWidth: Int, inputNames: [String]? = nil,
+              loss: LossSpec.Name? = nil, outputWidth: Int? = nil) throws -> (plain: LabelledData, fast: LabelledData, prefetch: LabelledData.Prefetch?) {
+        let plain = try LabelledData(path: path, targets: targets, inputWidth: inputWidth, modelInputNames: inputNames, loss: loss, outputWidth: outputWidth)
+        let prefetch = LabelledData.Prefetch.read(path: path, targets: targets)
+        let fast = try LabelledData(path: path, targets: targets, inputWidth: inputWidth, modelInputNames: inputNames, loss: loss,
+                                    outputWidth: outputWidth, prefetched: prefetch)
+        return (plain, fast, prefetch)
+    }
+
+    func expectSame(_ a: LabelledData, _ b: LabelledData) {
+        #expect(a.x.map(\.bitPattern) == b.x.map(\.bitPattern))
+        #expect(a.y.map(\.bitPattern) == b.y.map(\.bitPattern))
+        #expect(a.rows == b.rows && a.lines == b.lines && a.inputWidth == b.inputWidth && a.targetWidth == b.targetWidth)
+        #expect(a.inputNames == b.inputNames && a.targetNames == b.targetNames && a.encoding == b.encoding)
+        #expect(a.warnings == b.warnings && a.droppedRows == b.droppedRows && a.classLabels == b.classLabels)
+    }
+
+    /// Numbers in every spelling the parser takes (signs, exponents, subnormal, long mantissas, spaces,
+    /// a quoted field, CRLF), two target columns (one in the middle), read through the prefetch.
+    @Test func prefetchedNumbersEqualTheOrdinaryRead() throws {
+        var text = "id,a,y,b,c\r\n"
+        let spellings = ["0", "-0", "1e-45", "3.4028234e38", "-2.5E-3", "0.1000000000000000055511151231257827", " 7 ", "\"12.5\"", "+.5", "1e-50"]
+        for r in 0..<257 {
+            let f = { (k: Int) in spellings[(r * 7 + k * 3) % spellings.count] }
+            text += "\(r),\(f(0)),\(f(1)),\(f(2)),\(f(3))\r\n"
+        }
+        let path = try file("numbers.csv", text)
+        let (plain, fast, prefetch) = try both(path, targets: ["y", "c"], inputWidth: 3, loss: .binaryCrossentropy, outputWidth: 2)
+        #expect(prefetch != nil)
+        #expect(prefetch?.lines.isEmpty == true, "the prefetched rows were not used")
+        #expect(plain.rows == 257 && plain.lines.last == 258)
+        #expect(!plain.warnings.isEmpty)  // targets outside [0, 1] under binary cross-entropy
+        expectSame(plain, fast)
+    }
+
+    /// A model that matches its inputs by name takes a subset of the columns in another order: the
+    /// prefetch gathers them; several target columns keep `--target` order.
+    @Test func inputsMatchedByNameAreGathered() throws {
+        var text = "c1,t2,c0,x,t1\n"
+        for r in 0..<40 { text += "\(r),\(Float(r) * 0.5),\(-r),\(r * r),\(Float(r) / 3)\n" }
+        let path = try file("names.csv", text)
+        let (plain, fast, prefetch) = try both(path, targets: ["t1", "t2"], inputWidth: 2, inputNames: ["c0", "c1"], loss: .meanSquaredError, outputWidth: 2)
+        #expect(prefetch?.lines.isEmpty == true, "the prefetched rows were not used")
+        #expect(plain.x[0..<4] == [0, 0, -1, 1])
+        expectSame(plain, fast)
+    }
+
+    /// Where the prefetch cannot hold (a text column, an empty value, a ragged row, text labels), it is
+    /// nil or ignored, and the result and the error are those of the ordinary read.
+    @Test func anythingButPlainNumbersFallsBackToTheOrdinaryRead() throws {
+        let labels = try file("labels.csv", "a,b,label\n1,2,cat\n3,4,dog\n5,6,cat\n")
+        let l = try both(labels, targets: ["label"], inputWidth: 2, loss: .sparseCategoricalCrossentropy, outputWidth: 2)
+        #expect(l.prefetch == nil)
+        expectSame(l.plain, l.fast)
+        #expect(l.fast.classLabels == ["cat", "dog"])
+
+        // Class ids in a number column are numbers to the prefetch, but labels to the loss: not used.
+        let ids = try file("ids.csv", "a,b,k\n1,2,1\n3,4,0\n")
+        let i = try both(ids, targets: ["k"], inputWidth: 2, loss: .sparseCategoricalCrossentropy, outputWidth: 2)
+        #expect(i.prefetch != nil && i.prefetch?.lines.isEmpty == false, "used for a label encoding")
+        expectSame(i.plain, i.fast)
+
+        for (name, text) in [("empty.csv", "a,b,y\n1,2,3\n4,,6\n7,8,nan\n"), ("ragged.csv", "a,b,y\n1,2,3\n4,5\n"),
+                             ("text.csv", "a,b,y\n1,2,3\n4,five,6\n")] {
+            let path = try file(name, text)
+            #expect(LabelledData.Prefetch.read(path: path, targets: ["y"]) == nil, "\(name)")
+            var plainError = "", fastError = ""
+            do { _ = try LabelledData(path: path, targets: ["y"], inputWidth: 2, modelInputNames: nil) } catch { plainError = "\(error)" }
+            do {
+                _ = try LabelledData(path: path, targets: ["y"], inputWidth: 2, modelInputNames: nil,
+                                     prefetched: LabelledData.Prefetch.read(path: path, targets: ["y"]))
+            } catch { fastError = "\(error)" }
+            #expect(!plainError.isEmpty && plainError == fastError, "\(name): \(plainError) / \(fastError)")
+        }
+    }
+
+    /// The file the model sees is checked again: a prefetch of another file (different header) is not used.
+    @Test func aPrefetchOfAnotherFileIsNotUsed() throws {
+        let a = try file("a.csv", "p,q,y\n1,2,3\n")
+        let b = try file("b.csv", "p,r,y\n4,5,6\n")
+        let prefetch = LabelledData.Prefetch.read(path: a, targets: ["y"])
+        let data = try LabelledData(path: b, targets: ["y"], inputWidth: 2, modelInputNames: nil, prefetched: prefetch)
+        #expect(data.x == [4, 5] && data.y == [6])
+        #expect(prefetch?.lines.isEmpty == false)
+    }
+
+    /// Standard input and the stop request: nothing is read ahead from a pipe, and reading stops
+    /// when the import has failed.
+    @Test func noPrefetchFromStandardInputOrAfterAFailedImport() throws {
+        #expect(LabelledData.Prefetch.read(path: "-", targets: ["y"]) == nil)
+        var text = "a,y\n"
+        for r in 0..<5000 { text += "\(r),\(r)\n" }
+        let path = try file("long.csv", text)
+        var polls = 0
+        #expect(LabelledData.Prefetch.read(path: path, targets: ["y"], keepGoing: { polls += 1; return false }) == nil)
+        #expect(polls == 1)
+        #expect(LabelledData.Prefetch.read(path: path, targets: ["y"])?.lines.count == 5000)
+    }
+}
