@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Tabular
 
 extension LabelledData {
@@ -20,26 +21,33 @@ extension LabelledData {
         /// Target columns (0-based, in `--target` order) and the other columns (file order).
         let targetColumns: [Int]
         let otherColumns: [Int]
-        /// `[rows, otherColumns.count]` and `[rows, targetColumns.count]`, row-major.
-        var others: [Float]
-        var targets: [Float]
-        /// The file line of each data row.
-        var lines: [Int]
+        /// `[rows, columnCount]`, row-major, each row the other columns then the target columns.
+        var table: [Float]
+        var rows: Int
+        /// The file line of the first data row; each data row takes one line (checked: a row that
+        /// took more would have a quoted field, which is not a number).
+        let firstLine: Int
 
-        private init(header: [String]?, columnCount: Int, targetColumns: [Int], otherColumns: [Int], others: [Float], targets: [Float], lines: [Int]) {
+        private init(header: [String]?, columnCount: Int, targetColumns: [Int], otherColumns: [Int], table: [Float], rows: Int, firstLine: Int) {
             self.header = header; self.columnCount = columnCount; self.targetColumns = targetColumns
-            self.otherColumns = otherColumns; self.others = others; self.targets = targets; self.lines = lines
+            self.otherColumns = otherColumns; self.table = table; self.rows = rows; self.firstLine = firstLine
         }
 
+        /// Rows read per ``NumericCSVReader/readRows(max:columns:into:)`` call, between two polls.
+        static let rowsPerPoll = 4096
+
         /// Reads `path` if it is a regular file whose data rows are all finite numbers.
-        /// - Parameter keepGoing: polled every 1024 rows; reading stops (nil) once it returns false
-        ///   (the model import failed, so its error should not wait for a long file).
+        /// - Parameter keepGoing: polled every ``rowsPerPoll`` rows; reading stops (nil) once it
+        ///   returns false (the model import failed, so its error should not wait for a long file).
         /// - Returns: nil when the assumption does not hold, reading was stopped, or anything failed.
-        public static func read(path: String, targets: [String], keepGoing: () -> Bool = { true }) -> Prefetch? {
+        /// - Parameter threads: threads the CSV reader's fast path may parse on (``NumericCSVReader/threads``).
+        public static func read(path: String, targets: [String], threads: Int = Network.defaultThreads,
+                                keepGoing: () -> Bool = { true }) -> Prefetch? {
             var st = stat()
             guard path != "-", stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
             do {
                 let reader = try NumericCSVReader(CSVReader(path: path))
+                reader.threads = max(1, threads)
                 var targetColumns: [Int] = [], isTarget = [Bool](repeating: false, count: reader.columnCount)
                 for t in targets {
                     for c in try ColumnSelector(t).resolve(in: reader) where !isTarget[c] {
@@ -48,23 +56,28 @@ extension LabelledData {
                     }
                 }
                 let otherColumns = (0..<reader.columnCount).filter { !isTarget[$0] }
-                let columnCount = reader.columnCount
-                var others: [Float] = [], values: [Float] = [], lines: [Int] = []
-                var rowTargets = [Float](repeating: 0, count: targetColumns.count)
-                var targetSlot = [Int](repeating: -1, count: columnCount)
-                for (i, c) in targetColumns.enumerated() { targetSlot[c] = i }
-                while try reader.nextRow() {
-                    if lines.count & 1023 == 1023, !keepGoing() { return nil }
-                    for c in 0..<columnCount {
-                        let v = try reader.value(c)
-                        let slot = targetSlot[c]
-                        if slot < 0 { others.append(v) } else { rowTargets[slot] = v }
-                    }
-                    values.append(contentsOf: rowTargets)
-                    lines.append(reader.currentLine)
+                let columnCount = reader.columnCount, columns = otherColumns + targetColumns
+                guard try reader.nextRow() else { return nil }
+                let firstLine = reader.currentLine
+                // Room for the rows the file holds if they are as long as the first (each field
+                // takes a byte and a separator at least, which bounds the guess), so that the table
+                // is not copied each time it grows (T2: 63 MB).
+                var rowBytes = columnCount
+                for c in 0..<columnCount { rowBytes += reader.csv.withField(c) { $0.count } }
+                let size = Int(st.st_size)
+                var table: [Float] = []
+                table.reserveCapacity(min(size / rowBytes + 64, size / (2 * max(columnCount, 1)) + 1) * columnCount)
+                for c in columns { table.append(try reader.value(c)) }
+                var rows = 1
+                while true {
+                    let n = try reader.readRows(max: rowsPerPoll, columns: columns, into: &table)
+                    if n == 0 { break }
+                    rows += n
+                    if !keepGoing() { return nil }
                 }
+                guard reader.currentLine == firstLine + rows - 1 else { return nil }
                 return Prefetch(header: reader.header, columnCount: columnCount, targetColumns: targetColumns,
-                                otherColumns: otherColumns, others: others, targets: values, lines: lines)
+                                otherColumns: otherColumns, table: table, rows: rows, firstLine: firstLine)
             } catch {
                 return nil
             }
@@ -74,29 +87,39 @@ extension LabelledData {
         /// fits what the ordinary reader found: the same header and width, the same target columns,
         /// and inputs among the other columns. Hands its arrays over (a second call returns nil).
         func take(header: [String]?, columnCount: Int, inputColumns: [Int], targetColumns: [Int]) -> (x: [Float], y: [Float], lines: [Int])? {
-            guard !lines.isEmpty, header == self.header, columnCount == self.columnCount, targetColumns == self.targetColumns else { return nil }
+            guard rows > 0, header == self.header, columnCount == self.columnCount, targetColumns == self.targetColumns else { return nil }
             var position = [Int](repeating: -1, count: columnCount)
             for (i, c) in otherColumns.enumerated() { position[c] = i }
             guard inputColumns.allSatisfy({ $0 >= 0 && $0 < columnCount && position[$0] >= 0 }) else { return nil }
-            var x: [Float]
-            if inputColumns == otherColumns {
-                x = others
-            } else {
-                let width = otherColumns.count, rows = lines.count
-                x = [Float](repeating: 0, count: rows * inputColumns.count)
-                others.withUnsafeBufferPointer { src in
-                    x.withUnsafeMutableBufferPointer { dst in
-                        var o = 0
-                        for r in 0..<rows {
-                            let row = r * width
-                            for c in inputColumns { dst[o] = src[row + position[c]]; o += 1 }
+            let width = columnCount, rows = self.rows
+            let x = Self.gather(table, rows: rows, width: width, positions: inputColumns.map { position[$0] })
+            let y = Self.gather(table, rows: rows, width: width, positions: Array(otherColumns.count..<width))
+            let lines = Array(firstLine..<(firstLine + rows))
+            table = []
+            self.rows = 0
+            return (x, y, lines)
+        }
+
+        /// Columns `positions` of a `[rows, width]` table, row-major; a run of consecutive
+        /// positions is copied at once.
+        static func gather(_ table: [Float], rows: Int, width: Int, positions: [Int]) -> [Float] {
+            let k = positions.count
+            guard k > 0 else { return [] }
+            let contiguous = positions.enumerated().allSatisfy { $0.element == positions[0] + $0.offset }
+            return [Float](unsafeUninitializedCapacity: rows * k) { out, count in
+                table.withUnsafeBufferPointer { src in
+                    let s = src.baseAddress!, d = out.baseAddress!
+                    for r in 0..<rows {
+                        let row = s + r * width, to = d + r * k
+                        if contiguous {
+                            to.initialize(from: row + positions[0], count: k)
+                        } else {
+                            for (j, p) in positions.enumerated() { (to + j).initialize(to: row[p]) }
                         }
                     }
                 }
+                count = rows * k
             }
-            let result = (x, targets, lines)
-            others = []; targets = []; lines = []
-            return result
         }
     }
 }

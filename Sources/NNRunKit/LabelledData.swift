@@ -55,11 +55,13 @@ public struct LabelledData {
     ///     label is an error.
     ///   - missing: what to do with empty and NaN values.
     ///   - prefetched: the file's numbers read earlier (``Prefetch``), used instead of reading the rows
-    ///     again when they fit the columns and the targets are numbers; otherwise ignored.
+    ///     again when they fit the columns and the targets are numbers; otherwise ignored. Without
+    ///     it, numeric targets are read through a ``Prefetch`` made here.
+    ///   - fastPath: false reads value by value only (the reference the fast path is tested against).
     /// - Throws: ``CSVError`` for bad data or columns (exit 3).
     public init(path: String, targets: [String], inputWidth: Int, modelInputNames: [String]?,
                 loss: LossSpec.Name? = nil, outputWidth: Int? = nil, classLabels: [String]? = nil,
-                missing: MissingPolicy = .error, prefetched: Prefetch? = nil) throws {
+                missing: MissingPolicy = .error, prefetched: Prefetch? = nil, fastPath: Bool = true) throws {
         let reader = try NumericCSVReader(CSVReader(path: path))
         let file = reader.fileName
         var targetColumns: [Int] = []
@@ -86,7 +88,10 @@ public struct LabelledData {
             default: false
             }
         }
-        if encoding == .numeric, let p = prefetched?.take(header: reader.header, columnCount: reader.columnCount,
+        // Numeric targets: the rows are read by the CSV reader's fast path (``Prefetch``, unless read
+        // already), which stops at the first value that is not a finite number; the loop below then
+        // reads them again, value by value, reporting every bad value.
+        if encoding == .numeric, let p = (prefetched ?? (fastPath ? Prefetch.read(path: path, targets: targets) : nil))?.take(header: reader.header, columnCount: reader.columnCount,
                                                             inputColumns: inputColumns, targetColumns: targetColumns) {
             (x, numericTargets, lines) = p
         } else {

@@ -85,6 +85,10 @@ public final class Network: @unchecked Sendable {
     /// Sandybridge and Prescott kernel sets; not under Haswell and Zen, where a row's place in its
     /// panel matters too). In other batches the rows of a partial panel can differ in the last bit.
     public var panelRows: Int { engine.panelRows }
+    /// The threads a network uses when its creator does not say: `NNKIT_THREADS` when it is a
+    /// positive integer, else the active processor count (for work beside a network, such as
+    /// reading its CSV file).
+    public static var defaultThreads: Int { NetworkEngine<Parameter>.defaultThreads }
     /// Number of output columns.
     public var outputWidth: Int { engine.outputWidth }
     /// The parameters an optimizer updates.

@@ -315,15 +315,21 @@ public final class Trainer {
                        restoredBestWeights: false, optimizerStateRestored: optimizerStateRestored)
     }
 
-    /// Copies rows `order[start ..< start + rows]` of `source` into `batch` (which has `rows` rows).
+    /// Copies rows `order[start ..< start + rows]` of `source` into `batch` (which has at least
+    /// `rows` rows), a whole row at a time (element by element, this loop was 10% of the CPU time
+    /// of a 32-64-64-1 training run, batch 32).
     static func gather(_ source: Matrix, _ order: [Int], _ start: Int, _ rows: Int, into batch: inout Matrix) {
         let cols = source.cols
+        precondition(start >= 0 && start + rows <= order.count && rows * cols <= batch.values.count)
+        guard cols > 0 else { return }
         source.values.withUnsafeBufferPointer { src in
             order.withUnsafeBufferPointer { idx in
                 batch.values.withUnsafeMutableBufferPointer { dst in
+                    let s = src.baseAddress!, d = dst.baseAddress!
                     for r in 0..<rows {
-                        let from = idx[start + r] * cols, to = r * cols
-                        for c in 0..<cols { dst[to + c] = src[from + c] }
+                        let row = idx[start + r]
+                        precondition(row >= 0 && (row + 1) * cols <= src.count)
+                        (d + r * cols).update(from: s + row * cols, count: cols)
                     }
                 }
             }

@@ -22,7 +22,8 @@ import TestSupport
     /// The ordinary read and the prefetched one, with the same arguments.
     func both(_ path: String, targets: [String], inputWidth: Int, inputNames: [String]? = nil,
               loss: LossSpec.Name? = nil, outputWidth: Int? = nil) throws -> (plain: LabelledData, fast: LabelledData, prefetch: LabelledData.Prefetch?) {
-        let plain = try LabelledData(path: path, targets: targets, inputWidth: inputWidth, modelInputNames: inputNames, loss: loss, outputWidth: outputWidth)
+        let plain = try LabelledData(path: path, targets: targets, inputWidth: inputWidth, modelInputNames: inputNames, loss: loss,
+                                     outputWidth: outputWidth, fastPath: false)
         let prefetch = LabelledData.Prefetch.read(path: path, targets: targets)
         let fast = try LabelledData(path: path, targets: targets, inputWidth: inputWidth, modelInputNames: inputNames, loss: loss,
                                     outputWidth: outputWidth, prefetched: prefetch)
@@ -49,10 +50,44 @@ import TestSupport
         let path = try file("numbers.csv", text)
         let (plain, fast, prefetch) = try both(path, targets: ["y", "c"], inputWidth: 3, loss: .binaryCrossentropy, outputWidth: 2)
         #expect(prefetch != nil)
-        #expect(prefetch?.lines.isEmpty == true, "the prefetched rows were not used")
+        #expect(prefetch?.rows == 0, "the prefetched rows were not used")
         #expect(plain.rows == 257 && plain.lines.last == 258)
         #expect(!plain.warnings.isEmpty)  // targets outside [0, 1] under binary cross-entropy
         expectSame(plain, fast)
+    }
+
+    /// A file over several read buffers, parsed on two threads by the CSV reader's fast path, gives the
+    /// value-by-value read's numbers; one bad value deep in it sends the whole file to the ordinary
+    /// read, with the same error.
+    @Test func aLargeFileOnTwoThreadsAndABadValueDeepInIt() throws {
+        var text = "y,a,b,c,d,e,f,g\n"
+        var g = UInt64(12345)
+        func next() -> UInt64 { g = g &* 6364136223846793005 &+ 1442695040888963407; return g >> 33 }
+        for _ in 0..<40_000 {
+            let fields = (0..<8).map { k -> String in
+                let v = Double(Int64(next() % 2_000_001) - 1_000_000) / pow(10, Double(next() % 9))
+                return k % 3 == 0 ? String(format: "%.9g", v) : k % 3 == 1 ? String(format: "%e", v) : String(v)
+            }
+            text += fields.joined(separator: ",") + "\n"
+        }
+        let path = try file("large.csv", text)
+        #expect(text.utf8.count > 2 << 20)
+        let plain = try LabelledData(path: path, targets: ["y"], inputWidth: 7, modelInputNames: nil, fastPath: false)
+        let prefetch = LabelledData.Prefetch.read(path: path, targets: ["y"], threads: 2)
+        let fast = try LabelledData(path: path, targets: ["y"], inputWidth: 7, modelInputNames: nil, prefetched: prefetch)
+        #expect(prefetch?.rows == 0, "the prefetched rows were not used")
+        #expect(plain.rows == 40_000 && plain.lines.last == 40_001)
+        expectSame(plain, fast)
+
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        lines[39_000] = "1,2,3,4,5,6,x7,8"
+        let bad = try file("bad.csv", lines.joined(separator: "\n"))
+        #expect(LabelledData.Prefetch.read(path: bad, targets: ["y"], threads: 2) == nil)
+        var errors: [String] = []
+        for fastPath in [false, true] {
+            do { _ = try LabelledData(path: bad, targets: ["y"], inputWidth: 7, modelInputNames: nil, fastPath: fastPath) } catch { errors.append("\(error)") }
+        }
+        #expect(errors.count == 2 && errors[0] == errors[1] && errors[0].contains("line 39001"), "\(errors)")
     }
 
     /// A model that matches its inputs by name takes a subset of the columns in another order: the
@@ -62,7 +97,7 @@ import TestSupport
         for r in 0..<40 { text += "\(r),\(Float(r) * 0.5),\(-r),\(r * r),\(Float(r) / 3)\n" }
         let path = try file("names.csv", text)
         let (plain, fast, prefetch) = try both(path, targets: ["t1", "t2"], inputWidth: 2, inputNames: ["c0", "c1"], loss: .meanSquaredError, outputWidth: 2)
-        #expect(prefetch?.lines.isEmpty == true, "the prefetched rows were not used")
+        #expect(prefetch?.rows == 0, "the prefetched rows were not used")
         #expect(plain.x[0..<4] == [0, 0, -1, 1])
         expectSame(plain, fast)
     }
@@ -79,7 +114,7 @@ import TestSupport
         // Class ids in a number column are numbers to the prefetch, but labels to the loss: not used.
         let ids = try file("ids.csv", "a,b,k\n1,2,1\n3,4,0\n")
         let i = try both(ids, targets: ["k"], inputWidth: 2, loss: .sparseCategoricalCrossentropy, outputWidth: 2)
-        #expect(i.prefetch != nil && i.prefetch?.lines.isEmpty == false, "used for a label encoding")
+        #expect(i.prefetch != nil && (i.prefetch?.rows ?? 0) > 0, "used for a label encoding")
         expectSame(i.plain, i.fast)
 
         for (name, text) in [("empty.csv", "a,b,y\n1,2,3\n4,,6\n7,8,nan\n"), ("ragged.csv", "a,b,y\n1,2,3\n4,5\n"),
@@ -87,7 +122,7 @@ import TestSupport
             let path = try file(name, text)
             #expect(LabelledData.Prefetch.read(path: path, targets: ["y"]) == nil, "\(name)")
             var plainError = "", fastError = ""
-            do { _ = try LabelledData(path: path, targets: ["y"], inputWidth: 2, modelInputNames: nil) } catch { plainError = "\(error)" }
+            do { _ = try LabelledData(path: path, targets: ["y"], inputWidth: 2, modelInputNames: nil, fastPath: false) } catch { plainError = "\(error)" }
             do {
                 _ = try LabelledData(path: path, targets: ["y"], inputWidth: 2, modelInputNames: nil,
                                      prefetched: LabelledData.Prefetch.read(path: path, targets: ["y"]))
@@ -103,7 +138,7 @@ import TestSupport
         let prefetch = LabelledData.Prefetch.read(path: a, targets: ["y"])
         let data = try LabelledData(path: b, targets: ["y"], inputWidth: 2, modelInputNames: nil, prefetched: prefetch)
         #expect(data.x == [4, 5] && data.y == [6])
-        #expect(prefetch?.lines.isEmpty == false)
+        #expect((prefetch?.rows ?? 0) > 0)
     }
 
     /// Standard input and the stop request: nothing is read ahead from a pipe, and reading stops
@@ -116,6 +151,6 @@ import TestSupport
         var polls = 0
         #expect(LabelledData.Prefetch.read(path: path, targets: ["y"], keepGoing: { polls += 1; return false }) == nil)
         #expect(polls == 1)
-        #expect(LabelledData.Prefetch.read(path: path, targets: ["y"])?.lines.count == 5000)
+        #expect(LabelledData.Prefetch.read(path: path, targets: ["y"])?.rows == 5000)
     }
 }

@@ -73,6 +73,24 @@ struct PredictChunkingTests {
         }
     }
 
+    /// Wide layers still get chunks of 256 rows (each GEMM call packs the weights again, ≈ 1/rows
+    /// of its work): issue 10's P1 network, 784-512-256-10, whose 64 Ki-element chunks would be 83 rows.
+    @Test func wideLayersGetChunksOfAtLeast256Rows() throws {
+        let model = ModelDescription(inputWidth: 784, layers: [
+            LayerSpec(name: "a", kind: .dense(Dense(units: 512, activation: .relu))),
+            LayerSpec(name: "b", kind: .dense(Dense(units: 256, activation: .relu))),
+            LayerSpec(name: "c", kind: .dense(Dense(units: 10, activation: .softmax))),
+        ])
+        let file = try ModelFactory().makeModel(model, seed: 1)
+        let two = try Network(file, threads: 2).engine, one = try Network(file, threads: 1).engine
+        #expect(two.chunkRows == 256)
+        #expect(Self.plan(two, 1) == [1, 1])
+        #expect(Self.plan(two, 32) == [2, 16])
+        #expect(Self.plan(two, 1024) == [4, 256])  // two chunks per thread
+        #expect(Self.plan(one, 1024) == [4, 256])
+        #expect(Self.plan(two, 20_000) == [79, 256])
+    }
+
     @Test func chunkedAndParallelPredictionsEqualUnchunkedOnesRowForRow() throws {
         let model = ModelDescription(inputWidth: 64, layers: [
             LayerSpec(name: "a", kind: .dense(Dense(units: 256, activation: .relu))),
