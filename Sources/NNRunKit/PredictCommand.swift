@@ -42,7 +42,6 @@ public struct PredictCommand {
         writer.classes = classes
         writer.keep = keep
         writer.writesHeader = header.isInInput
-        writer.rowMultiple = network.panelRows * network.threads
         if case .names(let names) = header { try checkNamedColumns(names, writer: writer) }
         // Open the input before touching the output, so a missing input leaves no output file.
         let reader = try explained { try NumericCSVReader(CSVReader(path: inputPath), header: header) }
@@ -51,7 +50,8 @@ public struct PredictCommand {
         return try destination.withSink { sink in
             try explained {
                 try writer.run(reader: reader, writer: CSVWriter(sink: sink), shouldStop: shouldStop) { x, rows in
-                    let y = try network.predict(Matrix(rows: rows, cols: width, values: x)).values
+                    // Fixed chunks: a row's bits do not depend on its batch (spec/streaming.md).
+                    let y = try network.predict(Matrix(rows: rows, cols: width, values: x), chunkRows: Network.fixedChunkRows).values
                     try network.verifyWeightFiles()  // before writing rows computed from them
                     return y
                 }

@@ -25,13 +25,6 @@ public struct PredictionWriter {
     public var classes = false
     /// Columns copied through, first in the output (``Tabular/ColumnSelector`` references: names, numbers from 1, ranges).
     public var keep: [String] = []
-    /// The batch function is called with a multiple of this many rows: a batch is padded with rows
-    /// of zeros, whose outputs are dropped. `nnrun predict` pads to whole sgemm panels per thread
-    /// (``Runtime/Network/panelRows`` × threads), so that a row's outputs are the same bits
-    /// whichever rows share its batch: the pieces of a file scored apart (Spark partitions, any
-    /// `--batch-size`) equal one run over the whole file. The cost is at most that many rows less
-    /// one per batch (none for full batches of 1024 with 16-row panels on up to 64 threads).
-    public var rowMultiple = 1
     /// Write the header row (false for an input without header, so that the outputs of the pieces
     /// of a split input can be concatenated).
     public var writesHeader = true
@@ -104,8 +97,7 @@ public struct PredictionWriter {
         let size = max(1, batchSize)
         var x: [Float] = []
         var text: [String] = []
-        let multiple = max(1, rowMultiple)
-        x.reserveCapacity((size + multiple - 1) / multiple * multiple * inputWidth)
+        x.reserveCapacity(size * inputWidth)
         var total = 0
         while true {
             if shouldStop() { throw NNRunError.interrupted(saved: nil) }
@@ -113,11 +105,9 @@ public struct PredictionWriter {
             text.removeAll(keepingCapacity: true)
             let n = try reader.readRows(max: size, columns: inputs, into: &x, textColumns: keepColumns, text: &text, untilIdle: true)
             if n == 0 { break }
-            let padded = (n + multiple - 1) / multiple * multiple
-            x.append(contentsOf: repeatElement(0, count: (padded - n) * inputWidth))
-            let y = try predict(x, padded)
-            guard y.count == padded * outputWidth else {
-                throw NNRunError.io("internal error: \(y.count) outputs for \(padded) rows of width \(outputWidth)")
+            let y = try predict(x, n)
+            guard y.count == n * outputWidth else {
+                throw NNRunError.io("internal error: \(y.count) outputs for \(n) rows of width \(outputWidth)")
             }
             try y.withUnsafeBufferPointer { out in
                 for r in 0..<n {

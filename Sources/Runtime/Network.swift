@@ -78,13 +78,6 @@ public final class Network: @unchecked Sendable {
 
     /// Threads one ``predict(_:)`` call may spread a batch over (at least 1).
     public var threads: Int { engine.threads }
-
-    /// Rows of one sgemm panel (16, OpenBLAS' AVX-512 unroll over rows). A batch of a multiple of
-    /// `panelRows` × ``threads`` rows is computed in whole panels only, and then each row's outputs
-    /// are the same bits whichever rows share its batch (under the Cooperlake, SkylakeX,
-    /// Sandybridge and Prescott kernel sets; not under Haswell and Zen, where a row's place in its
-    /// panel matters too). In other batches the rows of a partial panel can differ in the last bit.
-    public var panelRows: Int { engine.panelRows }
     /// The threads a network uses when its creator does not say: `NNKIT_THREADS` when it is a
     /// positive integer, else the active processor count (for work beside a network, such as
     /// reading its CSV file).
@@ -156,6 +149,34 @@ public final class Network: @unchecked Sendable {
         for f in weightFiles where f.wasTruncated { try f.verifyUnchanged() }
         return y
     }
+
+    /// ``predict(_:)`` with every chunk of the batch exactly `chunkRows` rows, the last padded with
+    /// rows of zeros whose outputs are dropped, so that each row's outputs are the same bits
+    /// whichever rows share its batch, whatever the batch size and the row's place in it (under
+    /// OpenBLAS' Cooperlake, SkylakeX, Sandybridge and Prescott kernels; under Haswell and Zen a
+    /// row's place in its panel still matters). Scoring a file in pieces (Spark partitions) then
+    /// gives the bits of one run over the whole file. Costs at most `chunkRows` − 1 rows of work per
+    /// call, and chunks smaller than the default ones for narrow models.
+    /// - Parameter chunkRows: a multiple of 16 from 16 to 256 (every network's chunks may hold 256
+    ///   rows); ``fixedChunkRows`` is the one `nnrun predict` uses. Another value is a programming error.
+    /// - Throws: as ``predict(_:)``.
+    public func predict(_ x: Matrix, chunkRows: Int) throws -> Matrix {
+        precondition(chunkRows >= 16 && chunkRows <= 256 && chunkRows % 16 == 0, "chunks of \(chunkRows) rows")
+        try checkInput(x)
+        var y = Matrix(rows: x.rows, cols: outputWidth)
+        guard x.rows > 0 else { return y }
+        x.values.withUnsafeBufferPointer { xp in
+            y.values.withUnsafeMutableBufferPointer { yp in
+                engine.predict(xp.baseAddress!, rows: x.rows, chunk: chunkRows, into: yp.baseAddress!)
+            }
+        }
+        for f in weightFiles where f.wasTruncated { try f.verifyUnchanged() }
+        return y
+    }
+
+    /// The chunk size of `nnrun predict` (``predict(_:chunkRows:)``): 128 rows, so that a batch of
+    /// 1024 keeps 8 chunks for the threads, each a whole number of 16-row panels.
+    public static let fixedChunkRows = 128
 
     /// Checks that the model files whose mapped bytes this network uses in place (a file read with
     /// ``TensorLoading/map``) are unchanged since they were read: not truncated, same size and

@@ -73,12 +73,6 @@ extension NetworkEngine {
 
     /// How ``predict(_:rows:into:)`` cuts `rows`: the number of chunks and the rows per chunk
     /// (the last chunk may be shorter; trailing chunks may be empty).
-    ///
-    /// Chunks of more than one panel are whole panels (``panelRows``; ``chunkRows`` is a whole
-    /// number of them too), so a batch of a multiple of ``panelRows`` × ``threads`` rows is cut into
-    /// whole panels only. Then every row's outputs are the same bits whichever rows share its batch:
-    /// OpenBLAS' sgemm gives the rows of a partial panel other sums, which can differ in the last
-    /// bit (on the kernel sets listed at ``panelRows``). `nnrun predict` pads its batches so.
     func chunking(rows: Int) -> (chunks: Int, rowsPerChunk: Int) {
         var chunks = (rows + chunkRows - 1) / chunkRows
         if threads > 1 && rows >= 2 && Double(rows) * Double(costPerRow) >= Self.parallelCost {
@@ -88,9 +82,47 @@ extension NetworkEngine {
         }
         guard chunks > 1 else { return (1, rows) }
         var per = (rows + chunks - 1) / chunks
-        // Whole panels (OpenBLAS' sgemm unroll over rows: 16 on AVX-512) where that stays within a chunk.
-        if per > panelRows { per = min(chunkRows, (per + panelRows - 1) / panelRows * panelRows) }
+        // Whole 16-row panels (OpenBLAS' sgemm M unroll on AVX-512) where that stays within a chunk.
+        if per > 16 { per = min(chunkRows, (per + 15) / 16 * 16) }
         return ((rows + per - 1) / per, per)
+    }
+
+    /// Inference forward like ``predict(_:rows:into:)``, but every chunk has exactly `chunk` rows:
+    /// the last rows of the batch are padded with rows of zeros to a whole chunk (their outputs are
+    /// dropped). So every GEMM has the same shape whatever the batch, its size and a row's place in
+    /// it, and each row's outputs are the same bits whichever rows share its batch.
+    ///
+    /// Why that is needed: OpenBLAS' sgemm takes other paths for other shapes (a product of fewer
+    /// than about 10⁶ multiply-adds goes to its small-matrix kernel, which sums over the whole
+    /// inner dimension at once, where the blocked kernel sums it in blocks; rows of a partial
+    /// panel go through other micro-kernels), and their sums differ in the last bit. With one shape
+    /// only the row's place within a whole panel remains, which changes nothing under the
+    /// Cooperlake, SkylakeX, Sandybridge and Prescott kernels; under Haswell and Zen it does (tested
+    /// on the AMD EPYC with `OPENBLAS_CORETYPE`; spec/streaming.md).
+    /// - Parameter chunk: rows per chunk, a multiple of 16 (OpenBLAS' AVX-512 panel), at most ``chunkRows``.
+    func predict(_ x: UnsafePointer<T>, rows: Int, chunk: Int, into out: UnsafeMutablePointer<T>) {
+        precondition(chunk >= 1 && chunk <= chunkRows, "chunk of \(chunk) rows, at most \(chunkRows)")
+        guard rows > 0 else { return }
+        let full = rows / chunk, rest = rows % chunk
+        let chunks = full + (rest > 0 ? 1 : 0)
+        let inWidth = inputWidth, outWidth = outputWidth
+        func run(_ c: Int) {
+            if c < full {
+                predictChunk(x + c * chunk * inWidth, rows: chunk, into: out + c * chunk * outWidth)
+                return
+            }
+            var xp = [T](repeating: 0, count: chunk * inWidth), yp = [T](repeating: 0, count: chunk * outWidth)
+            xp.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: x + full * chunk * inWidth, count: rest * inWidth) }
+            xp.withUnsafeBufferPointer { xb in
+                yp.withUnsafeMutableBufferPointer { yb in predictChunk(xb.baseAddress!, rows: chunk, into: yb.baseAddress!) }
+            }
+            yp.withUnsafeBufferPointer { (out + full * chunk * outWidth).update(from: $0.baseAddress!, count: rest * outWidth) }
+        }
+        if threads > 1 && chunks > 1 && Double(rows) * Double(costPerRow) >= Self.parallelCost {
+            WorkerPool.shared.run(iterations: chunks, threads: threads) { c in run(c) }
+        } else {
+            for c in 0..<chunks { run(c) }
+        }
     }
 
     /// One chunk (`rows ≤ chunkRows`) through every layer, ping-ponging in one pooled scratch buffer.

@@ -31,23 +31,13 @@ final class NetworkEngine<W: WeightStore> {
     /// Widest of the input and every layer output.
     let maxWidth: Int
     /// Rows of one inference chunk: about 64 Ki elements (256 KB float32) of the widest layer, so
-    /// that a chunk's activations stay in L2, but at least 256 rows and at most 1024, and a whole
-    /// number of ``panelRows``. The floor is for wide layers: every OpenBLAS GEMM call packs the whole weight matrix again, a cost of
+    /// that a chunk's activations stay in L2, but at least 256 rows and at most 1024. The floor is
+    /// for wide layers: every OpenBLAS GEMM call packs the whole weight matrix again, a cost of
     /// about 1/rows of the multiplication, which for weights beyond L2 is not small: MLP
     /// 784-512-256-10 at batch 1024 in 83-row chunks spent 14% of its profile in that packing
     /// (`sgemm_itcopy`), and one thread ran 79 k rows per CPU-second against 85 k in 256-row
     /// chunks (AMD EPYC, Cooperlake kernels).
     let chunkRows: Int
-    /// Rows of one sgemm panel: how many rows of a row-major product (columns of OpenBLAS'
-    /// column-major one) its AVX-512 micro-kernel computes together. The rows of a partial panel go
-    /// through other micro-kernels, whose sums can differ from a whole panel's in the last bit.
-    /// Found on the AMD EPYC by predicting the same rows in batches of every size under each kernel
-    /// set (`OPENBLAS_CORETYPE`): with whole 16-row panels a row's outputs are the same bits
-    /// whatever its batch under Cooperlake, SkylakeX, Sandybridge and Prescott. Under Haswell and
-    /// Zen (12-row panels) a row's place within its panel changes its bits too, which no cutting
-    /// of batches avoids.
-    static var panelRows: Int { 16 }
-    var panelRows: Int { Self.panelRows }
     /// Estimated inference work per row in flop-equivalents: 2 per multiply-add of the Dense
     /// GEMMs, plus ``ActivationFunction/costPerElement`` per activation output.
     let costPerRow: Int
@@ -78,8 +68,7 @@ final class NetworkEngine<W: WeightStore> {
         self.lowestTrainableLayer = lowest
         let maxWidth = max(layout.inputWidth, layout.layerWidths.max() ?? 0, 1)
         self.maxWidth = maxWidth
-        // Whole panels (see ``chunking(rows:)``); 256 and 1024 are whole numbers of them.
-        self.chunkRows = min(1024, max(256, (1 << 16) / maxWidth)) / Self.panelRows * Self.panelRows
+        self.chunkRows = min(1024, max(256, (1 << 16) / maxWidth))
         self.costPerRow = Self.costPerRow(ops)
         self.lastComputingOp = Self.lastComputingOp(ops)
         let t = max(1, threads ?? Self.defaultThreads)

@@ -182,15 +182,18 @@ import TestSupport
 
     /// What makes scoring in pieces (Spark partitions) bit-identical to one run over the whole
     /// file: a row's outputs do not depend on which rows share its batch, nor on the batch size
-    /// (nnrun pads batches to whole sgemm panels). Pieces of 1 to 600 rows at batch sizes 1 to 1024,
-    /// through a 30-64-64-5 relu/gelu/softmax MLP: without the padding 96 of 300 rows differed at
-    /// batch size 1 on the AMD EPYC (Cooperlake kernels).
-    @Test func rowsGetTheSameBitsWhateverPieceOrBatchTheyArePredictedIn() throws {
+    /// (nnrun computes every batch in chunks of one shape, `Network.predict(_:chunkRows:)`). Pieces
+    /// of 1 to 600 rows at batch sizes 1 to 1024, through a 30-64-64-5 relu/gelu/softmax MLP and a
+    /// 20-3000-3 tanh/softmax one (a 3000-long sum, which OpenBLAS blocks differently by shape):
+    /// without fixed chunks 96 of 300 rows, and 642 of 700, differed between batch sizes 1 and 1024
+    /// on the AMD EPYC (Cooperlake kernels).
+    @Test(arguments: [(30, "64:relu,64:gelu,5:softmax"), (20, "3000:tanh,3:softmax")])
+    func rowsGetTheSameBitsWhateverPieceOrBatchTheyArePredictedIn(_ inputs: Int, _ layers: String) throws {
         let dir = try Fixtures.temporaryDirectory()
         let model = dir.appendingPathComponent("mlp.nnf").path
-        #expect(try CommandRunner.nnrun(["init", "--inputs", "30", "--layers", "64:relu,64:gelu,5:softmax", "--seed", "5", "-o", model]).status == 0)
+        #expect(try CommandRunner.nnrun(["init", "--inputs", String(inputs), "--layers", layers, "--seed", "5", "-o", model]).status == 0)
         var g = SeededGenerator(seed: 11)
-        let rows = (0..<1500).map { _ in (0..<30).map { _ in String(Float(g.nextSigned() * 2)) }.joined(separator: ",") }
+        let rows = (0..<1500).map { _ in (0..<inputs).map { _ in String(Float(g.nextSigned() * 2)) }.joined(separator: ",") }
         let whole = try CommandRunner.nnrun(["predict", model, "-", "--no-header"], stdin: rows.map { $0 + "\n" }.joined())
         #expect(whole.status == 0, "\(whole.stderr)")
         let expected = Self.lines(whole.stdout)
