@@ -83,7 +83,9 @@ int nnkit_mpi_rank_and_size(int *rank, int *size) {
 // MARK: - Watchdog
 
 static _Atomic long long call_started_ns;   // 0: no collective running
-static _Atomic(const char *) call_what;
+// What the running collective is, copied in (the caller's string lives only for the call); the
+// watchdog may read it while the next call rewrites it, which can garble its line but never crash.
+static char call_what[200];
 static _Atomic long long timeout_ns;
 static int watchdog_rank;
 static pthread_t watchdog_thread;
@@ -102,12 +104,14 @@ static void *watchdog(void *unused) {
         nanosleep(&tick, NULL);
         long long started = atomic_load(&call_started_ns), limit = atomic_load(&timeout_ns);
         if (started == 0 || now_ns() - started <= limit) continue;
-        const char *what = atomic_load(&call_what);
+        char what[sizeof call_what];
+        memcpy(what, call_what, sizeof what);
+        what[sizeof what - 1] = 0;
         char line[512];
         int n = snprintf(line, sizeof line,
                          "nnrun: rank %d: %s waited %.0f s for the other ranks (the collective timeout, --collective-timeout); "
                          "another rank has stopped, hung or lost its connection; ending the job (exit 6)\n",
-                         watchdog_rank, what ? what : "a collective", (double)limit / 1e9);
+                         watchdog_rank, what[0] ? what : "a collective", (double)limit / 1e9);
         if (n > 0) { ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1); (void)w; }
         _exit(6);
     }
@@ -123,7 +127,10 @@ int nnkit_mpi_set_timeout(double seconds, int rank) {
     return rc;
 }
 
-static void begin(const char *what) { atomic_store(&call_what, what); atomic_store(&call_started_ns, now_ns()); }
+static void begin(const char *what) {
+    snprintf(call_what, sizeof call_what, "%s", what ? what : "");
+    atomic_store(&call_started_ns, now_ns());
+}
 static void end(void) { atomic_store(&call_started_ns, 0); }
 
 // MARK: - Collectives

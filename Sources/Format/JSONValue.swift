@@ -81,17 +81,25 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// Non-finite doubles are written as `NaN`, `Infinity`, `-Infinity` like Python does.
     public var text: String {
         var out = ""
-        write(to: &out)
+        write(to: &out, strict: false)
         return out
     }
 
-    private func write(to out: inout String) {
+    /// ``text`` as strict JSON: non-finite doubles are written as `null` (the tools' `--json` output,
+    /// which `jq` and any JSON parser read; Python's `NaN` spelling is only for files Keras reads).
+    public var strictText: String {
+        var out = ""
+        write(to: &out, strict: true)
+        return out
+    }
+
+    private func write(to out: inout String, strict: Bool) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d):
-            if d.isNaN { out += "NaN" } else if d.isInfinite { out += d > 0 ? "Infinity" : "-Infinity" } else if d.rounded() == d && abs(d) < 1e16 {
+            if strict && !d.isFinite { out += "null" } else if d.isNaN { out += "NaN" } else if d.isInfinite { out += d > 0 ? "Infinity" : "-Infinity" } else if d.rounded() == d && abs(d) < 1e16 {
                 out += String(format: "%.1f", d)
             } else {
                 out += "\(d)"
@@ -101,7 +109,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             out += "["
             for (i, v) in a.enumerated() {
                 if i > 0 { out += ", " }
-                v.write(to: &out)
+                v.write(to: &out, strict: strict)
             }
             out += "]"
         case .object(let o):
@@ -110,7 +118,7 @@ public indirect enum JSONValue: Sendable, Equatable {
                 if i > 0 { out += ", " }
                 JSONValue.writeString(k, to: &out)
                 out += ": "
-                (o[k] ?? .null).write(to: &out)
+                (o[k] ?? .null).write(to: &out, strict: strict)
             }
             out += "}"
         }

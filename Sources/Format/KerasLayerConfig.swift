@@ -15,7 +15,7 @@ public struct KerasLayerConfig: Sendable {
     public subscript(key: String) -> JSONValue? { json[key] }
 
     /// Activations a configuration may name: nnkit's own names and Keras' aliases.
-    public static let supportedActivations = ActivationName.allCases.map(\.rawValue) + ["swish", "hard_swish"]
+    public static let supportedActivations = ActivationName.kerasNames
 
     /// An option with a value the runtime does not implement.
     public func option(_ key: String, _ value: JSONValue?, _ supported: String) -> KerasConfigIssue {
@@ -64,13 +64,12 @@ public struct KerasLayerConfig: Sendable {
             throw .unsupportedActivation(activation: v.text, supported: Self.supportedActivations)
         }
         if spelled.hasPrefix("keras.activations.") { spelled = String(spelled.dropFirst("keras.activations.".count)) }
-        if kerasMajor < 3 && spelled == "hard_sigmoid" {
-            // tf.keras: clip(0.2 x + 0.5, 0, 1); Keras 3 (and nnkit): relu6(x + 3) / 6.
-            throw .unsupportedActivation(activation: "hard_sigmoid as Keras 2 defines it (clip(0.2x+0.5, 0, 1), unlike Keras 3's relu6(x+3)/6)",
-                                         supported: Self.supportedActivations.filter { $0 != "hard_sigmoid" })
-        }
         guard let a = ActivationName(keras: spelled) else {
             throw .unsupportedActivation(activation: spelled, supported: Self.supportedActivations)
+        }
+        if kerasMajor < 3, case .differs(let keras2, let keras3) = a.keras2 {
+            throw .unsupportedActivation(activation: "\(spelled) as Keras 2 defines it (\(keras2), unlike Keras 3's \(keras3))",
+                                         supported: Self.supportedActivations.filter { ActivationName(keras: $0) != a })
         }
         return a
     }

@@ -48,3 +48,29 @@ extension KerasMetricName {
         }
     }
 }
+
+extension KerasMetricName {
+    /// The nnkit metric names of a Keras `metrics` entry (the inverse of ``init(_:)`` and ``json(_:)``):
+    /// strings as they are; metric objects by their `config.name`, else their class name in snake case,
+    /// with `AUC(curve="PR")` as `pr_auc` and `TopKCategoricalAccuracy(k≠5)` as `…@k`. Unknown shapes are skipped.
+    public static func names(keras v: JSONValue?) -> [String] {
+        guard let v else { return [] }
+        switch v {
+        case .string(let s): return [s]
+        case .array(let a): return a.flatMap { names(keras: $0) }
+        case .object:
+            let cls = v["class_name"]?.string ?? ""
+            if cls == "AUC", v["config"]?["curve"]?.string == "PR" {
+                let n = v["config"]?["name"]?.string ?? "pr_auc"
+                return [n.hasPrefix("auc") ? "pr_" + n : n]
+            }
+            if cls.hasSuffix("TopKCategoricalAccuracy"), let k = v["config"]?["k"]?.int, k != 5 {
+                return [KerasNaming.snakeCase(cls) + "@\(k)"]
+            }
+            if let n = v["config"]?["name"]?.string { return [n] }
+            if let c = v["class_name"]?.string { return [KerasNaming.snakeCase(c)] }
+            return []
+        default: return []
+        }
+    }
+}

@@ -93,21 +93,22 @@ extension NNFHDF5 {
     /// What Keras will not reproduce when it loads `file` from the HDF5 container, one sentence per
     /// finding (empty when both Keras 3 and tf_keras load it with nnkit's predictions and training
     /// configuration). nnkit itself reads the file losslessly either way.
-    /// - `hard_silu` (activation or Dense activation): tf_keras has no such activation and refuses the file.
-    /// - `hard_sigmoid`: tf_keras computes `clip(0.2x + 0.5, 0, 1)`, Keras 3 and nnkit `relu6(x + 3) / 6`;
-    ///   tf_keras loads the file but its predictions differ.
+    /// - an activation tf_keras does not have (``ActivationName/keras2``: `hard_silu`): tf_keras refuses the file.
+    /// - one tf_keras computes differently (`hard_sigmoid`: `clip(0.2x + 0.5, 0, 1)` there, `relu6(x + 3) / 6`
+    ///   in Keras 3 and nnkit): tf_keras loads the file but its predictions differ.
     /// - an AdamW training state: written without `training_config` (tf_keras cannot deserialize AdamW
     ///   and would refuse the whole file), so Keras opens the model uncompiled.
     public static func kerasCompatibilityNotes(_ file: ModelFile) -> [String] {
         var notes: [String] = []
         for (i, layer) in file.model.layers.enumerated() {
-            switch layer.kind.schema.activation {
-            case .hardSilu?:
-                notes.append("layer \(i) (\"\(layer.name)\") uses hard_silu, which tf_keras does not have: only Keras 3 can load this .h5")
-            case .hardSigmoid?:
-                notes.append("layer \(i) (\"\(layer.name)\") uses hard_sigmoid, which tf_keras computes as clip(0.2x + 0.5) instead of relu6(x + 3) / 6: tf_keras' predictions will differ (Keras 3's match)")
-            default:
+            guard let a = layer.kind.schema.activation else { continue }
+            switch a.keras2 {
+            case .same:
                 break
+            case .missing:
+                notes.append("layer \(i) (\"\(layer.name)\") uses \(a.rawValue), which tf_keras does not have: only Keras 3 can load this .h5")
+            case .differs(let keras2, let keras3):
+                notes.append("layer \(i) (\"\(layer.name)\") uses \(a.rawValue), which tf_keras computes as \(keras2) instead of \(keras3): tf_keras' predictions will differ (Keras 3's match)")
             }
         }
         if file.training?.optimizer.name == .adamw {

@@ -23,7 +23,7 @@ enum KerasTrainingConfig {
         guard let lossJSON, !lossJSON.isNull else { return nil }
         let loss = try parseLoss(lossJSON, file: file, place: "\(place): loss")
         let optimizer = try optimizerJSON.map { try parseOptimizer($0, file: file, place: "\(place): optimizer") } ?? OptimizerSpec(name: .rmsprop)
-        return TrainingState(loss: loss, optimizer: optimizer, metrics: parseMetrics(metricsJSON))
+        return TrainingState(loss: loss, optimizer: optimizer, metrics: KerasMetricName.names(keras: metricsJSON))
     }
 
     static func parseLoss(_ v: JSONValue, file: String, place: String) throws -> LossSpec {
@@ -116,28 +116,6 @@ enum KerasTrainingConfig {
         spec.clipvalue = try optNum("clipvalue")
         spec.globalClipnorm = try optNum("global_clipnorm")
         return spec
-    }
-
-    /// Metric names; dict entries give their `config.name` or class name. Unknown shapes are skipped.
-    static func parseMetrics(_ v: JSONValue?) -> [String] {
-        guard let v else { return [] }
-        switch v {
-        case .string(let s): return [s]
-        case .array(let a): return a.flatMap { parseMetrics($0) }
-        case .object:
-            let cls = v["class_name"]?.string ?? ""
-            if cls == "AUC", v["config"]?["curve"]?.string == "PR" {
-                let n = v["config"]?["name"]?.string ?? "pr_auc"
-                return [n.hasPrefix("auc") ? "pr_" + n : n]
-            }
-            if cls.hasSuffix("TopKCategoricalAccuracy"), let k = v["config"]?["k"]?.int, k != 5 {
-                return [KerasNaming.snakeCase(cls) + "@\(k)"]
-            }
-            if let n = v["config"]?["name"]?.string { return [n] }
-            if let c = v["class_name"]?.string { return [KerasNaming.snakeCase(c)] }
-            return []
-        default: return []
-        }
     }
 
     // MARK: Writing (Keras 3 compile_config)

@@ -1,6 +1,57 @@
 import Format
 import _ONNX
 
+/// The ONNX operators (default domain) that ``ONNXImporter`` lowers to nnkit layers, and what each
+/// becomes. Composites (several nodes making one activation) are matched first; see
+/// ``ONNXImporter`` and `spec/onnx.md`.
+enum ONNXOperator: String, CaseIterable {
+    case gemm = "Gemm", matMul = "MatMul", add = "Add", sub = "Sub", mul = "Mul", div = "Div"
+    case relu = "Relu", tanh = "Tanh", sigmoid = "Sigmoid", leakyRelu = "LeakyRelu", elu = "Elu", selu = "Selu"
+    case softplus = "Softplus", softsign = "Softsign", hardSigmoid = "HardSigmoid", hardSwish = "HardSwish"
+    case clip = "Clip", gelu = "Gelu", mish = "Mish", softmax = "Softmax", logSoftmax = "LogSoftmax", exp = "Exp"
+    case thresholdedRelu = "ThresholdedRelu", erf = "Erf"
+    case batchNormalization = "BatchNormalization"
+    case identity = "Identity", dropout = "Dropout", cast = "Cast", flatten = "Flatten", reshape = "Reshape", constant = "Constant"
+
+    /// What a single node of this operator imports as, when it stands alone (not inside a composite).
+    enum Lowering {
+        /// A fully connected layer (Gemm; MatMul with an optional following Add).
+        case dense
+        /// One activation with Keras' definition.
+        case activation(ActivationName)
+        /// Needs its attributes or constant inputs to decide (Clip, LeakyRelu, Elu, Selu, HardSigmoid,
+        /// Softmax/LogSoftmax axis, Gelu approximation, Sub+Div normalisation, BatchNormalization).
+        case configured
+        /// No computation on `[batch, features]` (checked per node: Flatten axis, Reshape target, Cast type).
+        case noOp
+        /// A constant producer (folded into the constants of the graph).
+        case constant
+        /// Only valid inside a composite (Erf in gelu; Add/Mul/Div with constants in gelu and hard_sigmoid).
+        case compositeOnly
+    }
+
+    var lowering: Lowering {
+        switch self {
+        case .gemm, .matMul: .dense
+        case .relu: .activation(.relu)
+        case .tanh: .activation(.tanh)
+        case .sigmoid: .activation(.sigmoid)
+        case .softplus: .activation(.softplus)
+        case .softsign: .activation(.softsign)
+        case .hardSwish: .activation(.hardSilu)
+        case .mish: .activation(.mish)
+        case .exp: .activation(.exponential)
+        case .leakyRelu, .elu, .selu, .hardSigmoid, .clip, .gelu, .softmax, .logSoftmax, .thresholdedRelu, .batchNormalization, .sub: .configured
+        case .identity, .dropout, .cast, .flatten, .reshape: .noOp
+        case .constant: .constant
+        case .add, .mul, .div, .erf: .compositeOnly
+        }
+    }
+
+    /// Operator names for error messages, sorted.
+    static var supportedNames: [String] { allCases.map(\.rawValue).sorted() }
+}
+
 extension ONNXChainLowering {
     /// Lowers the one node `i` reading the chain value; returns the new chain value.
     mutating func lowerSingle(_ i: Int, value: String) throws -> String {

@@ -26,13 +26,14 @@ public enum BenchCommand {
         public var cpu: String = BLASKernels.cpuModel
 
         public func json() -> String {
-            func stats(_ s: LatencyStatistics) -> String {
-                "{\"p50\": \(JSONNumber.format(s.p50)), \"p90\": \(JSONNumber.format(s.p90)), \"p99\": \(JSONNumber.format(s.p99)), \"mean\": \(JSONNumber.format(s.mean))}"
+            func stats(_ s: LatencyStatistics) -> JSONValue {
+                .object(JSONObject(["p50": .double(s.p50), "p90": .double(s.p90), "p99": .double(s.p99), "mean": .double(s.mean)]))
             }
-            return "{\"rows_per_second\": \(JSONNumber.format(rowsPerSecond)), \"batch_latency_ms\": \(stats(batch)), "
-                + "\"row_latency_us\": \(stats(row)), \"batch_size\": \(batchSize), \"threads\": \(threads), \"concurrency\": \(concurrency), \"rows\": \(rows), "
-                + "\"seconds\": \(JSONNumber.format(seconds)), \"blas_kernel\": \(JSONValue.string(blasKernel).text), "
-                + "\"blas_kernel_source\": \(JSONValue.string(blasKernelSource).text), \"cpu\": \(JSONValue.string(cpu).text)}"
+            return JSONValue.object(JSONObject([
+                "rows_per_second": .double(rowsPerSecond), "batch_latency_ms": stats(batch), "row_latency_us": stats(row),
+                "batch_size": .int(batchSize), "threads": .int(threads), "concurrency": .int(concurrency), "rows": .int(rows),
+                "seconds": .double(seconds), "blas_kernel": .string(blasKernel), "blas_kernel_source": .string(blasKernelSource), "cpu": .string(cpu),
+            ])).strictText
         }
     }
 
@@ -111,11 +112,11 @@ extension BenchCommand {
         public var megabytesPerCPUSecond: Double { Double(bytes) / 1e6 / cpuSeconds }
 
         public func json() -> String {
-"{\"csv_file\": \(JSONValue.string(file).text), \"csv_bytes\": \(bytes), \"csv_rows\": \(rows), "
-                + "\"csv_columns\": \(columns), \"csv_threads\": \(threads), \"csv_seconds\": \(JSONNumber.format(seconds)), "
-                + "\"csv_megabytes_per_second\": \(JSONNumber.format(megabytesPerSecond)), "
-                + "\"csv_cpu_seconds\": \(JSONNumber.format(cpuSeconds)), "
-                + "\"csv_megabytes_per_cpu_second\": \(JSONNumber.format(megabytesPerCPUSecond)), \"cpu\": \(JSONValue.string(cpu).text)}"
+            JSONValue.object(JSONObject([
+                "csv_file": .string(file), "csv_bytes": .int(bytes), "csv_rows": .int(rows), "csv_columns": .int(columns),
+                "csv_threads": .int(threads), "csv_seconds": .double(seconds), "csv_megabytes_per_second": .double(megabytesPerSecond),
+                "csv_cpu_seconds": .double(cpuSeconds), "csv_megabytes_per_cpu_second": .double(megabytesPerCPUSecond), "cpu": .string(cpu),
+            ])).strictText
         }
     }
 

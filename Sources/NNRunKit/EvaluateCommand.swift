@@ -17,8 +17,10 @@ public enum EvaluateCommand {
         }
 
         public func json() -> String {
-            "{" + values.map { "\(JSONValue.string($0.name).text): \(JSONNumber.format($0.value))" }.joined(separator: ", ") + ", \"rows\": \(rows)"
-                + (report.map { ", \"report\": " + $0.json() } ?? "") + "}\n"
+            var o = JSONObject([:], values.map { ($0.name, JSONValue.double($0.value)) })
+            o["rows"] = .int(rows)
+            if let report { o["report"] = report.jsonValue }
+            return JSONValue.object(o).strictText + "\n"
         }
     }
 
@@ -100,9 +102,4 @@ public enum EvaluateCommand {
         }
         return EvaluationReport.classification(labels: names, truth: truth, predicted: predicted, scores: cols == 1 ? p.values : nil)
     }
-}
-
-/// JSON spelling of doubles (non-finite values become null).
-enum JSONNumber {
-    static func format(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
 }

@@ -158,23 +158,26 @@ public enum EvaluationReport: Equatable, Sendable {
     /// The report as a JSON object; classifiers use the keys of scikit-learn's
     /// `classification_report(output_dict=True)` (label → {precision, recall, f1-score, support},
     /// `accuracy`, `macro avg`, `weighted avg`) plus `labels`, `confusion_matrix` and `roc_auc`.
-    public func json() -> String {
-        func n(_ v: Double) -> String { JSONNumber.format(v) }
-        func s(_ t: String) -> String { JSONValue.string(t).text }
+    public func json() -> String { jsonValue.strictText }
+
+    /// ``json()`` as a tree (strict JSON when written: non-finite scores are `null`).
+    var jsonValue: JSONValue {
         switch self {
         case .classification(let c):
-            func scores(_ x: ClassScores) -> String {
-                "{\"precision\": \(n(x.precision)), \"recall\": \(n(x.recall)), \"f1-score\": \(n(x.f1)), \"support\": \(x.support)}"
+            func scores(_ x: ClassScores) -> JSONValue {
+                .object(JSONObject(["precision": .double(x.precision), "recall": .double(x.recall), "f1-score": .double(x.f1), "support": .int(x.support)]))
             }
-            var parts = ["\"labels\": [" + c.labels.map(s).joined(separator: ", ") + "]",
-                         "\"confusion_matrix\": [" + c.confusion.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"]
-            parts += zip(c.labels, c.classes).map { "\(s($0)): \(scores($1))" }
-            parts += ["\"accuracy\": \(n(c.accuracy))", "\"macro avg\": \(scores(c.macro))", "\"weighted avg\": \(scores(c.weighted))"]
-            if let auc = c.rocAUC { parts.append("\"roc_auc\": \(n(auc))") }
-            return "{" + parts.joined(separator: ", ") + "}"
+            var o = JSONObject(["labels": .array(c.labels.map(JSONValue.string)),
+                                "confusion_matrix": .array(c.confusion.map { .array($0.map(JSONValue.int)) })])
+            for (label, s) in zip(c.labels, c.classes) { o[label] = scores(s) }
+            o["accuracy"] = .double(c.accuracy)
+            o["macro avg"] = scores(c.macro)
+            o["weighted avg"] = scores(c.weighted)
+            if let auc = c.rocAUC { o["roc_auc"] = .double(auc) }
+            return .object(o)
         case .regression(let r):
-            func list(_ v: [Double]) -> String { v.count == 1 ? n(v[0]) : "[" + v.map(n).joined(separator: ", ") + "]" }
-            return "{\"outputs\": [" + r.names.map(s).joined(separator: ", ") + "], \"rmse\": \(list(r.rmse)), \"mae\": \(list(r.mae)), \"r2\": \(list(r.r2))}"
+            func list(_ v: [Double]) -> JSONValue { v.count == 1 ? .double(v[0]) : .array(v.map(JSONValue.double)) }
+            return .object(JSONObject(["outputs": .array(r.names.map(JSONValue.string)), "rmse": list(r.rmse), "mae": list(r.mae), "r2": list(r.r2)]))
         }
     }
 }

@@ -1,4 +1,5 @@
 import Format
+import Tabular
 
 /// Parses `nnrun init --layers` specifications, comma-separated items:
 /// - `UNITS[:ACTIVATION]`: a Dense layer, e.g. `4:sigmoid`;
@@ -45,14 +46,5 @@ public enum LayerListParser {
             }
             return LayerSpec(name: name("dense"), kind: .dense(Dense(units: units, activation: activation)))
         }
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return String(s)
     }
 }

@@ -32,8 +32,7 @@ public enum ModelIO {
         }
         do {
             let (file, kind) = try CommandModelLoader.load(path, ModelRequest(loading: loading), whileRunning: whileRunning)
-            if kind == ModelLoader.Kind.nnf.description { return (file, nnfVersion(path)) }
-            return (file, kind.isEmpty ? nil : kind)
+            return (file, ModelSummary.format(of: path, kind: kind))
         } catch let e as ToolFailure {
             throw e
         } catch {
@@ -91,15 +90,6 @@ public enum ModelIO {
         }
         if ext.isEmpty { return .nnf }
         throw NNRunError.usage("\(path): cannot write a model as .\(ext); use a .nnf, .keras or .h5 extension")
-    }
-
-    /// `nnf MAJOR.MINOR` from an `.nnf` file's preamble, or nil when it cannot be read.
-    static func nnfVersion(_ path: String) -> String? {
-        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? h.close() }
-        let head = [UInt8]((try? h.read(upToCount: 12)) ?? Data())
-        guard head.count == 12, Array(head[0..<8]) == NNF.magic else { return nil }
-        return "nnf \(UInt16(head[8]) | UInt16(head[9]) << 8).\(UInt16(head[10]) | UInt16(head[11]) << 8)"
     }
 
     /// Holds the memory one batch of `batchSize` rows takes through `file`'s model (its input and

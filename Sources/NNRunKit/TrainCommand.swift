@@ -225,7 +225,9 @@ public struct TrainCommand {
             if result.restoredBestWeights { text += "; saved the best epoch's weights" }
             progress.note(text + ".")
         case .requested:
-            throw NNRunError.interrupted(saved: outputPath)
+            // In a distributed run every rank stopped after the same batch: end together.
+            let error = NNRunError.interrupted(saved: outputPath)
+            throw group == nil ? error : DistributedExit(status: error.exitStatus.rawValue, error: error)
         case .completed, .nonFinite:
             if result.restoredBestWeights, let best = result.bestEpoch {
                 progress.note("Saved the weights of the best epoch (\(best - firstEpoch + 1)).")

@@ -85,8 +85,6 @@ public struct ActivationFunction: Sendable, Equatable {
         }
     }
 
-    /// Whether a row's outputs depend on the whole row (softmax, log-softmax).
-
     // MARK: - Public matrix forms
 
     /// The activation of every element (softmax variants: of every row) of `x`.

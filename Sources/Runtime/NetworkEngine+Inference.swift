@@ -19,25 +19,12 @@ extension NetworkEngine {
 
     /// Estimated inference work per row (see ``costPerRow``).
     static func costPerRow(_ ops: [LayerOp]) -> Int {
-        ops.reduce(0) { c, op in
-            switch op {
-            case .dense(let d): c + 2 * d.inWidth * d.units + d.units * d.activation.costPerElement
-            case .activation(let a): c + a.width * a.function.costPerElement
-            case .batchNorm(let b): c + 2 * b.width
-            case .normalization(let n): c + 2 * n.width
-            case .identity, .dropout: c
-            }
-        }
+        ops.reduce(0) { $0 + $1.inferenceCostPerRow }
     }
 
     /// The last op that computes at inference (not Input/Flatten/Dropout); nil when none does.
     static func lastComputingOp(_ ops: [LayerOp]) -> Int? {
-        ops.lastIndex { op in
-            switch op {
-            case .identity, .dropout: false
-            default: true
-            }
-        }
+        ops.lastIndex { $0.computesAtInference }
     }
 
     /// Inference forward of `rows` rows from `x` into `out` (`[rows, outputWidth]`).
@@ -138,18 +125,8 @@ extension NetworkEngine {
         var useA = true
         for (i, op) in ops.enumerated() where i <= last {
             let dst = i == last ? out : (useA ? buffer : buffer + half)
-            switch op {
-            case .identity, .dropout:
-                continue
-            case .dense(let d):
-                d.forward(src, dst, rows: rows, params: params, pre: nil)
-            case .activation(let a):
-                a.forward(src, dst, rows: rows)
-            case .batchNorm(let b):
-                b.predict(src, dst, rows: rows, params: params)
-            case .normalization(let n):
-                n.forward(src, dst, rows: rows, params: params)
-            }
+            guard op.computesAtInference else { continue }
+            op.predict(src, dst, rows: rows, params: params)
             src = UnsafePointer(dst)
             useA.toggle()
         }

@@ -5,12 +5,10 @@ extension NetworkEngine {
     func logitsLayer(training: Bool) -> Int? {
         var i = ops.count - 1
         while i >= 0 {
-            switch ops[i] {
-            case .identity(let keeps): if !keeps { return nil }
-            case .dropout(let d): if training && d.rate > 0 { return nil }
-            case .dense(let d): return d.activation.isLogitsActivation ? i : nil
-            case .activation(let a): return a.function.isLogitsActivation ? i : nil
-            case .batchNorm, .normalization: return nil
+            switch ops[i].logitsRole(training: training) {
+            case .transparent: break
+            case .opaque: return nil
+            case .logits: return i
             }
             i -= 1
         }
@@ -19,7 +17,7 @@ extension NetworkEngine {
 
     /// The input of layer `i`'s activation in the current workspace (Dense: its pre-activation).
     func logits(of i: Int, in ws: Workspace<T>) -> UnsafeMutablePointer<T> {
-        if case .dense = ops[i] { return ws.pre[i] ?? ws.outputs[i] }
+        if case .logits(inPreActivation: true) = ops[i].logitsRole(training: ws.forwardMode ?? true) { return ws.pre[i] ?? ws.outputs[i] }
         return i == 0 ? ws.input : ws.outputs[i - 1]
     }
 
@@ -38,27 +36,9 @@ extension NetworkEngine {
             let x = i == 0 ? ws.input : ws.outputs[i - 1]
             let needDx = i > bottom || inputGradient != nil
             let dx = i == 0 ? inputGradient : (needDx ? other : nil)
-            var wrote = false
-            switch ops[i] {
-            case .identity:
-                break
-            case .dense(let d):
-                d.backward(x: x, z: ws.pre[i] ?? ws.outputs[i], y: ws.outputs[i], dy: cur, dx: dx, rows: rows,
-                           params: params, skipActivation: skipActivationAt == i, threads: threads)
-                wrote = true
-            case .activation(let a):
-                if skipActivationAt != i, let dx {
-                    a.backward(x: x, y: ws.outputs[i], dy: cur, dx: dx, rows: rows)
-                    wrote = true
-                }
-            case .dropout(let d):
-                if let dx { d.backward(dy: cur, dx: dx, rows: rows, mask: ws.aux[i]!); wrote = true }
-            case .batchNorm(let b):
-                b.backward(dy: cur, dx: dx, rows: rows, params: params, xhat: ws.aux[i]!, stats: ws.stats[i]!, training: training)
-                wrote = true
-            case .normalization(let n):
-                if let dx { n.backward(dy: cur, dx: dx, rows: rows, params: params); wrote = true }
-            }
+            let step = BackwardStep(x: UnsafePointer(x), y: UnsafePointer(ws.outputs[i]), dy: cur, dx: dx, rows: rows, buffers: ws.buffers(i),
+                                    training: training, skipActivation: skipActivationAt == i)
+            let wrote = ops[i].backward(step, params: params, threads: threads)
             if i == 0, let inputGradient, !wrote {
                 inputGradient.update(from: cur, count: rows * inputWidth)
             } else if wrote, dx != nil, i > 0 {

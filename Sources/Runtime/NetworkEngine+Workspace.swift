@@ -31,24 +31,24 @@ final class Workspace<T: RuntimeScalar> {
         owned = [input, gradA, gradB]
         var previous = input
         for (i, op) in ops.enumerated() {
-            let n = rows * widths[i]
-            var out = previous, pre: UnsafeMutablePointer<T>? = nil, aux: UnsafeMutablePointer<T>? = nil, st: UnsafeMutablePointer<T>? = nil
-            switch op {
-            case .identity: break
-            case .dense(let d):
-                out = alloc(n); owned.append(out)
-                if d.needsPreActivation { pre = alloc(n); owned.append(pre!) }
-            case .activation, .normalization:
-                out = alloc(n); owned.append(out)
-            case .dropout:
-                out = alloc(n); aux = alloc(n); owned += [out, aux!]
-            case .batchNorm(let b):
-                out = alloc(n); aux = alloc(n); st = alloc(BatchNormLayer.statsCount(width: b.width)); owned += [out, aux!, st!]
+            let needs = op.workspaceNeeds(rows: rows)
+            func own(_ n: Int) -> UnsafeMutablePointer<T>? {
+                guard n > 0 else { return nil }
+                let p = alloc(n)
+                owned.append(p)
+                return p
             }
-            outputs.append(out); self.pre.append(pre); self.aux.append(aux); stats.append(st)
+            let out = needs.ownsOutput ? own(rows * widths[i])! : previous
+            outputs.append(out)
+            pre.append(own(needs.pre))
+            aux.append(own(needs.aux))
+            stats.append(own(needs.stats))
             previous = out
         }
     }
+
+    /// Layer `i`'s buffers.
+    func buffers(_ i: Int) -> LayerBuffers<T> { LayerBuffers(pre: pre[i], aux: aux[i], stats: stats[i]) }
 
     deinit { for p in owned { p.deallocate() } }
 }

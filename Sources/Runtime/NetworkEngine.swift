@@ -5,7 +5,8 @@ import Format
 ///
 /// Generic so that the float64 gradient checks run this exact code; ``Network`` is the float32 face.
 /// One concern per file:
-/// - `NetworkEngine+Lowering.swift`: layer kinds to ``LayerOp``s;
+/// - `LayerOp.swift`: layer kinds to ``LayerOp``s, and the one `switch` per step that hands it to
+///   the op (``LayerOperation``, implemented by each op in `Layers/`); the files below never switch on an op;
 /// - `NetworkEngine+Workspace.swift`: the buffers of a training batch (``Workspace``);
 /// - `NetworkEngine+Inference.swift`: chunked, threaded ``predict(_:rows:into:)``;
 /// - `NetworkEngine+Training.swift`: ``forward(_:rows:training:)`` and ``backward(in:top:skipActivationAt:inputGradient:)``;
@@ -38,8 +39,8 @@ final class NetworkEngine<W: WeightStore> {
     /// (`sgemm_itcopy`), and one thread ran 79 k rows per CPU-second against 85 k in 256-row
     /// chunks (AMD EPYC, Cooperlake kernels).
     let chunkRows: Int
-    /// Estimated inference work per row in flop-equivalents: 2 per multiply-add of the Dense
-    /// GEMMs, plus ``ActivationFunction/costPerElement`` per activation output.
+    /// Estimated inference work per row in flop-equivalents: the sum of the ops'
+    /// ``LayerOperation/inferenceCostPerRow``.
     let costPerRow: Int
     /// The last op that computes at inference (not Input/Flatten/Dropout); nil when none does.
     let lastComputingOp: Int?

@@ -77,7 +77,9 @@ public struct ColumnSelector: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension String {
-    func trimmingSpaces() -> String {
+    /// The string without leading and trailing spaces (only U+0020): how the comma lists of flags
+    /// (`--target`, `nnrun init --layers`) read their items.
+    public func trimmingSpaces() -> String {
         var s = Substring(self)
         while s.first == " " { s.removeFirst() }
         while s.last == " " { s.removeLast() }

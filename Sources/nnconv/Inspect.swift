@@ -6,7 +6,7 @@ import _CLI
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a model file's layout, layers, tensors, metadata and training state."
+        abstract: "Show a model file's format, layers, parameters, metadata, training state and tensors (as `nnrun inspect`)."
     )
 
     @Argument(help: "The model file to inspect.")
@@ -16,6 +16,8 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let (model, kind) = try CommandModelLoader.load(file, input.request)
-        print(ModelReport.text(model, kind: kind, file: file), terminator: "")
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        let format = ModelSummary.format(of: file, kind: kind)
+        print(try ModelSummary.render(model, name: name, format: format, checksummed: kind == ModelLoader.Kind.nnf.description), terminator: "")
     }
 }

@@ -45,8 +45,9 @@ import TestSupport
         return path
     }
 
-    private func training(_ model: String, _ data: String, _ out: String, history: String, epochs: Int = 5, shuffle: Bool = false) -> [String] {
-        [model, data, "--target", "label", "-o", out, "--history", history, "--epochs", "\(epochs)", "--batch-size", "16",
+    private func training(_ model: String, _ data: String, _ out: String, history: String, epochs: Int = 5, shuffle: Bool = false,
+                          batch: Int = 16) -> [String] {
+        [model, data, "--target", "label", "-o", out, "--history", history, "--epochs", "\(epochs)", "--batch-size", "\(batch)",
          "--loss", "binary_crossentropy", "--optimizer", "adam", "--learning-rate", "0.02", "--metrics", "accuracy,auc,mae",
          "--validation-split", "0.2", "--seed", "7", "--quiet"] + (shuffle ? [] : ["--no-shuffle"])
     }
@@ -83,14 +84,14 @@ import TestSupport
     }
 
     /// One process and `ranks` ranks train the same model on the same data with the same flags.
-    private func expectRanksTrainAsOneProcess(_ ranks: Int, shuffle: Bool) throws {
+    private func expectRanksTrainAsOneProcess(_ ranks: Int, shuffle: Bool, rows: Int = 203, batch: Int = 16) throws {
         let dir = try Fixtures.temporaryDirectory()
-        let d = try data(dir), m = try model(dir)
+        let d = try data(dir, rows: rows), m = try model(dir)
         let single = (dir.appendingPathComponent("single.nnf").path, dir.appendingPathComponent("single.csv").path)
-        let r1 = try CommandRunner.nnrun(["train"] + training(m, d, single.0, history: single.1, shuffle: shuffle))
+        let r1 = try CommandRunner.nnrun(["train"] + training(m, d, single.0, history: single.1, shuffle: shuffle, batch: batch))
         #expect(r1.status == 0, "\(r1.stderr)")
         let dist = (dir.appendingPathComponent("dist.nnf").path, dir.appendingPathComponent("dist.csv").path)
-        let r = try mpirun(ranks, training(m, d, dist.0, history: dist.1, shuffle: shuffle))
+        let r = try mpirun(ranks, training(m, d, dist.0, history: dist.1, shuffle: shuffle, batch: batch))
         #expect(r.status == 0, "\(r.stderr)")
         try expectSameTraining(single, dist, "\(ranks) ranks, \(shuffle ? "shuffled" : "--no-shuffle")")
     }
@@ -104,6 +105,12 @@ import TestSupport
     /// permutation, which depends only on the seed and the epoch: still one process's result.
     @Test func shuffledTrainingOnTwoRanksEqualsOneProcess() throws {
         try expectRanksTrainAsOneProcess(2, shuffle: true)
+    }
+
+    /// Batches of 2 rows on 3 ranks: one rank's slice of each batch is empty (it sums zeros), and the
+    /// last batch of 1 row leaves two ranks idle; still one process's result.
+    @Test func ranksWithEmptySlicesAddNothing() throws {
+        try expectRanksTrainAsOneProcess(3, shuffle: false, rows: 41, batch: 2)
     }
 
     /// Rank 1 kills itself (SIGKILL, test hook) after the first batch of epoch 4 of 6: the job ends
@@ -180,6 +187,18 @@ import TestSupport
         #expect(r.status == 3, "\(r.stderr)")
         let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
         #expect(lines.count == 1 && lines[0].contains("bad.csv, line 3, column 2"), "\(r.stderr)")
+    }
+
+    /// An output only rank 0 checks (a missing directory) fails there alone: the other rank, which
+    /// read the data, learns it in the agreement and ends quietly with the same status.
+    @Test func aFailureOnRankZeroAloneEndsEveryRankWithOneLine() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let d = try data(dir), m = try model(dir)
+        let out = dir.appendingPathComponent("missing/o.nnf").path
+        let r = try mpirun(2, training(m, d, out, history: dir.appendingPathComponent("h.csv").path))
+        #expect(r.status == 1, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
+        #expect(lines.count == 1 && lines[0].contains("missing"), "\(r.stderr)")
     }
 
     /// Without Open MPI at run time: `--distributed` says what is missing (status 6), and nnrun

@@ -117,7 +117,7 @@ import TestSupport
         #expect(r.stderr.split(separator: "\n").count == 1)
         let (ok, _) = try run("nnconv", ["inspect", Fixtures.url("keras/xor/k3.keras").path], importTimeout: 60)
         #expect(ok.status == 0, "\(ok.stderr)")
-        #expect(ok.stdout.contains("layout: keras\n"), "\(ok.stdout)")
+        #expect(ok.stdout.contains("Format: keras\n"), "\(ok.stdout)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty)
     }
 }

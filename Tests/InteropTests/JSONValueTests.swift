@@ -19,4 +19,12 @@ import Testing
         o["s"] = "q\"uote"
         #expect(JSONValue.object(o).text == #"{"z": 1, "a": 0.5, "w": 6.0, "s": "q\"uote"}"#)
     }
+
+    /// Files Keras reads get Python's spellings of non-finite numbers; the tools' `--json` output
+    /// (`strictText`) gets `null`, which every JSON parser reads.
+    @Test func strictTextWritesNonFiniteNumbersAsNull() {
+        let v: JSONValue = .object(JSONObject(["a": .array([.double(.nan), .double(.infinity), .double(-.infinity)]), "b": .double(1.5), "c": .int(2)]))
+        #expect(v.text == #"{"a": [NaN, Infinity, -Infinity], "b": 1.5, "c": 2}"#)
+        #expect(v.strictText == #"{"a": [null, null, null], "b": 1.5, "c": 2}"#)
+    }
 }

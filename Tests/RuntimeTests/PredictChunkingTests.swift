@@ -46,16 +46,18 @@ struct PredictChunkingTests {
         return [p.chunks, p.rowsPerChunk]
     }
 
+    /// The engines on two threads and on one of an MLP inputs-hidden-…-10 (relu, softmax last), seed 1.
+    static func engines(inputs: Int, hidden: Int...) throws -> (two: NetworkEngine<Parameter>, one: NetworkEngine<Parameter>) {
+        var layers = hidden.enumerated().map { LayerSpec(name: "h\($0.offset)", kind: .dense(Dense(units: $0.element, activation: .relu))) }
+        layers.append(LayerSpec(name: "out", kind: .dense(Dense(units: 10, activation: .softmax))))
+        let file = try ModelFactory().makeModel(ModelDescription(inputWidth: inputs, layers: layers), seed: 1)
+        return (try Network(file, threads: 2).engine, try Network(file, threads: 1).engine)
+    }
+
     @Test func chunkPlanCoversEveryRowOnceAndSplitsOnlyWorthwhileBatches() throws {
         // 64-256-256-10: 256-row chunks (256 KB of the widest layer); ≈ 177 k flop-equivalents a
         // row, so two threads from 3 rows (parallelCost 500 k).
-        let model = ModelDescription(inputWidth: 64, layers: [
-            LayerSpec(name: "a", kind: .dense(Dense(units: 256, activation: .relu))),
-            LayerSpec(name: "b", kind: .dense(Dense(units: 256, activation: .relu))),
-            LayerSpec(name: "c", kind: .dense(Dense(units: 10, activation: .softmax))),
-        ])
-        let file = try ModelFactory().makeModel(model, seed: 1)
-        let two = try Network(file, threads: 2).engine, one = try Network(file, threads: 1).engine
+        let (two, one) = try Self.engines(inputs: 64, hidden: 256, 256)
         #expect(two.chunkRows == 256)
         #expect(Self.plan(two, 1) == [1, 1])
         #expect(Self.plan(two, 2) == [1, 2])           // too little work to split
@@ -76,13 +78,7 @@ struct PredictChunkingTests {
     /// Wide layers still get chunks of 256 rows (each GEMM call packs the weights again, ≈ 1/rows
     /// of its work): issue 10's P1 network, 784-512-256-10, whose 64 Ki-element chunks would be 83 rows.
     @Test func wideLayersGetChunksOfAtLeast256Rows() throws {
-        let model = ModelDescription(inputWidth: 784, layers: [
-            LayerSpec(name: "a", kind: .dense(Dense(units: 512, activation: .relu))),
-            LayerSpec(name: "b", kind: .dense(Dense(units: 256, activation: .relu))),
-            LayerSpec(name: "c", kind: .dense(Dense(units: 10, activation: .softmax))),
-        ])
-        let file = try ModelFactory().makeModel(model, seed: 1)
-        let two = try Network(file, threads: 2).engine, one = try Network(file, threads: 1).engine
+        let (two, one) = try Self.engines(inputs: 784, hidden: 512, 256)
         #expect(two.chunkRows == 256)
         #expect(Self.plan(two, 1) == [1, 1])
         #expect(Self.plan(two, 32) == [2, 16])

@@ -1,4 +1,6 @@
 import Testing
+import TestSupport
+import Foundation
 @testable import Tabular
 
 /// The fast path of ``NumericCSVReader/readRows(max:columns:into:textColumns:text:)`` (records of
@@ -142,7 +144,10 @@ import Testing
         expected.insert(12.5, at: 30_001)
         expected[40_001] = 13.5
         #expect(values.count == 2 * (n + 1))
-        #expect(stride(from: 0, to: values.count, by: 2).map { values[$0] } == expected)
+        let firsts = stride(from: 0, to: values.count, by: 2).map { values[$0] }
+        if let k = (0..<min(firsts.count, expected.count)).first(where: { firsts[$0] != expected[$0] }) {
+            Issue.record("row \(k): \(firsts[k]), expected \(expected[k])")
+        }
         #expect(stride(from: 1, to: values.count, by: 2).allSatisfy { values[$0] == -1 })
         #expect(r.plainRowsRead > n - 100)
     }
@@ -172,5 +177,82 @@ import Testing
         #expect(values.count == 4_002)
         #expect(values[0] == 0.5 && values[1] == -2 && values[3_998] == 1999.5)
         #expect(values[4_000] == 5.5 && values[4_001] == 3)
+    }
+}
+
+/// Differential check: batches through the fast path and the field-by-field path
+/// (``NumericCSVReader/nextRow()`` and ``NumericCSVReader/value(_:)``) give the same values and the
+/// same error on random numeric files with random defects, read in random pieces.
+@Suite struct PlainRecordDifferentialTests {
+    /// Values read until the end or the first error, by one path.
+    struct Outcome {
+        var values: [UInt32] = []
+        var error: CSVError?
+    }
+
+    static func fieldByField(_ r: NumericCSVReader, columns: [Int]) -> Outcome {
+        var o = Outcome()
+        do {
+            while try r.nextRow() {
+                for c in columns { o.values.append(try r.value(c).bitPattern) }
+            }
+        } catch let e as CSVError { o.error = e } catch { Issue.record("\(error)") }
+        return o
+    }
+
+    static func batches(_ r: NumericCSVReader, columns: [Int], batch: Int) -> Outcome {
+        var o = Outcome()
+        var values: [Float] = []
+        do {
+            while try r.readRows(max: batch, columns: columns, into: &values) > 0 {}
+        } catch let e as CSVError { o.error = e } catch { Issue.record("\(error)") }
+        o.values = values.map(\.bitPattern)
+        return o
+    }
+
+    @Test(.timeLimit(.minutes(2))) func fastAndFieldByFieldPathsAgreeOnRandomFiles() throws {
+        var rng = SeededGenerator(seed: 0x706C_6169_6E)
+        func below(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        let defects = ["", " 1", "1 ", "+1", "\"2\"", "\"3\n\"", "x", "1e", "nan", "-inf", "1e39", "1e-50", "--1", ".",
+                       "1,5", "\"a\"\"b\"", "7\r8", "\"", "1.5.5", "0x10", "9\r\n"]
+        var fast = 0
+        for i in 0..<300 {
+            let columns = 1 + below(6)
+            var text = below(2) == 0 ? (0..<columns).map { "c\($0)" }.joined(separator: ",") + "\n" : ""
+            for _ in 0..<(1 + below(3000)) {
+                var fields: [String] = []
+                for _ in 0..<columns {
+                    if below(2000) == 0 {
+                        fields.append(defects[below(defects.count)])
+                    } else {
+                        let v = Double(Int64(truncatingIfNeeded: rng.next()) % 2_000_000) / Double([1, 10, 1000, 1_000_000][below(4)])
+                        fields.append(below(5) == 0 ? String(format: "%.3e", v) : String(v))
+                    }
+                }
+                if below(3000) == 0 { fields.removeLast() }
+                text += fields.joined(separator: ",") + (below(10) == 0 ? "\r\n" : "\n")
+            }
+            if below(4) == 0 { text.removeLast() }  // no line break after the last record
+            let bytes = Array(text.utf8)
+            let chunk = [7, 100, 4096, .max][below(4)], bufferSize = [16, 1000, 1 << 16, 1 << 20][below(4)]
+            func reader() throws -> NumericCSVReader? {
+                do {
+                    return try NumericCSVReader(CSVReader(source: MemorySource(bytes, chunkSize: chunk), fileName: "r.csv", bufferSize: bufferSize))
+                } catch is CSVError { return nil }
+            }
+            guard let a = try reader(), let b = try reader() else { continue }
+            let used = (0..<a.columnCount).filter { _ in below(4) != 0 }
+            a.threads = 1 + below(2)
+            let expected = Self.fieldByField(b, columns: used)
+            let got = Self.batches(a, columns: used, batch: 1 + below(2000))
+            let setting = "case \(i): chunk \(chunk), buffer \(bufferSize), threads \(a.threads), columns \(used)"
+            #expect(got.error == expected.error, "\(setting)")
+            #expect(got.values.count == expected.values.count, "\(setting)")
+            if let k = (0..<min(got.values.count, expected.values.count)).first(where: { got.values[$0] != expected.values[$0] }) {
+                Issue.record("\(setting): value \(k) differs: \(Float(bitPattern: got.values[k])) vs \(Float(bitPattern: expected.values[k]))")
+            }
+            fast += a.plainRowsRead
+        }
+        #expect(fast > 100_000)
     }
 }

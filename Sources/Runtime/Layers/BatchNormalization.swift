@@ -21,9 +21,10 @@ struct BatchNormLayer: Sendable {
     /// (inverse standard deviation, then two reduction accumulators).
     static func statsCount(width: Int) -> Int { 4 * width }
 
-    /// Inference-mode forward (moving statistics); reads the parameters only.
-    func predict<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W],
-                                 xhat: UnsafeMutablePointer<W.Scalar>? = nil, stats: UnsafeMutablePointer<W.Scalar>? = nil) {
+    /// Inference-mode forward (moving statistics); reads the parameters only. With `xhat` and
+    /// `stats` (a forward outside training) also keeps x̂ and 1/√(moving_variance+ε) for backward.
+    func inferenceForward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W],
+                                          xhat: UnsafeMutablePointer<W.Scalar>?, stats: UnsafeMutablePointer<W.Scalar>?) {
         typealias T = W.Scalar
         let eps = T(epsilon)
         withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * width) { tmp in
@@ -126,5 +127,31 @@ struct BatchNormLayer: Sendable {
                 for j in 0..<width { o[j] = scale[j] * d[j] }
             }
         }
+    }
+}
+
+extension BatchNormLayer: LayerOperation {
+    func workspaceNeeds(rows: Int) -> WorkspaceNeeds {
+        WorkspaceNeeds(ownsOutput: true, aux: rows * width, stats: Self.statsCount(width: width))
+    }
+    var inferenceCostPerRow: Int { 2 * width }
+    var computesAtInference: Bool { true }
+    func logitsRole(training: Bool) -> LogitsRole { .opaque }
+
+    func predict<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W]) {
+        inferenceForward(x, y, rows: rows, params: params, xhat: nil, stats: nil)
+    }
+    func forward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W],
+                                 buffers: LayerBuffers<W.Scalar>, training: Bool, rng: inout SplitMix64, threads: Int) {
+        if training {
+            forwardTraining(x, y, rows: rows, params: params, xhat: buffers.aux!, stats: buffers.stats!)
+        } else {
+            inferenceForward(x, y, rows: rows, params: params, xhat: buffers.aux!, stats: buffers.stats!)
+        }
+    }
+    /// Always writes gamma's and beta's gradients; dx when asked.
+    func backward<W: WeightStore>(_ s: BackwardStep<W.Scalar>, params: [W], threads: Int) -> Bool {
+        backward(dy: s.dy, dx: s.dx, rows: s.rows, params: params, xhat: UnsafePointer(s.buffers.aux!), stats: s.buffers.stats!, training: s.training)
+        return s.dx != nil
     }
 }

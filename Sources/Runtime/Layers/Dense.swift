@@ -90,3 +90,26 @@ struct DenseLayer: Sendable {
         }
     }
 }
+
+extension DenseLayer: LayerOperation {
+    func workspaceNeeds(rows: Int) -> WorkspaceNeeds {
+        WorkspaceNeeds(ownsOutput: true, pre: needsPreActivation ? rows * units : 0)
+    }
+    var inferenceCostPerRow: Int { 2 * inWidth * units + units * activation.costPerElement }
+    var computesAtInference: Bool { true }
+    func logitsRole(training: Bool) -> LogitsRole { activation.isLogitsActivation ? .logits(inPreActivation: true) : .opaque }
+
+    /// Inference runs single-threaded per chunk: its chunks are parallel already.
+    func predict<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W]) {
+        forward(x, y, rows: rows, params: params, pre: nil)
+    }
+    func forward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W],
+                                 buffers: LayerBuffers<W.Scalar>, training: Bool, rng: inout SplitMix64, threads: Int) {
+        forward(x, y, rows: rows, params: params, pre: buffers.pre, threads: threads)
+    }
+    func backward<W: WeightStore>(_ s: BackwardStep<W.Scalar>, params: [W], threads: Int) -> Bool {
+        backward(x: s.x, z: UnsafePointer(s.buffers.pre) ?? s.y, y: s.y, dy: s.dy, dx: s.dx, rows: s.rows,
+                 params: params, skipActivation: s.skipActivation, threads: threads)
+        return s.dx != nil
+    }
+}

@@ -24,3 +24,30 @@ struct DropoutLayer: Sendable {
         for i in 0..<(rows * width) { dx[i] = dy[i] * mask[i] }
     }
 }
+
+extension DropoutLayer: LayerOperation {
+    func workspaceNeeds(rows: Int) -> WorkspaceNeeds { WorkspaceNeeds(ownsOutput: true, aux: rows * width) }
+    var inferenceCostPerRow: Int { 0 }
+    var computesAtInference: Bool { false }
+    func logitsRole(training: Bool) -> LogitsRole { training && rate > 0 ? .opaque : .transparent }
+
+    func predict<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W]) {
+        y.update(from: x, count: rows * width)
+    }
+    /// Outside training (or at rate 0) the output is the input and the mask all ones.
+    func forward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W],
+                                 buffers: LayerBuffers<W.Scalar>, training: Bool, rng: inout SplitMix64, threads: Int) {
+        let mask = buffers.aux!
+        if training && rate > 0 {
+            forwardTraining(x, y, rows: rows, mask: mask, rng: &rng)
+        } else {
+            y.update(from: x, count: rows * width)
+            for j in 0..<(rows * width) { mask[j] = 1 }
+        }
+    }
+    func backward<W: WeightStore>(_ s: BackwardStep<W.Scalar>, params: [W], threads: Int) -> Bool {
+        guard let dx = s.dx else { return false }
+        backward(dy: s.dy, dx: dx, rows: s.rows, mask: s.buffers.aux!)
+        return true
+    }
+}

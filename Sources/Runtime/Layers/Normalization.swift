@@ -37,3 +37,23 @@ struct NormalizationLayer: Sendable {
         }
     }
 }
+
+extension NormalizationLayer: LayerOperation {
+    func workspaceNeeds(rows: Int) -> WorkspaceNeeds { WorkspaceNeeds(ownsOutput: true) }
+    var inferenceCostPerRow: Int { 2 * width }
+    var computesAtInference: Bool { true }
+    func logitsRole(training: Bool) -> LogitsRole { .opaque }
+
+    func predict<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W]) {
+        forward(x, y, rows: rows, params: params)
+    }
+    func forward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W],
+                                 buffers: LayerBuffers<W.Scalar>, training: Bool, rng: inout SplitMix64, threads: Int) {
+        forward(x, y, rows: rows, params: params)
+    }
+    func backward<W: WeightStore>(_ s: BackwardStep<W.Scalar>, params: [W], threads: Int) -> Bool {
+        guard let dx = s.dx else { return false }
+        backward(dy: s.dy, dx: dx, rows: s.rows, params: params)
+        return true
+    }
+}

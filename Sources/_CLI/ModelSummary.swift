@@ -1,16 +1,30 @@
 import Foundation
 import Format
+import Interop
 
-/// A Keras-style text summary of a model file: one row per layer (name, kind, output shape,
-/// parameter count), totals of trainable and non-trainable parameters, then metadata and training
-/// state.
+/// What `inspect` prints, in both tools (one renderer): a Keras-style table, one row per layer
+/// (name, Keras class from the schema table, output shape, parameter count, activation), totals of
+/// trainable and non-trainable parameters, metadata, training state, what the checksums vouch for,
+/// and every stored tensor (name, dtype, shape). Strings from the file are escaped (``TerminalText``).
 public enum ModelSummary {
+    /// The container as the title shows it: `nnf MAJOR.MINOR` from an `.nnf` file's preamble,
+    /// else `kind` (what ``CommandModelLoader`` recognised: `keras3-h5`, `nnf-hdf5`, …); nil when empty.
+    public static func format(of path: String, kind: String) -> String? {
+        guard kind == ModelLoader.Kind.nnf.description else { return kind.isEmpty ? nil : kind }
+        guard let h = FileHandle(forReadingAtPath: path) else { return kind }
+        defer { try? h.close() }
+        let head = [UInt8]((try? h.read(upToCount: 12)) ?? Data())
+        guard head.count == 12, Array(head[0..<8]) == NNF.magic else { return kind }
+        return "nnf \(UInt16(head[8]) | UInt16(head[9]) << 8).\(UInt16(head[10]) | UInt16(head[11]) << 8)"
+    }
+
     /// The summary text (ends with a newline).
     /// - Parameters:
     ///   - name: the file name shown in the title.
-    ///   - format: a description of the container, e.g. `nnf 1.0`.
+    ///   - format: a description of the container, e.g. `nnf 1.0` (``format(of:kind:)``).
+    ///   - checksummed: whether the file's checksums were verified on reading (only `.nnf` has them).
     /// - Throws: ``ModelError`` when the description is invalid.
-    public static func render(_ file: ModelFile, name: String, format: String?) throws -> String {
+    public static func render(_ file: ModelFile, name: String, format: String?, checksummed: Bool) throws -> String {
         let layout = try file.model.parameterLayout()
         var rows: [[String]] = [["Layer (type)", "Output Shape", "Param #", "Activation"]]
         var trainable = 0, nonTrainable = 0
@@ -64,11 +78,15 @@ public enum ModelSummary {
             let o = t.optimizer
             let hp = o.hyperparameters(schedule: ScheduleText.describe).map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
             out += "  optimizer: \(o.name.rawValue) (\(hp))\n"
+            if t.loss.labelSmoothing != 0 { out += "  label smoothing: \(t.loss.labelSmoothing)\n" }
             if !t.metrics.isEmpty { out += "  metrics: \(TerminalText.escaped(t.metrics.joined(separator: ", ")))\n" }
             out += "  iterations: \(t.iterations), epochs: \(t.epochs)\n"
         } else {
             out += "  (none: inference only)\n"
         }
+        out += checksummed ? "\nChecksums: header and \(file.tensors.count) tensors verified (CRC-32C)\n" : "\nChecksums: none in this format\n"
+        out += "\nTensors (\(file.tensors.count)):\n"
+        for t in file.tensors { out += "  \(TerminalText.escaped(t.name))  \(t.tensor.dtype.rawValue)  \(t.tensor.shape)\n" }
         return out
     }
 
