@@ -142,16 +142,25 @@ int nnkit_mpi_sum_doubles(double *values, int count, const char *what) {
     return rc;
 }
 
-int nnkit_mpi_sum_floats_and_doubles(float *floats, int float_count, double *doubles, int double_count, const char *what) {
-    void *requests[2] = {NULL, NULL};
+int nnkit_mpi_sum_float_arrays_and_doubles(float *const *arrays, const int *counts, int array_count,
+                                            double *doubles, int double_count, const char *what) {
+    void *stack[33], **requests = array_count < 33 ? stack : malloc(sizeof(void *) * (size_t)(array_count + 1));
+    if (!requests) return -1;
+    int started = 0, rc = NNKIT_MPI_SUCCESS;
     begin(what);
-    int rc = p_iallreduce(NNKIT_MPI_IN_PLACE, floats, float_count, type_float, op_sum, comm_world, &requests[0]);
-    if (rc == NNKIT_MPI_SUCCESS) {
-        rc = p_iallreduce(NNKIT_MPI_IN_PLACE, doubles, double_count, type_double, op_sum, comm_world, &requests[1]);
-        int wait = p_waitall(rc == NNKIT_MPI_SUCCESS ? 2 : 1, requests, NNKIT_MPI_STATUSES_IGNORE);
-        if (rc == NNKIT_MPI_SUCCESS) rc = wait;
+    for (int i = 0; i < array_count && rc == NNKIT_MPI_SUCCESS; i++) {
+        if (counts[i] == 0) continue;
+        rc = p_iallreduce(NNKIT_MPI_IN_PLACE, arrays[i], counts[i], type_float, op_sum, comm_world, &requests[started]);
+        if (rc == NNKIT_MPI_SUCCESS) started++;
     }
+    if (rc == NNKIT_MPI_SUCCESS) {
+        rc = p_iallreduce(NNKIT_MPI_IN_PLACE, doubles, double_count, type_double, op_sum, comm_world, &requests[started]);
+        if (rc == NNKIT_MPI_SUCCESS) started++;
+    }
+    int wait = started > 0 ? p_waitall(started, requests, NNKIT_MPI_STATUSES_IGNORE) : NNKIT_MPI_SUCCESS;
+    if (rc == NNKIT_MPI_SUCCESS) rc = wait;
     end();
+    if (requests != stack) free(requests);
     return rc;
 }
 

@@ -39,11 +39,13 @@ public final class MPIProcessGroup: ProcessGroup {
         guard rc == 0 else { throw NNRunError.distributed("rank \(rank): cannot start the collective watchdog thread (errno \(rc))") }
     }
 
-    public func sum(_ floats: inout [Float], _ doubles: inout [Double], what: String) throws {
-        let nf = Int32(clamping: floats.count), nd = Int32(clamping: doubles.count)
+    public func sum(_ floats: [UnsafeMutableBufferPointer<Float>], _ doubles: inout [Double], what: String) throws {
+        let arrays: [UnsafeMutablePointer<Float>?] = floats.map(\.baseAddress)
+        let counts = floats.map { Int32(clamping: $0.count) }
+        let nd = Int32(clamping: doubles.count)
         let rc = what.withCString { w in
-            floats.withUnsafeMutableBufferPointer { f in
-                doubles.withUnsafeMutableBufferPointer { d in nnkit_mpi_sum_floats_and_doubles(f.baseAddress, nf, d.baseAddress, nd, w) }
+            doubles.withUnsafeMutableBufferPointer { d in
+                nnkit_mpi_sum_float_arrays_and_doubles(arrays, counts, Int32(arrays.count), d.baseAddress, nd, w)
             }
         }
         try Self.check(rc, "MPI_Iallreduce in \(what)", rank: rank)

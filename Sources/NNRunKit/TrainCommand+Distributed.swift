@@ -134,25 +134,53 @@ final class SetupAgreement {
 
     private var what: String { "the start of training (every rank checks the model and the data)" }
 
-    /// This rank is ready to train.
-    /// - Throws: ``DistributedExit`` (quiet) when another rank failed.
-    func pass() throws {
+    /// This rank is ready to train, having read data and weights whose ``hash(_:_:_:_:)`` is `dataHash`.
+    /// - Throws: ``DistributedExit`` (quiet) when another rank failed; ``NNRunError/distributed(_:)``
+    ///   on rank 0 (the others quiet) when a rank read different data or weights than rank 0.
+    func pass(dataHash: UInt64) throws {
         passed = true
         guard let group else { return }
-        var status = [Double](repeating: 0, count: group.size)
-        try group.sum(&status, what: what)
-        if let first = status.firstIndex(where: { $0 != 0 }) { throw DistributedExit(status: Int32(status[first]), error: nil) }
+        let status = try exchange(status: 0, hash: dataHash)
+        if let first = status.failed { throw DistributedExit(status: status.codes[first], error: nil) }
+        let differing = status.hashes.indices.filter { status.hashes[$0] != status.hashes[0] }
+        guard differing.isEmpty else {
+            let error = NNRunError.distributed("rank\(differing.count == 1 ? "" : "s") \(differing.map(String.init).joined(separator: ", ")) read other training data, validation data or starting weights than rank 0 (is DATA or MODEL a different file on another machine?); nothing was trained")
+            throw DistributedExit(status: error.exitStatus.rawValue, error: group.rank == 0 ? error : nil)
+        }
+    }
+
+    /// A 52-bit FNV-1a hash of the bits of the training and validation matrices and the starting
+    /// weights (52 bits: it travels exactly in a float64 sum).
+    static func hash(_ x: Matrix, _ y: Matrix, _ validation: TrainingConfiguration.Validation, _ parameters: [Parameter]) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        func add(_ values: [Float]) {
+            values.withUnsafeBufferPointer { for v in $0 { h = (h ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3 } }
+            h = (h ^ UInt64(values.count)) &* 0x0000_0100_0000_01B3
+        }
+        add(x.values); add(y.values)
+        if case .data(let vx, let vy) = validation { add(vx.values); add(vy.values) }
+        for p in parameters { add(p.values) }
+        return h & ((1 << 52) - 1)
+    }
+
+    /// One sum over the ranks of `[status at rank r…, hash at N + r…]`: every rank's set-up status and data hash.
+    private func exchange(status: Int32, hash: UInt64) throws -> (codes: [Int32], hashes: [UInt64], failed: Int?) {
+        let group = group!
+        var vector = [Double](repeating: 0, count: 2 * group.size)
+        vector[group.rank] = Double(status)
+        vector[group.size + group.rank] = Double(hash)
+        try group.sum(&vector, what: what)
+        let codes = vector[0..<group.size].map { Int32($0) }
+        return (codes, vector[group.size...].map { UInt64($0) }, codes.firstIndex { $0 != 0 })
     }
 
     /// This rank failed with `error`: the error to end with (unchanged when alone).
     func fail(_ error: Error) throws -> Error {
         passed = true
         guard let group else { return error }
-        var status = [Double](repeating: 0, count: group.size)
-        status[group.rank] = Double(ExitStatus.reading(error, otherwise: .io).rawValue)
-        try group.sum(&status, what: what)
-        let first = status.firstIndex(where: { $0 != 0 }) ?? group.rank
+        let status = try exchange(status: ExitStatus.reading(error, otherwise: .io).rawValue, hash: 0)
+        let first = status.failed ?? group.rank
         let mine: Error? = first == group.rank ? (first == 0 ? error : RankError(rank: first, underlying: error)) : nil
-        return DistributedExit(status: Int32(status[first]), error: mine)
+        return DistributedExit(status: status.codes[first], error: mine)
     }
 }

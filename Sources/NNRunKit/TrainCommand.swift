@@ -131,9 +131,11 @@ public struct TrainCommand {
         start = try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: heldOut, progress: progress)
         if let run { start.metadata.extra[DistributedRun.metadataKey] = run.marker(startEpochs: resume?.startEpochs ?? (original.training?.epochs ?? 0)) }
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
+        var dataHash: UInt64 = 0
         if let group {
-            // Every rank has read and checked all rows (labels, Normalization and the split agree);
-            // without shuffling each keeps only the rows of its slices.
+            // Every rank has read and checked all rows (labels, Normalization and the split agree;
+            // the agreement compares what each read); without shuffling each keeps only its slices' rows.
+            dataHash = SetupAgreement.hash(x, y, validation, trainer.network.parameters)
             let rows = x.rows
             let held = o.shuffle ? nil : DataParallel.heldRows(rows: rows, batchSize: o.batchSize, rank: group.rank, size: group.size)
             if let held {
@@ -153,7 +155,7 @@ public struct TrainCommand {
             }
         }
 
-        try agreement.pass()
+        try agreement.pass(dataHash: dataHash)
         let fault = try DistributedRun.testFault(group: group)
 
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })

@@ -13,8 +13,9 @@ public protocol ProcessGroup: AnyObject {
     /// Replaces `values` by their element-wise sum over all processes. `what` names the call in
     /// errors and timeouts (`the end of epoch 3`).
     func sum(_ values: inout [Double], what: String) throws
-    /// Both element-wise sums at once (one wait for the other processes, not two).
-    func sum(_ floats: inout [Float], _ doubles: inout [Double], what: String) throws
+    /// The element-wise sums of each of `floats` (buffers of the same lengths on every process, in
+    /// place) and of `doubles`, at once (one wait for the other processes).
+    func sum(_ floats: [UnsafeMutableBufferPointer<Float>], _ doubles: inout [Double], what: String) throws
     /// Whether every process passed the same `value`.
     func allEqual(_ value: UInt64, what: String) throws -> Bool
 }

@@ -37,6 +37,16 @@ extension Float {
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         _ = blasSingleThreaded
+        if m == 1 && n > 0 && k > 0 {
+            // One row: a matrix-vector product. sgemv reads B once; sgemm first copies all of B
+            // into its packed panels (for a 5000×5000 kernel, 12.7 against 4.6 ms of CPU, AMD EPYC,
+            // Cooperlake). The dot products are summed in another order, so a lone row's result
+            // may differ in the last bits, as it already did between sgemm with 1 and 16 rows.
+            if beta == 0 { c.update(repeating: 0, count: n) }  // OpenBLAS scales y by beta: 0 · NaN stays NaN
+            cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n),
+                        alpha, b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
@@ -49,6 +59,12 @@ extension Double {
                      a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                      beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
         _ = blasSingleThreaded
+        if m == 1 && n > 0 && k > 0 {  // as in Float.gemm, so both instantiations run the same path
+            if beta == 0 { c.update(repeating: 0, count: n) }
+            cblas_dgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, blasint(transB ? n : k), blasint(transB ? k : n),
+                        alpha, b, blasint(ldb), a, blasint(transA ? lda : 1), beta, c, 1)
+            return
+        }
         cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }

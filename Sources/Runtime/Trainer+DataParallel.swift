@@ -4,9 +4,9 @@ import Format
 /// its slice of each batch, the sums over the group, and the agreements that keep every process
 /// deciding the same.
 ///
-/// Per batch, two sums in one round (two `MPI_Iallreduce` and one wait in nnrun): the float32
-/// gradients of every trainable tensor, each scaled by `slice rows / batch rows`, in parameter
-/// order, and float64 `[loss × slice rows, metric sums…, metric states…, stop requests]`. After the epoch callback,
+/// Per batch, one round of sums (an `MPI_Iallreduce` per tensor and one wait in nnrun): the
+/// float32 gradient of every trainable tensor, scaled by `slice rows / batch rows`, summed where it
+/// is, and float64 `[loss × slice rows, metric sums…, metric states…, stop requests]`. After the epoch callback,
 /// one more: the stop requests and a 64-bit hash of every tensor's bits, which must be equal on
 /// every process (it would differ if a sum gave different bits on different processes).
 final class DataParallelStepper {
@@ -17,7 +17,6 @@ final class DataParallelStepper {
     private let outputWidth: Int
     /// Local batch buffers by row count (slices differ by one row between ranks; the last batch is smaller).
     private var buffers: [Int: (x: Matrix, y: Matrix)] = [:]
-    private var gradients: [Float]
     private var scalars: [Double]
     /// Where the next batch's rows start in `x`/`y` when this process holds only its own rows.
     private var cursor = 0
@@ -48,7 +47,6 @@ final class DataParallelStepper {
         self.outputWidth = network.outputWidth
         trainable = network.parameters.filter(\.trainable)
         let layout = Self.layout(network: network, metrics: metrics)
-        gradients = [Float](repeating: 0, count: layout.floats)
         scalars = [Double](repeating: 0, count: layout.doubles)
     }
 
@@ -95,30 +93,22 @@ final class DataParallelStepper {
                                 metricStates: metrics.map { [Double](repeating: 0, count: $0.stateCount(outputWidth: outputWidth)) }, rows: 0)
         }
 
-        // Gradients: this slice's mean times its share of the batch, summed over the group.
+        // Gradients: this slice's mean times its share of the batch, summed over the group where
+        // they are. Loss, metric sums and states, and stop requests in float64; all in one round.
         let share = Float(count) / Float(rows)
-        var k = 0
         for p in trainable {
-            p.gradient.withUnsafeBufferPointer { g in
-                for i in 0..<p.count { gradients[k + i] = count > 0 ? g[i] * share : 0 }
+            p.gradient.withUnsafeMutableBufferPointer { g in
+                for i in g.indices { g[i] = count > 0 ? g[i] * share : 0 }
             }
-            k += p.count
         }
-        // Loss, metric sums and states, and stop requests, in float64; both sums in one round.
         var j = 0
         scalars[j] = local.loss * Double(count); j += 1
         for s in local.metricSums { scalars[j] = s; j += 1 }
         for state in local.metricStates { for v in state { scalars[j] = v; j += 1 } }
         scalars[j] = stopRequested ? 1 : 0
         stopRequested = false
-        try plan.group.sum(&gradients, &scalars, what: "the gradient sum of epoch \(epoch + 1), batch \(batch + 1)")
-        k = 0
-        for p in trainable {
-            p.gradient.withUnsafeMutableBufferPointer { g in
-                for i in 0..<p.count { g[i] = gradients[k + i] }
-            }
-            k += p.count
-        }
+        let what = "the gradient sum of epoch \(epoch + 1), batch \(batch + 1)"
+        try Self.withGradients(trainable[...], []) { try plan.group.sum($0, &scalars, what: what) }
         j = 0
         var total = local
         total.loss = scalars[j] / Double(rows); j += 1
@@ -146,6 +136,13 @@ final class DataParallelStepper {
                                                     expected: "identical sums on every process")
         }
         return flag[0] > 0
+    }
+
+    /// Runs `body` with every parameter's gradient storage (nested accesses, one per parameter).
+    private static func withGradients(_ parameters: ArraySlice<Parameter>, _ done: [UnsafeMutableBufferPointer<Float>],
+                                      _ body: ([UnsafeMutableBufferPointer<Float>]) throws -> Void) throws {
+        guard let first = parameters.first else { return try body(done) }
+        try first.gradient.withUnsafeMutableBufferPointer { try withGradients(parameters.dropFirst(), done + [$0], body) }
     }
 
     private static func copyRows(_ source: Matrix, from row: Int, count: Int, into batch: inout Matrix) {

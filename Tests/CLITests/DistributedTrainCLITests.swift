@@ -201,6 +201,27 @@ import TestSupport
         #expect(lines.count == 1 && lines[0].contains("missing"), "\(r.stderr)")
     }
 
+    /// Ranks that read different data (as when DATA is another file on another machine; here
+    /// mpirun's MPMD form gives rank 1 another file) are caught before training: one line, exit 6.
+    @Test func ranksThatReadDifferentDataAreRefused() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let d = try data(dir), m = try model(dir)
+        let other = dir.appendingPathComponent("other.csv").path
+        var text = try String(contentsOfFile: d, encoding: .utf8)
+        text = text.replacingOccurrences(of: ",1\n", with: ",0\n")
+        try text.write(toFile: other, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("o.nnf").path, h = dir.appendingPathComponent("h.csv").path
+        let nnrun = [CommandRunner.tool("nnrun").path, "train"]
+        let tail = ["--distributed", "--collective-timeout", "60"]
+        let args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "1"] + nnrun + training(m, d, out, history: h) + tail
+            + [":", "-np", "1"] + nnrun + training(m, other, out, history: h) + tail
+        let r = try CommandRunner.run(URL(fileURLWithPath: Self.mpirun), args, timeout: 120)
+        #expect(r.status == 6, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
+        #expect(lines.count == 1 && lines[0].contains("rank 1 read other training data, validation data or starting weights than rank 0"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     /// Without Open MPI at run time: `--distributed` says what is missing (status 6), and nnrun
     /// itself neither links libmpi nor needs it for anything else.
     @Test func withoutOpenMPIOnlyDistributedFails() throws {

@@ -36,10 +36,13 @@ int nnkit_mpi_set_timeout(double seconds, int rank);
 /// 0 on success, else an MPI error code.
 int nnkit_mpi_sum_doubles(double *values, int count, const char *what);
 
-/// The element-wise sums over all ranks of `floats` (MPI_FLOAT) and `doubles` (MPI_DOUBLE), in
-/// place, as one round: two MPI_Iallreduce calls in flight, then MPI_Waitall (one wait for the
-/// slowest rank instead of two), under the watchdog. 0 on success, else an MPI error code.
-int nnkit_mpi_sum_floats_and_doubles(float *floats, int float_count, double *doubles, int double_count, const char *what);
+/// The element-wise sums over all ranks, in place, of each of the `array_count` float arrays
+/// (`counts[i]` values each; MPI_FLOAT) and of `doubles` (MPI_DOUBLE), as one round: one
+/// MPI_Iallreduce per array in flight, then MPI_Waitall (one wait for the slowest rank), under the
+/// watchdog. Summing the gradient arrays where they are saves copying them into one buffer and back.
+/// 0 on success, else an MPI error code (-1: out of memory).
+int nnkit_mpi_sum_float_arrays_and_doubles(float *const *arrays, const int *counts, int array_count,
+                                            double *doubles, int double_count, const char *what);
 
 /// MPI_Allreduce of `count` unsigned 64-bit integers with MPI_MIN into `min` and MPI_MAX into `max`
 /// (two calls, under the watchdog). 0 on success, else an MPI error code.
