@@ -11,6 +11,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin  # nnrun train --distributed (libmpi.so.40, loaded at run time), mpirun and mpicc for its tests
   pkg-config         # SwiftPM finds the three above through it
   python3 python3-venv python3-pip  # fixtures/venv.sh: Keras reference and interop checks
+  openjdk-17-jre-headless           # the Spark examples' test (pyspark 4 runs on Java 17)
   ca-certificates
 )
 
@@ -27,5 +28,7 @@ echo "install-deps: installing ${missing[*]}" >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
+# The JRE's post-install step links its man pages there; slim images (Docker's debian:*-slim) lack the folder.
+$SUDO mkdir -p /usr/share/man/man1
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

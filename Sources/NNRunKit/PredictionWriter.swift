@@ -5,7 +5,13 @@ import Tabular
 /// stays bounded by one batch however long the input.
 ///
 /// Output: a header row (kept columns, then the model's output names or `y0, y1, …`, then `class`
-/// with `--classes`), then one row per input row. Values are float32 in shortest round-trip form.
+/// with `--classes`; left out with ``writesHeader`` false), then one row per input row, in input
+/// order. Values are float32 in shortest round-trip form.
+///
+/// As a filter on a pipe (Spark's `RDD.pipe`, Hadoop streaming, a coprocess): each batch is at
+/// most ``batchSize`` rows, and it ends early when the next row has not begun to arrive (the
+/// writer is idle); its output rows are written to the sink before the next batch is read. So every
+/// complete row sent is answered without waiting for more input or for the end of the input.
 public struct PredictionWriter {
     /// Computes outputs `[rows, outputWidth]` (row-major) for inputs `[rows, inputWidth]`.
     public typealias BatchFunction = (_ inputs: [Float], _ rows: Int) throws -> [Float]
@@ -19,6 +25,9 @@ public struct PredictionWriter {
     public var classes = false
     /// Columns copied through, first in the output (``Tabular/ColumnSelector`` references: names, numbers from 1, ranges).
     public var keep: [String] = []
+    /// Write the header row (false for an input without header, so that the outputs of the pieces
+    /// of a split input can be concatenated).
+    public var writesHeader = true
 
     public init(inputWidth: Int, outputWidth: Int, metadata: Metadata) {
         self.inputWidth = inputWidth
@@ -45,7 +54,18 @@ public struct PredictionWriter {
         return String(k)
     }
 
-    /// Predicts every row of `reader` and writes the CSV to `writer` (flushed at the end).
+    /// The columns of `reader` that are copied through (``keep``) and that feed the model, 0-based.
+    /// - Throws: ``CSVError`` for a `keep` reference the input does not have, or input columns that
+    ///   do not match the model (``InputColumns/resolve(reader:inputWidth:inputNames:excluding:)``).
+    public func columns(in reader: NumericCSVReader) throws -> (keep: [Int], inputs: [Int]) {
+        let keepColumns = try keep.map { try ColumnSelector($0).resolve(in: reader) }.flatMap { $0 }
+        let inputs = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: metadata.inputNames, excluding: keepColumns)
+        return (keepColumns, inputs)
+    }
+
+    /// Predicts every row of `reader` and writes the CSV to `writer`, flushed after every batch.
+    /// An input without any record (possible only when the reader does not look for a header) gives
+    /// no output at all, not even a header.
     /// - Parameter shouldStop: polled between batches; when it returns true the run stops with
     ///   ``NNRunError/interrupted(saved:)``.
     /// - Returns: the number of rows predicted.
@@ -53,8 +73,10 @@ public struct PredictionWriter {
     ///   writer's sink), the batch function's errors, write errors.
     @discardableResult
     public func run(reader: NumericCSVReader, writer: CSVWriter, shouldStop: () -> Bool = { false }, predict: BatchFunction) throws -> Int {
-        let keepColumns = try keep.map { try ColumnSelector($0).resolve(in: reader) }.flatMap { $0 }
-        let inputs = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: metadata.inputNames, excluding: keepColumns)
+        // Without a header or a first row there are no columns to resolve (an empty Spark partition).
+        if reader.isEmpty && reader.header == nil { return 0 }
+        let (keepColumns, inputs) = try columns(in: reader)
+        if reader.isEmpty { return 0 }
 
         // Every header name once: an output or the class column named like a kept column (the target
         // kept next to its prediction, `--keep y`) gets `_pred` appended.
@@ -65,10 +87,12 @@ public struct PredictionWriter {
             used.insert(n)
             return n
         }
-        for c in keepColumns { writer.write(field: unique(reader.columnName(c) ?? "c\(c)")) }
-        for n in outputNames { writer.write(field: unique(n)) }
-        if classes { writer.write(field: unique("class")) }
-        try writer.endRow()
+        if writesHeader {
+            for c in keepColumns { writer.write(field: unique(reader.columnName(c) ?? "c\(c)")) }
+            for n in outputNames { writer.write(field: unique(n)) }
+            if classes { writer.write(field: unique("class")) }
+            try writer.endRow()
+        }
 
         let size = max(1, batchSize)
         var x: [Float] = []
@@ -79,7 +103,7 @@ public struct PredictionWriter {
             if shouldStop() { throw NNRunError.interrupted(saved: nil) }
             x.removeAll(keepingCapacity: true)
             text.removeAll(keepingCapacity: true)
-            let n = try reader.readRows(max: size, columns: inputs, into: &x, textColumns: keepColumns, text: &text)
+            let n = try reader.readRows(max: size, columns: inputs, into: &x, textColumns: keepColumns, text: &text, untilIdle: true)
             if n == 0 { break }
             let y = try predict(x, n)
             guard y.count == n * outputWidth else {
@@ -95,6 +119,8 @@ public struct PredictionWriter {
                 }
             }
             total += n
+            // Per batch, so that a process reading the output of a pipe gets each batch's rows now.
+            try writer.flush()
         }
         try writer.flush()
         return total

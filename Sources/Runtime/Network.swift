@@ -150,6 +150,34 @@ public final class Network: @unchecked Sendable {
         return y
     }
 
+    /// ``predict(_:)`` with every chunk of the batch exactly `chunkRows` rows, the last padded with
+    /// rows of zeros whose outputs are dropped, so that each row's outputs are the same bits
+    /// whichever rows share its batch, whatever the batch size and the row's place in it (under
+    /// OpenBLAS' Cooperlake, SkylakeX, Sandybridge and Prescott kernels; under Haswell and Zen a
+    /// row's place in its panel still matters). Scoring a file in pieces (Spark partitions) then
+    /// gives the bits of one run over the whole file. Costs at most `chunkRows` − 1 rows of work per
+    /// call, and chunks smaller than the default ones for narrow models.
+    /// - Parameter chunkRows: a multiple of 16 from 16 to 256 (every network's chunks may hold 256
+    ///   rows); ``fixedChunkRows`` is the one `nnrun predict` uses. Another value is a programming error.
+    /// - Throws: as ``predict(_:)``.
+    public func predict(_ x: Matrix, chunkRows: Int) throws -> Matrix {
+        precondition(chunkRows >= 16 && chunkRows <= 256 && chunkRows % 16 == 0, "chunks of \(chunkRows) rows")
+        try checkInput(x)
+        var y = Matrix(rows: x.rows, cols: outputWidth)
+        guard x.rows > 0 else { return y }
+        x.values.withUnsafeBufferPointer { xp in
+            y.values.withUnsafeMutableBufferPointer { yp in
+                engine.predict(xp.baseAddress!, rows: x.rows, chunk: chunkRows, into: yp.baseAddress!)
+            }
+        }
+        for f in weightFiles where f.wasTruncated { try f.verifyUnchanged() }
+        return y
+    }
+
+    /// The chunk size of `nnrun predict` (``predict(_:chunkRows:)``): 128 rows, so that a batch of
+    /// 1024 keeps 8 chunks for the threads, each a whole number of 16-row panels.
+    public static let fixedChunkRows = 128
+
     /// Checks that the model files whose mapped bytes this network uses in place (a file read with
     /// ``TensorLoading/map``) are unchanged since they were read: not truncated, same size and
     /// modification time. ``predict(_:)`` checks truncation itself; call this (one `fstat` per

@@ -74,6 +74,44 @@ extension NetworkEngine {
         return ((rows + per - 1) / per, per)
     }
 
+    /// Inference forward like ``predict(_:rows:into:)``, but every chunk has exactly `chunk` rows:
+    /// the last rows of the batch are padded with rows of zeros to a whole chunk (their outputs are
+    /// dropped). So every GEMM has the same shape whatever the batch, its size and a row's place in
+    /// it, and each row's outputs are the same bits whichever rows share its batch.
+    ///
+    /// Why that is needed: OpenBLAS' sgemm takes other paths for other shapes (a product of fewer
+    /// than about 10⁶ multiply-adds goes to its small-matrix kernel, which sums over the whole
+    /// inner dimension at once, where the blocked kernel sums it in blocks; rows of a partial
+    /// panel go through other micro-kernels), and their sums differ in the last bit. With one shape
+    /// only the row's place within a whole panel remains, which changes nothing under the
+    /// Cooperlake, SkylakeX, Sandybridge and Prescott kernels; under Haswell and Zen it does (tested
+    /// on the AMD EPYC with `OPENBLAS_CORETYPE`; spec/streaming.md).
+    /// - Parameter chunk: rows per chunk, a multiple of 16 (OpenBLAS' AVX-512 panel), at most ``chunkRows``.
+    func predict(_ x: UnsafePointer<T>, rows: Int, chunk: Int, into out: UnsafeMutablePointer<T>) {
+        precondition(chunk >= 1 && chunk <= chunkRows, "chunk of \(chunk) rows, at most \(chunkRows)")
+        guard rows > 0 else { return }
+        let full = rows / chunk, rest = rows % chunk
+        let chunks = full + (rest > 0 ? 1 : 0)
+        let inWidth = inputWidth, outWidth = outputWidth
+        func run(_ c: Int) {
+            if c < full {
+                predictChunk(x + c * chunk * inWidth, rows: chunk, into: out + c * chunk * outWidth)
+                return
+            }
+            var xp = [T](repeating: 0, count: chunk * inWidth), yp = [T](repeating: 0, count: chunk * outWidth)
+            xp.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: x + full * chunk * inWidth, count: rest * inWidth) }
+            xp.withUnsafeBufferPointer { xb in
+                yp.withUnsafeMutableBufferPointer { yb in predictChunk(xb.baseAddress!, rows: chunk, into: yb.baseAddress!) }
+            }
+            yp.withUnsafeBufferPointer { (out + full * chunk * outWidth).update(from: $0.baseAddress!, count: rest * outWidth) }
+        }
+        if threads > 1 && chunks > 1 && Double(rows) * Double(costPerRow) >= Self.parallelCost {
+            WorkerPool.shared.run(iterations: chunks, threads: threads) { c in run(c) }
+        } else {
+            for c in 0..<chunks { run(c) }
+        }
+    }
+
     /// One chunk (`rows ≤ chunkRows`) through every layer, ping-ponging in one pooled scratch buffer.
     private func predictChunk(_ x: UnsafePointer<T>, rows: Int, into out: UnsafeMutablePointer<T>) {
         guard let last = inferenceOps.last else {

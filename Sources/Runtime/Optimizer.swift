@@ -132,12 +132,24 @@ public class Optimizer {
             let finite = p.gradient.withUnsafeBufferPointer { g in
                 p.values.withUnsafeBufferPointer { w in
                     spareValues[index].withUnsafeMutableBufferPointer { out in
-                        guard let wd = weightDecay, let wp = w.baseAddress, let op = out.baseAddress else {
-                            return update.applySingle(w, into: out, gradient: g, slots: source, into: target, step: step)
+                        let count = out.count
+                        let parts = threads > 1 ? min(threads, count / Self.splitElements) : 1
+                        guard parts > 1 else {
+                            return apply(0..<count, w: w, out: out, g: g, slots: source, into: target, step: step, lr: lr)
                         }
-                        // Keras `_apply_weight_decay`, before the update, with the same learning rate.
-                        _ = WeightDecayKernel(w: wp, out: op, decay: wd, learningRate: lr).run(count: out.count)
-                        return update.applySingle(UnsafeBufferPointer(out), into: out, gradient: g, slots: source, into: target, step: step)
+                        // Parts of whole 16-element blocks: each element's update is the same
+                        // arithmetic wherever the cut falls, so the result does not depend on it.
+                        let per = ((count + parts - 1) / parts + 15) / 16 * 16
+                        var finite = [Bool](repeating: true, count: parts)
+                        finite.withUnsafeMutableBufferPointer { ok in
+                            WorkerPool.shared.run(iterations: parts, threads: parts) { i in
+                                let lower = i * per, upper = Swift.min(count, lower + per)
+                                if lower < upper {
+                                    ok[i] = apply(lower..<upper, w: w, out: out, g: g, slots: source, into: target, step: step, lr: lr)
+                                }
+                            }
+                        }
+                        return !finite.contains(false)
                     }
                 }
             }
@@ -148,6 +160,33 @@ public class Optimizer {
         swap(&slots, &spareSlots)
         iterations += 1
         canUndo = true
+    }
+
+    /// Threads one step may spread a large parameter's update over (``splitElements``); the
+    /// ``Trainer`` sets its network's thread count. The values do not depend on it.
+    public var threads = 1
+
+    /// Elements per thread from which ``step()`` splits a parameter's update (≈ 20 µs of Adam):
+    /// a 784×256 kernel (200 k elements, T2 of issue 10) is split in two, small layers are not.
+    static let splitElements = 32_768
+
+    /// The update (after weight decay, when configured) of elements `range` of one parameter.
+    /// - Returns: whether every new value is finite.
+    private func apply(_ range: Range<Int>, w: UnsafeBufferPointer<Float>, out: UnsafeMutableBufferPointer<Float>,
+                       g: UnsafeBufferPointer<Float>, slots: [UnsafeMutableBufferPointer<Float>],
+                       into newSlots: [UnsafeMutableBufferPointer<Float>], step: StepContext, lr: Float) -> Bool {
+        let whole = range.count == out.count
+        let w = whole ? w : UnsafeBufferPointer(rebasing: w[range])
+        let out = whole ? out : UnsafeMutableBufferPointer(rebasing: out[range])
+        let g = whole ? g : UnsafeBufferPointer(rebasing: g[range])
+        let slots = whole ? slots : slots.map { UnsafeMutableBufferPointer(rebasing: $0[range]) }
+        let newSlots = whole ? newSlots : newSlots.map { UnsafeMutableBufferPointer(rebasing: $0[range]) }
+        guard let wd = weightDecay, let wp = w.baseAddress, let op = out.baseAddress else {
+            return update.applySingle(w, into: out, gradient: g, slots: slots, into: newSlots, step: step)
+        }
+        // Keras `_apply_weight_decay`, before the update, with the same learning rate.
+        _ = WeightDecayKernel(w: wp, out: op, decay: wd, learningRate: lr).run(count: out.count)
+        return update.applySingle(UnsafeBufferPointer(out), into: out, gradient: g, slots: slots, into: newSlots, step: step)
     }
 
     /// Whether every value is finite (the check ``step()`` makes while it writes, see

@@ -126,6 +126,7 @@ public final class Trainer {
         self.loss = loss
         self.metrics = try configuration.metrics.map { try Metric(keras: $0, outputWidth: outputWidth, targetWidth: targetWidth) }
         self.optimizer = try Optimizer.make(configuration.optimizer, parameters: network.parameters)
+        optimizer.threads = network.threads
         self.initialEpoch = model.training?.epochs ?? 0
         if !configuration.resetOptimizerState, let state = model.training, state.optimizer.name == configuration.optimizer.name {
             try optimizer.restore(from: model.tensors, iterations: state.iterations)

@@ -9,6 +9,14 @@ public protocol ByteSource: AnyObject {
     /// Reads up to `buffer.count` bytes into `buffer`; returns how many, 0 only at the end.
     /// - Throws: ``CSVError/unreadable(file:reason:)`` on a read error.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+
+    /// Whether a ``read(into:)`` now would return at once (bytes, the end of the input or an error)
+    /// instead of waiting for a writer. Sources that never wait (files, memory) are always ready.
+    var isReady: Bool { get }
+}
+
+extension ByteSource {
+    public var isReady: Bool { true }
 }
 
 /// Reads a file descriptor (a file opened by path, or standard input) with `read(2)`.
@@ -43,6 +51,17 @@ public final class FileDescriptorSource: ByteSource {
     }
 
     deinit { if owned { close(fd) } }
+
+    /// `poll(2)` with a zero timeout: true when the descriptor has bytes or its end (or an error)
+    /// waiting. A regular file is always ready; a pipe or terminal is not while its writer is idle.
+    public var isReady: Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let r = poll(&p, 1, 0)
+            if r >= 0 { return r > 0 }
+            if errno != EINTR { return true }  // let the read report the error
+        }
+    }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {

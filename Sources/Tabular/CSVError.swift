@@ -20,6 +20,8 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
     case recordTooLong(file: String, line: Int, limit: Int)
     /// A row with a different number of fields than the first row.
     case raggedRow(file: String, line: Int, found: Int, expected: Int)
+    /// A row of an input without header whose field count differs from the number of column names given for it.
+    case fieldCountDiffersFromNames(file: String, line: Int, found: Int, expected: Int)
     /// An empty value where a number is required.
     case emptyValue(file: String, line: Int, column: Int, columnName: String?)
     /// A value that is not a decimal number.
@@ -59,7 +61,9 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
         case .recordTooLong(let f, let l, let limit):
             return "\(f), line \(l): the row is longer than \(limit) bytes"
         case .raggedRow(let f, let l, let found, let expected):
-            return "\(f), line \(l): the row has \(found) field\(found == 1 ? "" : "s"), expected \(expected) like the first row"
+            return Self.fieldCount(f, l, found, expected) + " like the first row"
+        case .fieldCountDiffersFromNames(let f, let l, let found, let expected):
+            return Self.fieldCount(f, l, found, expected) + ", one per column name given"
         case .emptyValue(let f, let l, let c, let n):
             return "\(f), line \(l), \(Self.column(c, n)): the value is empty; expected a number"
         case .notNumeric(let f, let l, let c, let n, let t):
@@ -94,6 +98,14 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// `file, line L, column C: the row ends after F fields; expected E` (C is the first missing
+    /// column) or `…, column C: the row has F fields; expected E` (C is the first extra one).
+    static func fieldCount(_ f: String, _ l: Int, _ found: Int, _ expected: Int) -> String {
+        let fields = "\(found) field\(found == 1 ? "" : "s")"
+        if found < expected { return "\(f), line \(l), column \(found + 1): the row ends after \(fields); expected \(expected)" }
+        return "\(f), line \(l), column \(expected + 1): the row has \(fields); expected \(expected)"
+    }
+
     static func column(_ c: Int, _ name: String?) -> String {
         if let name { return "column \(c) (\(quoted(name)))" }
         return "column \(c)"
@@ -102,7 +114,7 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
     /// Text from the file as shown in a message: in double quotes, at most 40 characters, with
     /// quotes, backslashes and control characters escaped (`\n`, `\t`, `\u{1B}`), so that a field
     /// holding a line break still gives a one-line message and cannot drive the terminal.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
         var out = "\""
         for scalar in shown.unicodeScalars {

@@ -104,6 +104,11 @@ public final class CSVReader {
         return try body(UnsafeBufferPointer(start: fieldBytes + start, count: fieldEnds[index] - start))
     }
 
+    /// Whether ``next()`` can start on the next record without waiting for the source: bytes are
+    /// buffered, the input has ended, or the source has bytes (or its end) ready
+    /// (``ByteSource/isReady``). It may still wait for the rest of a record whose start has come.
+    public var canReadWithoutWaiting: Bool { position < end || sourceDone || source.isReady }
+
     // MARK: - Reading
 
     private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
@@ -284,7 +289,11 @@ public final class CSVReader {
         scan: while true {
             while scanned < end {
                 if !bomChecked {
-                    if end - position >= 3 || sourceDone {
+                    // Decided as soon as the bytes so far differ from the mark, so that a short
+                    // first line from a pipe ("1\n") is not held back waiting for a third byte.
+                    let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+                    let differs = (0..<min(3, end - position)).contains { buffer[position + $0] != bom[$0] }
+                    if end - position >= 3 || sourceDone || differs {
                         if end - position >= 3, buffer[position] == 0xEF, buffer[position + 1] == 0xBB, buffer[position + 2] == 0xBF {
                             position += 3
                             scanned = position

@@ -1,16 +1,25 @@
 /// Reads a CSV file of numbers row by row, with an optional header row.
 ///
-/// The first record is a header when any of its fields is not numeric (empty fields, `nan` and
-/// `inf` count as numeric-looking, so a first data row with a bad value is reported as such rather
-/// than mistaken for a header). Every row must have as many fields as the first record. Selected
-/// columns are parsed as float32 with ``NumberParser``; other columns are not parsed, so text
-/// identifier columns may be passed through.
+/// By default (``CSVHeader/detect``) the first record is a header when any of its fields is not
+/// numeric (empty fields, `nan` and `inf` count as numeric-looking, so a first data row with a bad
+/// value is reported as such rather than mistaken for a header); ``CSVHeader/none`` and
+/// ``CSVHeader/names(_:)`` read every record as data, for streams without a header. Every row must
+/// have as many fields as the first record (or as the names given). Selected columns are parsed as
+/// float32 with ``NumberParser``; other columns are not parsed, so text identifier columns may be
+/// passed through.
 public final class NumericCSVReader {
     public let csv: CSVReader
-    /// The header's column names, or nil when the file starts with data.
+    /// The header's column names (read from the input, or given as ``CSVHeader/names(_:)``), or nil
+    /// when the columns have no names.
     public let header: [String]?
-    /// Fields per row (the first record's field count).
+    /// How the first record was treated.
+    public let headerMode: CSVHeader
+    /// Fields per row (the first record's field count, or the number of names given); 0 for an
+    /// input without records read with ``CSVHeader/none``.
     public let columnCount: Int
+    /// True when the input holds no record at all (possible only without ``CSVHeader/detect``,
+    /// which throws ``CSVError/emptyFile(file:)`` instead).
+    public let isEmpty: Bool
     /// Data rows read so far.
     public private(set) var rowsRead = 0
     /// Line of the most recently read data row.
@@ -18,23 +27,37 @@ public final class NumericCSVReader {
 
     private var pendingFirstRow: Bool
 
-    /// Reads the first record and decides whether it is a header.
-    /// - Throws: ``CSVError/emptyFile(file:)`` when there is no record, or a reading error.
-    public init(_ csv: CSVReader) throws {
+    /// Reads the first record and, as `headerMode` says, takes it as a header or as data.
+    /// - Throws: ``CSVError/emptyFile(file:)`` when there is no record under ``CSVHeader/detect``,
+    ///   ``CSVError/fieldCountDiffersFromNames(file:line:found:expected:)`` when the first record does
+    ///   not have one field per given name, or a reading error.
+    public init(_ csv: CSVReader, header headerMode: CSVHeader = .detect) throws {
         self.csv = csv
-        guard try csv.next() else { throw CSVError.emptyFile(file: csv.fileName) }
-        columnCount = csv.fieldCount
-        var isHeader = false
-        for i in 0..<csv.fieldCount {
-            let r = csv.withField(i) { NumberParser.parse($0) }
-            if r == .notNumeric { isHeader = true; break }
-        }
-        if isHeader {
-            header = csv.fields
-            pendingFirstRow = false
-        } else {
+        self.headerMode = headerMode
+        let hasRecord = try csv.next()
+        isEmpty = !hasRecord
+        switch headerMode {
+        case .detect:
+            guard hasRecord else { throw CSVError.emptyFile(file: csv.fileName) }
+            columnCount = csv.fieldCount
+            var isHeader = false
+            for i in 0..<csv.fieldCount {
+                let r = csv.withField(i) { NumberParser.parse($0) }
+                if r == .notNumeric { isHeader = true; break }
+            }
+            header = isHeader ? csv.fields : nil
+            pendingFirstRow = !isHeader
+        case .none:
             header = nil
-            pendingFirstRow = true
+            columnCount = hasRecord ? csv.fieldCount : 0
+            pendingFirstRow = hasRecord
+        case .names(let names):
+            header = names
+            columnCount = names.count
+            pendingFirstRow = hasRecord
+            if hasRecord && csv.fieldCount != names.count {
+                throw CSVError.fieldCountDiffersFromNames(file: csv.fileName, line: csv.recordLine, found: csv.fieldCount, expected: names.count)
+            }
         }
     }
 
@@ -95,7 +118,8 @@ public final class NumericCSVReader {
             pendingFirstRow = false
         } else {
             guard try csv.next() else {
-                if rowsRead == 0 { throw CSVError.noDataRows(file: fileName) }
+                // Without a header in the input, no record means no rows; a header alone is an error.
+                if rowsRead == 0 && headerMode.isInInput { throw CSVError.noDataRows(file: fileName) }
                 return false
             }
             guard csv.fieldCount == columnCount else {
@@ -126,8 +150,15 @@ public final class NumericCSVReader {
     /// The text of column `index` (0-based) of the current row, unparsed.
     public func text(_ index: Int) -> String { csv.field(index) }
 
+    /// Whether the next row can be started without waiting for the input's writer (always true
+    /// for files; for a pipe, false while its writer is idle). See ``CSVReader/canReadWithoutWaiting``.
+    public var nextRowIsReady: Bool { pendingFirstRow || csv.canReadWithoutWaiting }
+
     /// Reads up to `maxRows` rows, appending the values of `columns` row-major to `values`
     /// (`columns.count` floats per row) and the text of `textColumns` to `text`.
+    /// - Parameter untilIdle: also stop, after at least one row, when the next row has not begun
+    ///   to arrive (``nextRowIsReady``), so that a filter answers the rows it has instead of waiting
+    ///   for a full batch from an idle writer.
     /// - Returns: the number of rows read; 0 at the end of the file.
     /// - Throws: as ``nextRow()`` and ``value(_:)``.
     ///
@@ -137,10 +168,12 @@ public final class NumericCSVReader {
     /// `textColumns`, the current record's fields (``text(_:)``, ``CSVReader/field(_:)``) are
     /// unspecified after this call.
     public func readRows(max maxRows: Int, columns: [Int], into values: inout [Float],
-                         textColumns: [Int] = [], text: inout [String]) throws -> Int {
+                         textColumns: [Int] = [], text: inout [String], untilIdle: Bool = false) throws -> Int {
         var n = 0
         let plain = textColumns.isEmpty ? plainSlots(columns) : nil
         while n < maxRows {
+            // A filter answers the rows it has: after one, stop when the next has not begun to arrive.
+            if untilIdle && n > 0 && !nextRowIsReady { break }
             if let plain, !pendingFirstRow {
                 let k = try readPlainRows(max: maxRows - n, width: columns.count, slots: plain, into: &values)
                 if k > 0 {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NNRunKit
+import Tabular
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +17,15 @@ struct Predict: ParsableCommand {
         On bad input nothing is written to an -o file (it is replaced only on success). On standard \
         output, rows predicted before the bad row may already have been written; the exit status (3) \
         and the error message on stderr tell the run failed.
+
+        As a streaming filter (`nnrun predict MODEL - --no-header`, for Spark's RDD.pipe or Hadoop \
+        streaming): one output row per input row, in input order; rows are predicted in batches of at \
+        most --batch-size rows, a batch ending early when no further input is waiting, and each batch's \
+        rows are written out before more input is read. With --no-header or --columns, an empty input \
+        gives an empty output (exit 0), line numbers in errors count from the start of the input \
+        given to this process, and a row with another number of fields is an error naming its line \
+        and column (exit 3). Kept columns come first in each output row, then the outputs, then \
+        `class`.
         """)
 
     @Argument(help: "The model file.")
@@ -32,14 +42,38 @@ struct Predict: ParsableCommand {
     @Flag(help: "Add a `class` column: the arg-max output (label names from the model when it has them); for a single output, 1 when the value is >= 0.5.")
     var classes = false
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Copy this column (name, number counted from 1, or a range) to the output, before the predictions. Repeatable.", valueName: "COLUMN"))
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Copy these columns to the output, before the predictions, as text (an id to join the rows back on): header names, numbers counted from 1, number or name ranges, comma-separated or repeated (id, 1, 2-3). With --no-header: numbers only. In positional input, kept columns are not inputs.", valueName: "COLUMNS"))
     var keep: [String] = []
+
+    @Flag(help: "The input has no header row: its first line is data and the inputs are its columns by position (all but --keep ones). The output then has no header row either.")
+    var noHeader = false
+
+    @Option(help: ArgumentHelp("The input has no header row and these are the names of its columns, in order (comma-separated), matched to the model's recorded input names and usable by --keep as a header would be. Every row must have this many fields. The output has no header row.", valueName: "a,b,c"))
+    var columns: String?
+
+    func validate() throws {
+        if let columns {
+            do { _ = try CSVHeader.parseNames(columns) } catch { throw ValidationError("--columns: \(error)") }
+        } else if noHeader {
+            for k in keep {
+                for case .name(let n) in ColumnSelector(k).items {
+                    throw ValidationError("--keep \(n): with --no-header the columns have no names; give its number counted from 1, or name the columns with --columns")
+                }
+            }
+        }
+    }
+
+    /// How the input's first line is read: `--columns` names the columns, `--no-header` leaves them unnamed.
+    var header: CSVHeader {
+        if let columns, let names = try? CSVHeader.parseNames(columns) { return .names(names) }
+        return noHeader ? .none : .detect
+    }
 
     func run() throws {
         let interrupt = InterruptFlag()
         interrupt.install()
         try PredictCommand(modelPath: model, inputPath: input, outputPath: output,
-                           batchSize: batch.batchSize ?? 1024, classes: classes, keep: keep)
+                           batchSize: batch.batchSize ?? 1024, classes: classes, keep: keep, header: header)
             .run(shouldStop: { interrupt.isRaised })
     }
 }

@@ -125,3 +125,54 @@ struct CommandRunner {
         return (Result(status: p.terminationStatus, stdout: "", stderr: errC.text, peakKB: peak), lines)
     }
 }
+
+/// A running `nnrun` whose standard input the test writes piece by piece while reading its output,
+/// as a program that drives it as a filter would (Spark's `RDD.pipe`, a coprocess). A watchdog
+/// kills the child at `timeout`, so neither a blocked write nor a wait can hang the test.
+final class InteractiveChild {
+    let process = Process()
+    let stdout: ChildProcess.PipeCollector
+    let stderr: ChildProcess.PipeCollector
+    private let input = Pipe()
+    private let watchdog: DispatchWorkItem
+    let command: String
+
+    init(nnrun arguments: [String], timeout: TimeInterval = ChildProcess.defaultTimeout) throws {
+        process.executableURL = CommandRunner.tool("nnrun")
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        signal(SIGPIPE, SIG_IGN)
+        try process.run()
+        stdout = ChildProcess.PipeCollector(out)
+        stderr = ChildProcess.PipeCollector(err)
+        command = (["nnrun"] + arguments).joined(separator: " ")
+        let p = process
+        watchdog = DispatchWorkItem { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+    }
+
+    deinit {
+        watchdog.cancel()
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    /// Writes `text` to the child's standard input, leaving it open.
+    func write(_ text: String) throws { try input.fileHandleForWriting.write(contentsOf: Data(text.utf8)) }
+
+    /// Waits up to `seconds` for the output to hold `lines` complete lines; returns the output so far.
+    func waitForLines(_ lines: Int, seconds: TimeInterval) -> String {
+        stdout.wait(until: { $0.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } >= lines }, timeout: seconds)
+    }
+
+    /// Closes standard input and waits (up to `seconds`) for the exit and the end of both outputs.
+    func finish(seconds: TimeInterval = 60) throws -> CommandRunner.Result {
+        try input.fileHandleForWriting.close()
+        guard ChildProcess.waitForExit(process, timeout: seconds), stdout.waitForEnd(timeout: 30), stderr.waitForEnd(timeout: 30) else {
+            throw ChildTimeout(command: command, seconds: seconds, stderr: stderr.text)
+        }
+        return CommandRunner.Result(status: process.terminationStatus, stdout: stdout.text, stderr: stderr.text, peakKB: nil)
+    }
+}

@@ -15,9 +15,11 @@ import TestSupport
     static let mpirun = "/usr/bin/mpirun"
 
     /// mpirun as root needs its permission; 3 ranks on this 2-core machine need --oversubscribe.
+    /// Containers often forbid the cross-memory attach (CMA) Open MPI's shared-memory transport uses
+    /// for large messages; these runs send small ones, and `none` keeps them working there too.
     private func mpirun(_ ranks: Int, _ arguments: [String], environment: [String: String] = [:],
                         timeout: TimeInterval = 120) throws -> CommandRunner.Result {
-        var args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)"]
+        var args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "\(ranks)"]
         for (k, v) in environment { args += ["-x", "\(k)=\(v)"] }
         args += [CommandRunner.tool("nnrun").path, "train"] + arguments + ["--distributed", "--collective-timeout", "60"]
         return try CommandRunner.run(URL(fileURLWithPath: Self.mpirun), args, timeout: timeout)
@@ -152,7 +154,7 @@ import TestSupport
         let dir = try Fixtures.temporaryDirectory()
         let d = try data(dir), m = try model(dir)
         let out = dir.appendingPathComponent("out.nnf").path
-        var args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2", "-x", "NNKIT_TEST_KILL_RANK=1:2:stop",
+        var args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "2", "-x", "NNKIT_TEST_KILL_RANK=1:2:stop",
                     CommandRunner.tool("nnrun").path, "train"]
         args += training(m, d, out, history: dir.appendingPathComponent("h.csv").path) + ["--distributed", "--collective-timeout", "2"]
         let started = Date()
@@ -213,7 +215,7 @@ import TestSupport
         let out = dir.appendingPathComponent("o.nnf").path, h = dir.appendingPathComponent("h.csv").path
         let nnrun = [CommandRunner.tool("nnrun").path, "train"]
         let tail = ["--distributed", "--collective-timeout", "60"]
-        let args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "1"] + nnrun + training(m, d, out, history: h) + tail
+        let args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "1"] + nnrun + training(m, d, out, history: h) + tail
             + [":", "-np", "1"] + nnrun + training(m, other, out, history: h) + tail
         let r = try CommandRunner.run(URL(fileURLWithPath: Self.mpirun), args, timeout: 120)
         #expect(r.status == 6, "\(r.stderr)")

@@ -76,7 +76,7 @@ private func write(_ text: String, _ name: String, in dir: URL) throws -> String
     @Test(arguments: [
         ("", "the file is empty"),
         ("a,b\n", "has a header row but no data rows"),
-        ("a,b\n1,2\n3\n", "line 3: the row has 1 field, expected 2"),
+        ("a,b\n1,2\n3\n", "line 3, column 2: the row ends after 1 field; expected 2"),
         ("a,b\n1,2\n3,\n", "line 3, column 2 (\"b\"): the value is empty"),
         ("a,b\n1,x\n", "line 2, column 2 (\"b\"): \"x\" is not a number"),
         ("a,b\n1,2\nNaN,1\n", "line 3, column 1 (\"a\"): \"NaN\" is NaN"),

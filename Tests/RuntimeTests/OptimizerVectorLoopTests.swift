@@ -181,6 +181,38 @@ import Format
         #expect(Set(opt.slotNames) == Set(states[0].slots.keys))
     }
 
+    /// A large parameter's update split over threads (``Optimizer/threads``) gives the values and
+    /// slots of the one-thread loop (itself checked against the scalar formula above), bit for bit, and
+    /// a non-finite value in a later part is still found.
+    @Test(arguments: specs.map(\.0))
+    func splittingALargeUpdateOverThreadsChangesNoBit(_ label: String) throws {
+        let spec = try #require(Self.specs.first { $0.0 == label }?.1)
+        let n = 3 * Optimizer.splitElements + 5  // three parts, the last ending in a tail of 5
+        var rng = RandomGenerator(seed: 7)
+        let start = (0..<n).map { _ in rng.nextUniform(-1, 1) }
+        let grads = (0..<3).map { _ in (0..<n).map { _ in rng.nextUniform(-1, 1) } }
+        var results: [[[UInt32]]] = []
+        for threads in [1, 3] {
+            let p = Parameter(name: "big", shape: [n], trainable: true, values: start)
+            let small = Parameter(name: "small", shape: [3], trainable: true, values: [1, 2, 3])
+            let opt = try Optimizer.make(spec, parameters: [p, small])
+            opt.threads = threads
+            for g in grads {
+                p.gradient = g
+                small.gradient = [0.1, 0.2, 0.3]
+                opt.step()
+                #expect(opt.lastStepNonFiniteParameter == nil)
+            }
+            results.append([p.values.map(\.bitPattern)] + opt.slotNames.map { (opt.slot($0, of: "big") ?? []).map(\.bitPattern) })
+            var bad = grads[0]
+            bad[n - 2] = .nan
+            p.gradient = bad
+            opt.step()
+            #expect(opt.lastStepNonFiniteParameter == "big", "\(label), \(threads) threads")
+        }
+        #expect(results[0] == results[1], "\(label)")
+    }
+
     @Test func clipValueKeepsNaNAndClampsBothSidesInBlocksAndTail() {
         // 11 values: one block of 8 and a tail of 3, NaN and out-of-range values in both.
         let p = Parameter(name: "g", shape: [11], trainable: true, values: .init(repeating: 0, count: 11))
