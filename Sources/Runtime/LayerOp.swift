@@ -30,17 +30,7 @@ enum LayerOp: Sendable {
 
     func workspaceNeeds(rows: Int) -> WorkspaceNeeds { operation.workspaceNeeds(rows: rows) }
     var inferenceCostPerRow: Int { operation.inferenceCostPerRow }
-    /// Per inference chunk: a `switch`, not ``operation``, so nothing is boxed.
-    var computesAtInference: Bool {
-        switch self {
-        case .dense(let o): o.computesAtInference
-        case .activation(let o): o.computesAtInference
-        case .dropout(let o): o.computesAtInference
-        case .batchNorm(let o): o.computesAtInference
-        case .normalization(let o): o.computesAtInference
-        case .identity(let o): o.computesAtInference
-        }
-    }
+    var computesAtInference: Bool { operation.computesAtInference }
 
     /// Per training batch: a `switch`, not ``operation``, so nothing is boxed.
     func logitsRole(training: Bool) -> LogitsRole {

@@ -22,9 +22,9 @@ extension NetworkEngine {
         ops.reduce(0) { $0 + $1.inferenceCostPerRow }
     }
 
-    /// The last op that computes at inference (not Input/Flatten/Dropout); nil when none does.
-    static func lastComputingOp(_ ops: [LayerOp]) -> Int? {
-        ops.lastIndex { $0.computesAtInference }
+    /// The ops that compute at inference (not Input/Flatten/Dropout), in order.
+    static func inferenceOps(_ ops: [LayerOp]) -> [Int] {
+        ops.indices.filter { ops[$0].computesAtInference }
     }
 
     /// Inference forward of `rows` rows from `x` into `out` (`[rows, outputWidth]`).
@@ -114,7 +114,7 @@ extension NetworkEngine {
 
     /// One chunk (`rows ≤ chunkRows`) through every layer, ping-ponging in one pooled scratch buffer.
     private func predictChunk(_ x: UnsafePointer<T>, rows: Int, into out: UnsafeMutablePointer<T>) {
-        guard let last = lastComputingOp else {
+        guard let last = inferenceOps.last else {
             out.update(from: x, count: rows * outputWidth)
             return
         }
@@ -123,10 +123,9 @@ extension NetworkEngine {
         let half = chunkRows * maxWidth
         var src = x
         var useA = true
-        for (i, op) in ops.enumerated() where i <= last {
+        for i in inferenceOps {
             let dst = i == last ? out : (useA ? buffer : buffer + half)
-            guard op.computesAtInference else { continue }
-            op.predict(src, dst, rows: rows, params: params)
+            ops[i].predict(src, dst, rows: rows, params: params)
             src = UnsafePointer(dst)
             useA.toggle()
         }

@@ -42,8 +42,9 @@ final class NetworkEngine<W: WeightStore> {
     /// Estimated inference work per row in flop-equivalents: the sum of the ops'
     /// ``LayerOperation/inferenceCostPerRow``.
     let costPerRow: Int
-    /// The last op that computes at inference (not Input/Flatten/Dropout); nil when none does.
-    let lastComputingOp: Int?
+    /// The ops that compute at inference (not Input/Flatten/Dropout), in order: the only ones an
+    /// inference chunk visits.
+    let inferenceOps: [Int]
     /// Scratch for inference chunks: two `[chunkRows, maxWidth]` halves per buffer.
     let scratch: ScratchPool<T>
 
@@ -71,7 +72,7 @@ final class NetworkEngine<W: WeightStore> {
         self.maxWidth = maxWidth
         self.chunkRows = min(1024, max(256, (1 << 16) / maxWidth))
         self.costPerRow = Self.costPerRow(ops)
-        self.lastComputingOp = Self.lastComputingOp(ops)
+        self.inferenceOps = Self.inferenceOps(ops)
         let t = max(1, threads ?? Self.defaultThreads)
         self.threads = t
         self.scratch = ScratchPool(capacity: 2 * chunkRows * maxWidth, keep: 2 * t + 2)
