@@ -51,7 +51,7 @@ public struct PredictCommand {
             try explained {
                 try writer.run(reader: reader, writer: CSVWriter(sink: sink), shouldStop: shouldStop) { x, rows in
                     // Fixed chunks: a row's bits do not depend on its batch (spec/streaming.md).
-                    let y = try network.predict(Matrix(rows: rows, cols: width, values: x), chunkRows: Network.fixedChunkRows).values
+                    let y = try network.predict(Matrix(rows: rows, cols: width, values: x), chunkRows: network.fixedChunkRows).values
                     try network.verifyWeightFiles()  // before writing rows computed from them
                     return y
                 }

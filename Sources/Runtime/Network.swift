@@ -158,7 +158,7 @@ public final class Network: @unchecked Sendable {
     /// gives the bits of one run over the whole file. Costs at most `chunkRows` − 1 rows of work per
     /// call, and chunks smaller than the default ones for narrow models.
     /// - Parameter chunkRows: a multiple of 16 from 16 to 256 (every network's chunks may hold 256
-    ///   rows); ``fixedChunkRows`` is the one `nnrun predict` uses. Another value is a programming error.
+    ///   rows); ``fixedChunkRows`` is the one `nnrun predict` uses for this network. Another value is a programming error.
     /// - Throws: as ``predict(_:)``.
     public func predict(_ x: Matrix, chunkRows: Int) throws -> Matrix {
         precondition(chunkRows >= 16 && chunkRows <= 256 && chunkRows % 16 == 0, "chunks of \(chunkRows) rows")
@@ -174,9 +174,12 @@ public final class Network: @unchecked Sendable {
         return y
     }
 
-    /// The chunk size of `nnrun predict` (``predict(_:chunkRows:)``): 128 rows, so that a batch of
-    /// 1024 keeps 8 chunks for the threads, each a whole number of 16-row panels.
-    public static let fixedChunkRows = 128
+    /// The chunk size of `nnrun predict` (``predict(_:chunkRows:)``) for this network: a multiple of
+    /// 16 from 16 to 128, chosen from the model alone (its work per row), so that every batch of the
+    /// model is cut into chunks of one shape: 128 rows (a batch of 1024 keeps 8 chunks for the
+    /// threads) unless a chunk would cost more than 2^28 flop-equivalents, then fewer, down to 16
+    /// (a one-row batch through a 5000-5000-1 MLP pads to 16 rows, not 128).
+    public var fixedChunkRows: Int { engine.fixedChunkRows }
 
     /// Checks that the model files whose mapped bytes this network uses in place (a file read with
     /// ``TensorLoading/map``) are unchanged since they were read: not truncated, same size and

@@ -42,6 +42,13 @@ final class NetworkEngine<W: WeightStore> {
     /// Estimated inference work per row in flop-equivalents: the sum of the ops'
     /// ``LayerOperation/inferenceCostPerRow``.
     let costPerRow: Int
+    /// Rows of every chunk of ``predict(_:rows:chunk:into:)`` as `nnrun predict` calls it
+    /// (`Network.fixedChunkRows`): a multiple of 16 from 16 to 128, the largest whose chunk costs at
+    /// most 2^28 flop-equivalents (``costPerRow``). A function of the model alone, so every batch of
+    /// one model is cut into chunks of one shape (spec/streaming.md); small for wide models, whose
+    /// zero-padding would otherwise dominate a batch of one row (a 5000-5000-1 MLP: 16 rows, 0.8
+    /// GFLOP, instead of 128 rows, 6.4 GFLOP), 128 for the rest.
+    let fixedChunkRows: Int
     /// The ops that compute at inference (not Input/Flatten/Dropout), in order: the only ones an
     /// inference chunk visits.
     let inferenceOps: [Int]
@@ -72,6 +79,7 @@ final class NetworkEngine<W: WeightStore> {
         self.maxWidth = maxWidth
         self.chunkRows = min(1024, max(256, (1 << 16) / maxWidth))
         self.costPerRow = Self.costPerRow(ops)
+        self.fixedChunkRows = min(128, max(16, (1 << 28) / max(1, costPerRow) / 16 * 16))
         self.inferenceOps = Self.inferenceOps(ops)
         let t = max(1, threads ?? Self.defaultThreads)
         self.threads = t
