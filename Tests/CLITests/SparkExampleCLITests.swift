@@ -32,7 +32,7 @@ import TestSupport
     }
 
     /// Entries of the system temporary folder and of the working folder that Spark or its JVM would
-    /// leave behind (`spark-*`, `blockmgr-*`, `hsperfdata_*/PID`, `spark-warehouse`, `metastore_db`, `derby.log`).
+    /// leave behind (`spark-*`, `blockmgr-*`, `hsperfdata_*` and its PID files, `spark-warehouse`, `metastore_db`, `derby.log`).
     static func sparkLitter() -> Set<String> {
         let fm = FileManager.default
         var found = Set<String>()
@@ -42,6 +42,7 @@ import TestSupport
                 found.insert(tmp + "/" + name)
             }
             if name.hasPrefix("hsperfdata_") {
+                found.insert(tmp + "/" + name)  // the folder itself: a JVM started without -XX:-UsePerfData
                 for pid in (try? fm.contentsOfDirectory(atPath: tmp + "/" + name)) ?? [] { found.insert(tmp + "/" + name + "/" + pid) }
             }
         }
