@@ -186,9 +186,14 @@ import TestSupport
         try "a,b,c,d,label\n1,2,3,4,1\n1,x,3,4,0\n".write(toFile: d, atomically: true, encoding: .utf8)
         let m = try model(dir)
         let r = try mpirun(2, training(m, d, dir.appendingPathComponent("o.nnf").path, history: dir.appendingPathComponent("h.csv").path))
-        #expect(r.status == 3, "\(r.stderr)")
+        expectOneErrorLine(r, status: 3, containing: "bad.csv, line 3, column 2")
+    }
+
+    /// The job ended with `status` and exactly one `nnrun:` line on standard error, holding `text`.
+    private func expectOneErrorLine(_ r: CommandRunner.Result, status: Int32, containing text: String) {
+        #expect(r.status == status, "\(r.stderr)")
         let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
-        #expect(lines.count == 1 && lines[0].contains("bad.csv, line 3, column 2"), "\(r.stderr)")
+        #expect(lines.count == 1 && lines[0].contains(text), "\(r.stderr)")
     }
 
     /// An output only rank 0 checks (a missing directory) fails there alone: the other rank, which
@@ -198,9 +203,7 @@ import TestSupport
         let d = try data(dir), m = try model(dir)
         let out = dir.appendingPathComponent("missing/o.nnf").path
         let r = try mpirun(2, training(m, d, out, history: dir.appendingPathComponent("h.csv").path))
-        #expect(r.status == 1, "\(r.stderr)")
-        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
-        #expect(lines.count == 1 && lines[0].contains("missing"), "\(r.stderr)")
+        expectOneErrorLine(r, status: 1, containing: "missing")
     }
 
     /// Ranks that read different data (as when DATA is another file on another machine; here
