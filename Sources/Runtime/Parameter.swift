@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Format
 
 /// One tensor of a model being run or trained, addressed by its stable path (`layers.0.kernel`).
@@ -23,6 +24,13 @@ public final class Parameter: @unchecked Sendable {
     /// The float32 tensor the values are read from until ``values`` is first used; nil when the
     /// parameter was made from an array.
     private let source: Tensor?
+    /// `source`'s first float, captured once: the tensor's storage is a class that owns its memory
+    /// (an aligned buffer or the file's mapping) and `source` keeps it alive, so the address stays
+    /// valid for this parameter's life. Nil without a `source` (or for an empty one).
+    private let sourceBase: UnsafePointer<Float>?
+    /// Set (with release ordering, after `owned` is stored under `lock`) once the values are an
+    /// array of their own; read without the lock by ``withValues(_:)``.
+    private let copied = Atomic<Bool>(false)
     /// The values once they are an array of their own (always, without a `source`).
     private var owned: [Float]?
     private var gradientStore: [Float] = []
@@ -36,7 +44,9 @@ public final class Parameter: @unchecked Sendable {
         self.trainable = trainable
         self.count = values.count
         self.source = nil
+        self.sourceBase = nil
         self.owned = values
+        copied.store(true, ordering: .releasing)
     }
 
     /// A parameter whose values are `tensor`'s float32 bytes, used in place until ``values`` is
@@ -52,6 +62,7 @@ public final class Parameter: @unchecked Sendable {
         self.trainable = trainable
         self.count = tensor.elementCount
         self.source = tensor
+        self.sourceBase = tensor.withUnsafeBytes { $0.baseAddress?.assumingMemoryBound(to: Float.self) }
         self.owned = nil
         #endif
     }
@@ -63,6 +74,7 @@ public final class Parameter: @unchecked Sendable {
         set {
             lock.lock()
             owned = newValue
+            copied.store(true, ordering: .releasing)
             lock.unlock()
         }
         _modify {
@@ -86,14 +98,19 @@ public final class Parameter: @unchecked Sendable {
 
     /// Calls `body` with the values, in place: the tensor's bytes while nothing has asked for
     /// ``values``, the array afterwards. Copies nothing; safe to call from several threads at once.
+    ///
+    /// While the values are in place this takes no lock (an atomic flag says they are; the
+    /// tensor's address was taken once), which matters for tiny models predicting small batches.
     public func withValues<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        lock.lock()
-        let array = owned
-        lock.unlock()
-        if let array { return try array.withUnsafeBufferPointer(body) }
-        return try source!.withUnsafeBytes { raw in
-            try body(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: Float.self), count: count))
+        if !copied.load(ordering: .acquiring) {
+            // In place: `source` is non-nil whenever `copied` is false, and its bytes stay valid even
+            // if another thread copies them out meanwhile (the tensor is never written).
+            return try withExtendedLifetime(source) { try body(UnsafeBufferPointer(start: sourceBase, count: count)) }
         }
+        lock.lock()
+        let array = owned!
+        lock.unlock()
+        return try array.withUnsafeBufferPointer(body)
     }
 
     /// Whether the values are still read from the tensor they were made from (never copied out).
@@ -120,7 +137,10 @@ public final class Parameter: @unchecked Sendable {
     private func ensureOwned() {
         lock.lock()
         defer { lock.unlock() }
-        if owned == nil { owned = source!.floats() }
+        if owned == nil {
+            owned = source!.floats()
+            copied.store(true, ordering: .releasing)
+        }
     }
 
     private func ensureGradient() {
