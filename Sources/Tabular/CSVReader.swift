@@ -233,10 +233,7 @@ public final class CSVReader {
     private func growFieldBytes(to needed: Int) {
         var capacity = fieldByteCapacity
         while capacity < needed { capacity *= 2 }
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-        grown.update(from: fieldBytes, count: fieldByteCount)
-        fieldBytes.deallocate()
-        fieldBytes = grown
+        fieldBytes = reallocated(fieldBytes, keeping: fieldByteCount, capacity: capacity)
         fieldByteCapacity = capacity
     }
 
@@ -244,10 +241,7 @@ public final class CSVReader {
     @inline(__always)
     private func endField() {
         if fieldEndCount == fieldEndCapacity {
-            let grown = UnsafeMutablePointer<Int>.allocate(capacity: fieldEndCapacity * 2)
-            grown.update(from: fieldEnds, count: fieldEndCount)
-            fieldEnds.deallocate()
-            fieldEnds = grown
+            fieldEnds = reallocated(fieldEnds, keeping: fieldEndCount, capacity: fieldEndCapacity * 2)
             fieldEndCapacity *= 2
         }
         fieldEnds[fieldEndCount] = fieldByteCount
@@ -317,10 +311,7 @@ public final class CSVReader {
             if sourceDone || end - position > maxRecordBytes { break }
             // Read more after the bytes already buffered.
             if end == bufferCapacity {
-                let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: bufferCapacity * 2)
-                grown.update(from: buffer, count: end)
-                buffer.deallocate()
-                buffer = grown
+                buffer = reallocated(buffer, keeping: end, capacity: bufferCapacity * 2)
                 bufferCapacity *= 2
             }
             let n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: bufferCapacity - end))
@@ -338,4 +329,14 @@ public final class CSVReader {
         }
         for b in [delimiter, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\"")] { specialBytes[Int(b)] = 1 }
     }
+}
+
+/// A new allocation of `capacity` elements holding `pointer`'s first `count` (`count ≤ capacity`);
+/// `pointer` is deallocated. How the reader's buffers grow.
+@inline(__always)
+private func reallocated<T>(_ pointer: UnsafeMutablePointer<T>, keeping count: Int, capacity: Int) -> UnsafeMutablePointer<T> {
+    let grown = UnsafeMutablePointer<T>.allocate(capacity: capacity)
+    grown.update(from: pointer, count: count)
+    pointer.deallocate()
+    return grown
 }
