@@ -70,13 +70,24 @@ extension LabelledData {
         let split = try CSVFileSplit(path: path, dataStart: dataStart)
         let nominal = (0...size).map { split.nominalStart(part: $0, of: size) }
 
+        // What every rank must see alike, compared before anything else is exchanged (a different
+        // header would give other column counts); bytes elsewhere go unseen (spec/distributed.md).
+        var fileHash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for v in [split.size, dataStart] { fileHash = (fileHash ^ UInt64(v)) &* 0x0000_0100_0000_01B3 }
+        try split.hash(0..<dataStart, into: &fileHash)
+        for q in 1..<max(size, 1) { try split.hash(max(dataStart, nominal[q] - splitWindow)..<(nominal[q] + splitWindow), into: &fileHash) }
+        try SetupAgreement.requireEqual(fileHash, group: group, what: "the check of \(path)")
+
         // Quote parity before each nominal start, from every part's count of its own quote bytes.
         var quotes = [Double](repeating: 0, count: size)
-        quotes[rank] = Double(try split.quoteCount(in: nominal[rank]..<nominal[rank + 1]))
+        // (From here on, a read error of this rank alone ends the job from it: RankAloneError.)
+        quotes[rank] = Double(try RankAloneError.on { try split.quoteCount(in: nominal[rank]..<nominal[rank + 1]) })
         try group.sum(&quotes, what: "the quote count of \(path)")
         let quotesBefore = (0...size).map { q in Int(quotes[0..<q].reduce(0, +)) }
-        let start = try split.recordStart(atOrAfter: nominal[rank], quotesBefore: quotesBefore[rank])
-        let end = rank == size - 1 ? split.size : try split.recordStart(atOrAfter: nominal[rank + 1], quotesBefore: quotesBefore[rank + 1])
+        let (start, end) = try RankAloneError.on {
+            (try split.recordStart(atOrAfter: nominal[rank], quotesBefore: quotesBefore[rank]),
+             rank == size - 1 ? split.size : try split.recordStart(atOrAfter: nominal[rank + 1], quotesBefore: quotesBefore[rank + 1]))
+        }
         let bytes = start..<max(start, end)
 
         func partReader() -> NumericCSVReader {
@@ -170,14 +181,9 @@ extension LabelledData {
             FileHandle.standardError.write(Data("shard: rank \(rank) of \(size): bytes \(bytes.lowerBound)..<\(bytes.upperBound) of \(split.size), parsed \(p.lines.count + p.dropped) rows, kept \(out.rows)\n".utf8))
         }
 
-        // What every rank must see alike; differing bytes elsewhere go unseen (spec/distributed.md).
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for v in [split.size, dataStart] { h = (h ^ UInt64(v)) &* 0x0000_0100_0000_01B3 }
-        try split.hash(0..<dataStart, into: &h)
-        for q in 1..<max(size, 1) { try split.hash(max(dataStart, nominal[q] - splitWindow)..<(nominal[q] + splitWindow), into: &h) }
         var starts = [0]
         for c in rowCounts { starts.append(starts.last! + c) }
-        return Shard(data: out, starts: starts, bytes: bytes, fileHash: h)
+        return Shard(data: out, starts: starts, bytes: bytes, fileHash: fileHash)
     }
 
     /// Bytes on each side of a split point that every rank hashes for the agreement.
