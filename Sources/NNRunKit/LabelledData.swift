@@ -123,9 +123,12 @@ public struct LabelledData {
                                                detail: "column \(reader.columnLabel(overlap)) is both an input of the model and a target")
         }
         let encoding = loss.map { TargetEncoding.choose(loss: $0, outputWidth: outputWidth ?? 0, selectedColumns: targetColumns.count) } ?? .numeric
-        var p = Parsed(file: file, header: reader.header, inputColumns: inputColumns, targetColumns: targetColumns,
-                       targetPlaces: targetColumns.map { ($0 + 1, reader.columnName($0)) }, encoding: encoding)
-
+        var x: [Float] = [], numericTargets: [Float] = [], labelText: [String] = [], lines: [Int] = []
+        var errors: [CSVError] = [], errorCount = 0, dropped = 0
+        func record(_ e: CSVError) {
+            errorCount += 1
+            if errors.count < Self.errorLimit { errors.append(e) }
+        }
         func isMissing(_ e: CSVError) -> Bool {
             switch e {
             case .emptyValue, .notANumber: true
@@ -137,43 +140,46 @@ public struct LabelledData {
         // reads them again, value by value, reporting every bad value.
         if encoding == .numeric, let rows = prefetch()?.take(header: reader.header, columnCount: reader.columnCount,
                                                               inputColumns: inputColumns, targetColumns: targetColumns) {
-            (p.x, p.numericTargets, p.lines) = rows
+            (x, numericTargets, lines) = rows
         } else {
             while try reader.nextRow() {
-                let xStart = p.x.count, yStart = p.numericTargets.count
+                let xStart = x.count, yStart = numericTargets.count
                 var missingHere = false
                 func read(_ c: Int, into values: inout [Float]) {
                     do {
                         values.append(try reader.value(c))
                     } catch let e as CSVError {
-                        if missing == .drop && isMissing(e) { missingHere = true } else { p.record(e) }
+                        if missing == .drop && isMissing(e) { missingHere = true } else { record(e) }
                         values.append(0)
                     } catch {
-                        p.record(.unreadable(file: file, reason: "\(error)"))
+                        record(.unreadable(file: file, reason: "\(error)"))
                         values.append(0)
                     }
                 }
-                for c in inputColumns { read(c, into: &p.x) }
+                for c in inputColumns { read(c, into: &x) }
                 if encoding.readsLabels {
                     let c = targetColumns[0], text = reader.text(c)
                     if Self.isMissingLabel(text) {
-                        if missing == .drop { missingHere = true } else { p.record(.emptyValue(file: file, line: reader.currentLine, column: c + 1, columnName: reader.columnName(c))) }
+                        if missing == .drop { missingHere = true } else { record(.emptyValue(file: file, line: reader.currentLine, column: c + 1, columnName: reader.columnName(c))) }
                     }
-                    p.labelText.append(text)
+                    labelText.append(text)
                 } else {
-                    for c in targetColumns { read(c, into: &p.numericTargets) }
+                    for c in targetColumns { read(c, into: &numericTargets) }
                 }
                 if missingHere {
-                    p.x.removeSubrange(xStart...)
-                    p.numericTargets.removeSubrange(yStart...)
-                    if encoding.readsLabels { p.labelText.removeLast() }
-                    p.dropped += 1
+                    x.removeSubrange(xStart...)
+                    numericTargets.removeSubrange(yStart...)
+                    if encoding.readsLabels { labelText.removeLast() }
+                    dropped += 1
                     continue
                 }
-                p.lines.append(reader.currentLine)
+                lines.append(reader.currentLine)
             }
         }
-        return p
+        return Parsed(file: file, header: reader.header, inputColumns: inputColumns, targetColumns: targetColumns,
+                      targetPlaces: targetColumns.map { ($0 + 1, reader.columnName($0)) }, encoding: encoding,
+                      x: x, numericTargets: numericTargets, labelText: labelText, lines: lines, errors: errors,
+                      errorCount: errorCount, dropped: dropped)
     }
 
     /// Encodes the targets of `parsed` and throws its recorded errors (with any found here).

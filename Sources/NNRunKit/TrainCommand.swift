@@ -159,6 +159,11 @@ public struct TrainCommand {
             let held = o.shuffle ? nil : DataParallel.heldRows(rows: rows, batchSize: o.batchSize, rank: group.rank, size: group.size)
             (x, y) = try RankAloneError.on { try rowsOfRanks.trainingRows(held: held, batchSize: o.batchSize) }
             trainer.dataParallel = DataParallel(group: group, rows: rows, heldRows: held)
+            if ProcessInfo.processInfo.environment[LabelledData.shardDebugVariable] != nil {
+                var validationRowCount = 0
+                if case .data(let vx, _) = validation { validationRowCount = vx.rows }
+                FileHandle.standardError.write(Data("shard: rank \(group.rank) of \(group.size): holds \(x.rows) of \(rows) training rows and \(validationRowCount) validation rows\n".utf8))
+            }
             progress.note("distributed: \(group.size) rank\(group.size == 1 ? "" : "s"), batches of \(o.batchSize) rows split into slices of up to \((o.batchSize + group.size - 1) / group.size); "
                           + "\(trainer.bytesSummedPerStep) bytes summed per batch by each rank; "
                           + (held == nil ? "every rank holds all \(rows) training rows (shuffled)" : "each rank holds only the rows of its slices (rank 0: \(held!.count) of \(rows); --no-shuffle)"))
