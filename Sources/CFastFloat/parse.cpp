@@ -94,15 +94,17 @@ inline const char *parse_number(const char *first, const char *end, float *value
 
 extern "C" size_t nnkit_parse_plain_numeric_records(const uint8_t *bytes, size_t count, uint8_t delimiter,
                                                     size_t field_count, const int32_t *slots, size_t width,
-                                                    float *out, size_t max_records, size_t max_record_bytes,
-                                                    size_t *consumed) {
+                                                    float *out, size_t second_width, float *second_out,
+                                                    size_t max_records, size_t max_record_bytes, size_t *consumed) {
     const char *const begin = reinterpret_cast<const char *>(bytes);
     const char *const end = begin + count;
     const char delim = static_cast<char>(delimiter);
     const char *p = begin;
     size_t records = 0;
     while (records < max_records && p < end) {
-        float *row = out + records * width;
+        float *const row = out + records * width;
+        // Slots from `width` on address the second output's row (nothing maps there without one).
+        float *const second_row = second_out ? second_out + records * second_width : nullptr;
         const char *q = p;
         size_t field = 0;
         bool complete = false;
@@ -114,7 +116,8 @@ extern "C" size_t nnkit_parse_plain_numeric_records(const uint8_t *bytes, size_t
                 if (q == end) break;
                 const char *lead = *q == '-' ? q + 1 : q;
                 if (lead == end || !((unsigned char)(*lead - '0') < 10 || *lead == '.')) break;
-                const char *after = parse_number(q, end, &row[slots[field]]);
+                const size_t slot = static_cast<size_t>(slots[field]);
+                const char *after = parse_number(q, end, slot < width ? row + slot : second_row + (slot - width));
                 if (!after) break;
                 q = after;
             } else {

@@ -165,6 +165,35 @@ import Foundation
         #expect(r.rowsRead == 10)
     }
 
+    /// Reading two column lists into two arrays at once (inputs and targets) gives, in each, what
+    /// reading that list alone gives: on one and two threads, across buffer refills, with records
+    /// the fast path declines in between, and with a column in both lists (fast path declined).
+    @Test(arguments: [1, 2])
+    func twoOutputsHoldWhatEachListAloneReads(threads: Int) throws {
+        let n = 30_000
+        let bytes = table(rows: n, columns: 5, replacing: [100: "\"1\",2,3,4,5", 20_000: " 6 ,7,8,9,10"])
+        for (first, second) in [([0, 2, 3], [4, 1]), ([3], [0, 1, 2, 4]), ([1, 2], []), ([0, 1], [1])] as [([Int], [Int])] {
+            let r = try reader(bytes, threads: threads, bufferSize: 64 << 10)
+            var a: [Float] = [], b: [Float] = []
+            var rows = 0
+            while true {
+                let k = try r.readRows(max: 777, columns: first, into: &a, secondColumns: second, into: &b)
+                if k == 0 { break }
+                rows += k
+            }
+            #expect(rows == n)
+            let alone = try readAll(try reader(bytes, threads: 1), columns: first).values
+            let aloneSecond = try readAll(try reader(bytes, threads: 1), columns: second).values
+            #expect(a.map(\.bitPattern) == alone.map(\.bitPattern), "\(first) / \(second)")
+            #expect(b.map(\.bitPattern) == aloneSecond.map(\.bitPattern), "\(first) / \(second)")
+            if Set(first).isDisjoint(with: second) {
+                #expect(r.plainRowsRead >= n - 10, "\(first) / \(second): fast path rows \(r.plainRowsRead)")
+            } else {
+                #expect(r.plainRowsRead == 0)
+            }
+        }
+    }
+
     /// Small reads and small buffers (records cut anywhere, a record longer than the buffer) give
     /// the same rows as one large read.
     @Test(arguments: [(1, 16), (7, 64), (4096, 1 << 20)] as [(Int, Int)])
