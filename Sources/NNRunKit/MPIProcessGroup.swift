@@ -66,11 +66,29 @@ public final class MPIProcessGroup: ProcessGroup {
     /// MPI_Finalize, for a clean end of the job.
     public func finalize() { _ = nnkit_mpi_finalize() }
 
+    /// For an end every rank agreed on (``DistributedExit``): the rank that reports it writes its
+    /// error line, then every rank calls MPI_Finalize and exits with the agreed status.
+    ///
+    /// The line comes before MPI_Finalize, which no rank leaves before every rank has entered it
+    /// (Open MPI fences there). So the quiet ranks cannot exit before the line is out: mpirun ends
+    /// the whole job as soon as one rank exits with a non-zero status, and when the line came after
+    /// MPI_Finalize, a loaded machine let a quiet rank's exit kill the reporting rank before it
+    /// wrote (no line at all; `DistributedTrainCLITests` delays that write past mpirun's kill with
+    /// ``DistributedRun/testReportDelayVariable``).
+    public func end(_ agreed: DistributedExit) -> Never {
+        if let error = agreed.error {
+            if let delay = DistributedRun.testReportDelay() { usleep(delay) }
+            Tool.current.writeErrorLine(Tool.current.describe(error))
+        }
+        finalize()
+        exit(agreed.status)
+    }
+
     /// For a failure on this rank alone (the others may be waiting in a sum): prints
     /// `nnrun: rank R: message` and ends every rank of the job with MPI_Abort and the error's status.
     public func abort(_ error: Error) -> Never {
         let status = ExitStatus.reading(error, otherwise: .io).rawValue
-        FileHandle.standardError.write(Data("\(Tool.current.name): rank \(rank): \(Tool.current.describe(error))\n".utf8))
+        Tool.current.writeErrorLine("rank \(rank): \(Tool.current.describe(error))")
         nnkit_mpi_abort(status)
         exit(status)
     }

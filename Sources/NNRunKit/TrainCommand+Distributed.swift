@@ -80,6 +80,17 @@ struct DistributedRun {
     /// The environment variable of the test-only fault hook.
     static let testKillVariable = "NNKIT_TEST_KILL_RANK"
 
+    /// The environment variable of the test-only hook that slows the reporting rank (milliseconds).
+    static let testReportDelayVariable = "NNKIT_TEST_REPORT_DELAY_MS"
+
+    /// Test-only: with `NNKIT_TEST_REPORT_DELAY_MS=MS` (0-10000) in a distributed run, the rank that
+    /// reports an agreed end (``MPIProcessGroup/end(_:)``) waits MS milliseconds before writing its
+    /// line, as a rank descheduled on a loaded machine would. Returns microseconds, or nil.
+    static func testReportDelay() -> UInt32? {
+        guard let value = ProcessInfo.processInfo.environment[testReportDelayVariable], let ms = UInt32(value), ms <= 10_000 else { return nil }
+        return ms * 1000
+    }
+
     /// Test-only fault injection: with `NNKIT_TEST_KILL_RANK=R:E` in a distributed run, rank R kills
     /// itself (SIGKILL) after the first batch of this run's epoch E (1-based), i.e. after rank 0 has
     /// written the checkpoint of epoch E − 1; with `R:E:stop` it stops itself (SIGSTOP) there

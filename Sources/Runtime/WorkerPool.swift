@@ -60,14 +60,7 @@ final class WorkerPool: @unchecked Sendable {
             finished = 0
             openSeats = min(threads - 1, helpers)
             condition.broadcast()
-            while next < iterations {
-                let i = next
-                next += 1
-                condition.unlock()
-                work(i)
-                condition.lock()
-                finished += 1
-            }
+            takeIterations(work)
             // The helpers hold at most one iteration each now. Poll for them (yielding the core to
             // anything else runnable) for a while before sleeping: a wake-up from `wait` can take
             // milliseconds on a loaded machine, longer than a whole chunk.
@@ -84,6 +77,20 @@ final class WorkerPool: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Runs iterations of the current job until none is left to take, on the caller's thread and
+    /// the helpers alike; called and returns with the lock held (released around each `work(i)`).
+    @inline(__always)
+    private func takeIterations(_ work: (Int) -> Void) {
+        while next < iterations {
+            let i = next
+            next += 1
+            condition.unlock()
+            work(i)
+            condition.lock()
+            finished += 1
+        }
+    }
+
     /// Called with the lock held.
     private func startHelpers() {
         started = true
@@ -94,29 +101,37 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// A helper thread's life: join job after job. The loop itself holds nothing of a job; that
+    /// is ``joinNextJob()``'s, a function that returns.
+    ///
+    /// Why that matters: Swift 6.3 at `-Onone` (debug builds, `swift test`) treats code that can
+    /// never reach a `return` (this endless loop's body) as a dead end and may leave out releases
+    /// there. A copy of the job's closure made in this loop and passed on as a non-escaping
+    /// argument (`let work = body!; takeIterations(work)`) then kept one retain per job forever,
+    /// and `run`'s `withoutActuallyEscaping` check, which finds the closure still referenced,
+    /// trapped (SIGILL) at the end of the first job a helper joined: commit c42ee66, reverted in
+    /// d3ee32c. Not a race: it happened on every such job (`WorkerPoolTests` crashed each run).
     private func helperLoop() {
         condition.lock()
-        while true {
-            // Poll briefly for the next job before sleeping: back-to-back calls (a predict loop)
-            // then find the helper awake instead of paying a wake-up each time.
-            let spinUntil = DispatchTime.now().uptimeNanoseconds + Self.helperSpinNanoseconds
-            while body == nil || next >= iterations || openSeats == 0 {
-                if DispatchTime.now().uptimeNanoseconds >= spinUntil { condition.wait(); continue }
-                condition.unlock()
-                sched_yield()
-                condition.lock()
-            }
-            openSeats -= 1
-            let work = body!
-            while next < iterations {
-                let i = next
-                next += 1
-                condition.unlock()
-                work(i)
-                condition.lock()
-                finished += 1
-            }
-            if finished == iterations { condition.broadcast() }
+        while true { joinNextJob() }
+    }
+
+    /// Waits for a job with an open seat, joins it, and takes its iterations until none is left;
+    /// called and returns with the lock held. Never inlined, so that its copy of the job's closure
+    /// is released on return whatever the optimizer does with the endless loop around it.
+    @inline(never)
+    private func joinNextJob() {
+        // Poll briefly for the next job before sleeping: back-to-back calls (a predict loop)
+        // then find the helper awake instead of paying a wake-up each time.
+        let spinUntil = DispatchTime.now().uptimeNanoseconds + Self.helperSpinNanoseconds
+        while body == nil || next >= iterations || openSeats == 0 {
+            if DispatchTime.now().uptimeNanoseconds >= spinUntil { condition.wait(); continue }
+            condition.unlock()
+            sched_yield()
+            condition.lock()
         }
+        openSeats -= 1
+        takeIterations(body!)
+        if finished == iterations { condition.broadcast() }
     }
 }

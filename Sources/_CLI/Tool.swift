@@ -112,9 +112,14 @@ public struct Tool: Sendable {
     }
 
     private func fail(_ message: String, _ status: ExitStatus) -> Never {
-        // One line, whatever the message quotes from a file: control characters and line breaks escaped.
-        FileHandle.standardError.write(Data("\(name): \(TerminalText.escaped(message))\n".utf8))
+        writeErrorLine(message)
         Foundation.exit(status.rawValue)
+    }
+
+    /// Writes `name: message` to standard error as one line in one `write` (control characters
+    /// and line breaks the message quotes from a file escaped), the form of every error line.
+    public func writeErrorLine(_ message: String) {
+        FileHandle.standardError.write(Data("\(name): \(TerminalText.escaped(message))\n".utf8))
     }
 }
 

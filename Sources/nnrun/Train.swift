@@ -186,9 +186,7 @@ struct Train: ParsableCommand {
             try TrainCommand(options: options).run(interrupt: interrupt, group: group)
         } catch let e as DistributedExit {
             // Every rank knows: end together, one of them saying why.
-            group.finalize()
-            if let error = e.error { throw error }
-            Foundation.exit(e.status)
+            group.end(e)
         } catch {
             // This rank alone failed (the others may be waiting in a sum): say so and end the job.
             group.abort(error)

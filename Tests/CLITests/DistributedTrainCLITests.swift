@@ -198,11 +198,17 @@ import TestSupport
 
     /// An output only rank 0 checks (a missing directory) fails there alone: the other rank, which
     /// read the data, learns it in the agreement and ends quietly with the same status.
+    ///
+    /// Rank 0 is slowed by 3 s before it writes its line (test hook), longer than mpirun takes to
+    /// kill the job after the quiet rank 1 exits with status 1 (≈ 1-1.5 s here): the line must be
+    /// out before any rank can exit. It once was not, under load, when rank 0 wrote it after
+    /// MPI_Finalize, and then no line came at all.
     @Test func aFailureOnRankZeroAloneEndsEveryRankWithOneLine() throws {
         let dir = try Fixtures.temporaryDirectory()
         let d = try data(dir), m = try model(dir)
         let out = dir.appendingPathComponent("missing/o.nnf").path
-        let r = try mpirun(2, training(m, d, out, history: dir.appendingPathComponent("h.csv").path))
+        let r = try mpirun(2, training(m, d, out, history: dir.appendingPathComponent("h.csv").path),
+                           environment: ["NNKIT_TEST_REPORT_DELAY_MS": "3000"])
         expectOneErrorLine(r, status: 1, containing: "missing")
     }
 

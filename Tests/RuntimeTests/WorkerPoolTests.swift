@@ -48,6 +48,41 @@ struct WorkerPoolTests {
         #expect(results.allSatisfy { $0 == [Int](repeating: 1, count: 500) })
     }
 
+    /// Many tiny jobs back to back from four threads at once, some of whose iterations start a job
+    /// of their own on the same pool (which then runs alone, or takes the pool when it is free):
+    /// every iteration of every job runs exactly once and every `run` returns. Helpers join and
+    /// leave jobs thousands of times here, so a helper that kept a job's closure past its job (as
+    /// c42ee66 did in debug builds) traps in `run`'s `withoutActuallyEscaping` check; run under
+    /// `swift test --sanitize=thread` it also finds unsynchronised access to the job's state.
+    @Test func manyTinyNestedAndConcurrentJobsEachRunEveryIterationOnce() async {
+        let pool = WorkerPool(helpers: 3)
+        let callers = 4, jobs = 1000
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for c in 0..<callers {
+                group.addTask {
+                    var ok = true
+                    for j in 0..<jobs {
+                        let n = 1 + (j * 7 + c) % 9
+                        let counts = Counts(n), inner = Counts(n * 3)
+                        pool.run(iterations: n, threads: 1 + (j + c) % 5) { i in
+                            var x = 0.0
+                            for k in 0..<300 { x += Double(k ^ i) }  // a few µs, so helpers catch up
+                            counts.p[i] += x >= 0 ? 1 : 2
+                            if (i + j) % 4 == 0 {  // a nested job from inside an iteration
+                                pool.run(iterations: 3, threads: 2) { k in inner.p[i * 3 + k] += 1 }
+                            }
+                        }
+                        ok = ok && counts.all.allSatisfy { $0 == 1 }
+                            && (0..<n).allSatisfy { i in (0..<3).allSatisfy { inner.p[i * 3 + $0] == ((i + j) % 4 == 0 ? 1 : 0) } }
+                    }
+                    return ok
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == [Bool](repeating: true, count: callers))
+    }
+
     @Test func helpersDoShareTheWork() {
         // With a helper and iterations that each take a while, some of them run off the caller's
         // thread (on a machine with one core the helper still runs, just interleaved).
