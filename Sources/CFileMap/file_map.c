@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 // One slot per live mapping. The handler reads the slots without locking (it may run on any
@@ -27,12 +28,42 @@ static struct sigaction previous_action;
 static uintptr_t page_size;
 static atomic_ulong repairs;
 
+// The handler reads and writes these without locks, so they must be lock-free atomics (a lock
+// inside an atomic could be held by the very code the signal interrupted).
+_Static_assert(ATOMIC_LONG_LOCK_FREE == 2 && sizeof(uintptr_t) == sizeof(long), "slot addresses need lock-free atomics");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "damage marks need lock-free atomics");
+
+// Replaces [page, end) with anonymous zero pages: mmap(MAP_FIXED) as a raw system call.
+//
+// Why a system call in a signal handler is sound here, although POSIX does not list mmap among
+// the async-signal-safe functions: that list is about library functions, which may take locks or
+// touch state the interrupted code holds half-changed (malloc's, stdio's). The system call itself
+// takes only kernel locks, and the kernel holds none of them across the return to user space that
+// delivers this signal: the page fault that raised SIGBUS has finished (mmap_lock released) before
+// the handler runs on the faulting thread, so taking mmap_lock for writing here waits at most for
+// other threads, never for itself. Calling the kernel directly (syscall(2), an assembly stub that
+// only sets errno, saved and restored by the caller) keeps every user-space wrapper out of the
+// handler: glibc's mmap is one too (a system call and errno), but musl's MAP_FIXED path first
+// waits on a library lock, and sanitizers (TSan, ASan) put interceptors with their own state in
+// front of mmap. Another thread reading the same range meanwhile sees the file's page, a zero page,
+// or its own SIGBUS (handled the same way): the range past the end of file has nothing else to show.
+static void *map_zeros(uintptr_t page, uintptr_t length) {
+#ifdef SYS_mmap2
+    // 32-bit ABIs: mmap2 takes the offset in pages (0 here); their SYS_mmap has another calling convention.
+    long r = syscall(SYS_mmap2, (void *)page, (size_t)length, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0L);
+#else
+    long r = syscall(SYS_mmap, (void *)page, (size_t)length, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0L);
+#endif
+    return r == -1 ? MAP_FAILED : (void *)r;
+}
+
 // SIGBUS: when the faulting address lies in a registered mapping, the file has shrunk below it
 // (a read-only private mapping faults with SIGBUS for nothing else). Everything from the faulting
 // page to the end of the mapping is past the new end of file too, so one anonymous zero mapping
-// replaces all of it (MAP_FIXED), the slot is marked damaged, and returning re-runs the load,
-// which now reads zeros. mmap is a plain system call on Linux; errno is preserved for the
-// interrupted code.
+// replaces all of it (MAP_FIXED, map_zeros above), the slot is marked damaged, and returning re-runs
+// the load, which now reads zeros. errno is preserved for the interrupted code. Besides map_zeros
+// the handler uses only lock-free atomics, sigaction-installed handlers it chains to, signal() and
+// raise() (both async-signal-safe).
 static void on_sigbus(int sig, siginfo_t *info, void *context) {
     int saved_errno = errno;
     uintptr_t address = (uintptr_t)info->si_addr;
@@ -43,7 +74,7 @@ static void on_sigbus(int sig, siginfo_t *info, void *context) {
             uintptr_t end = atomic_load(&slots[i].end);
             if (address >= end) continue;
             uintptr_t page = address & ~(page_size - 1);
-            void *zeros = mmap((void *)page, end - page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+            void *zeros = map_zeros(page, end - page);
             if (zeros != MAP_FAILED) {
                 atomic_store(&slots[i].damaged, 1);
                 atomic_fetch_add(&repairs, 1);

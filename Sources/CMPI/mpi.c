@@ -24,8 +24,9 @@ static nnkit_mpi_waitall_fn p_waitall;
 static nnkit_mpi_error_string_fn p_error_string;
 static nnkit_mpi_finalize_fn p_finalize;
 static nnkit_mpi_abort_fn p_abort;
+static nnkit_mpi_alltoallv_fn p_alltoallv;
 // Predefined handles: addresses of Open MPI's global objects.
-static void *comm_world, *type_float, *type_double, *type_uint64, *op_sum, *op_min, *op_max, *errors_return;
+static void *comm_world, *type_byte, *type_float, *type_double, *type_uint64, *op_sum, *op_min, *op_max, *errors_return;
 
 int nnkit_mpi_load(char *error, size_t error_size) {
     pthread_mutex_lock(&load_lock);
@@ -45,8 +46,8 @@ int nnkit_mpi_load(char *error, size_t error_size) {
         {"MPI_Comm_set_errhandler", (void **)&p_set_errhandler}, {"MPI_Allreduce", (void **)&p_allreduce},
         {"MPI_Iallreduce", (void **)&p_iallreduce}, {"MPI_Waitall", (void **)&p_waitall},
         {"MPI_Error_string", (void **)&p_error_string}, {"MPI_Finalize", (void **)&p_finalize},
-        {"MPI_Abort", (void **)&p_abort},
-        {"ompi_mpi_comm_world", &comm_world}, {"ompi_mpi_float", &type_float}, {"ompi_mpi_double", &type_double},
+        {"MPI_Abort", (void **)&p_abort}, {"MPI_Alltoallv", (void **)&p_alltoallv},
+        {"ompi_mpi_comm_world", &comm_world}, {"ompi_mpi_byte", &type_byte}, {"ompi_mpi_float", &type_float}, {"ompi_mpi_double", &type_double},
         {"ompi_mpi_uint64_t", &type_uint64}, {"ompi_mpi_op_sum", &op_sum}, {"ompi_mpi_op_min", &op_min},
         {"ompi_mpi_op_max", &op_max}, {"ompi_mpi_errors_return", &errors_return},
     };
@@ -168,6 +169,15 @@ int nnkit_mpi_min_max_u64(const uint64_t *values, uint64_t *min, uint64_t *max, 
     begin(what);
     int rc = p_allreduce(values, min, count, type_uint64, op_min, comm_world);
     if (rc == NNKIT_MPI_SUCCESS) rc = p_allreduce(values, max, count, type_uint64, op_max, comm_world);
+    end();
+    return rc;
+}
+
+int nnkit_mpi_alltoallv_bytes(const void *send, const int *send_counts, const int *send_displacements,
+                               void *receive, const int *receive_counts, const int *receive_displacements, const char *what) {
+    begin(what);
+    int rc = p_alltoallv(send, send_counts, send_displacements, type_byte, receive, receive_counts, receive_displacements,
+                         type_byte, comm_world);
     end();
     return rc;
 }

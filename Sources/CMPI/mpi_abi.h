@@ -24,6 +24,9 @@ typedef int (*nnkit_mpi_waitall_fn)(int count, NNKIT_MPI_REQUEST requests[], NNK
 typedef int (*nnkit_mpi_error_string_fn)(int errorcode, char *string, int *resultlen);
 typedef int (*nnkit_mpi_finalize_fn)(void);
 typedef int (*nnkit_mpi_abort_fn)(NNKIT_MPI_COMM comm, int errorcode);
+typedef int (*nnkit_mpi_alltoallv_fn)(const void *sendbuf, const int sendcounts[], const int sdispls[], NNKIT_MPI_DATATYPE sendtype,
+                                      void *recvbuf, const int recvcounts[], const int rdispls[], NNKIT_MPI_DATATYPE recvtype,
+                                      NNKIT_MPI_COMM comm);
 
 /// Open MPI's values of the constants nnkit passes (checked against mpi.h by abi_check.c).
 #define NNKIT_MPI_SUCCESS 0

@@ -17,8 +17,17 @@ import Darwin
 ///   damaged: ``wasTruncated``, one atomic load, cheap enough to check after every prediction.
 /// - **Rewriting in place.** A program that writes into the file (or truncates and writes it
 ///   again, as `cp` onto it does) changes the mapped bytes without any signal. Writing updates the
-///   file's modification time, so ``verifyUnchanged()`` compares `fstat`'s size and modification time
-///   with those at mapping time (one system call; callers check once per batch of work).
+///   file's modification time and its status-change time (`st_ctim`), so ``verifyUnchanged()``
+///   compares `fstat`'s size, modification time and status-change time with those at mapping time
+///   (one system call; callers check once per batch of work). The modification time alone can be
+///   set back (`touch -d`, `utimensat`) after a same-size rewrite; the status-change time cannot be
+///   set from user space, and setting the modification time moves it too. It also moves for a
+///   change of permissions, owner or links, which is reported as a change as well (conservative:
+///   the check cannot tell those from a write).
+///
+/// Comparing the inode and device (`st_ino`, `st_dev`) would add nothing: `fstat` on the mapping's
+/// own descriptor always reports the inode that is mapped, and `stat` on the path would report a
+/// file renamed over the path, which is not a change (below).
 ///
 /// Replacing the file by renaming another over it (what every nnkit writer does, ``AtomicFile``)
 /// leaves the mapped file untouched and is not a change. The mapping and a duplicate of the
@@ -33,6 +42,10 @@ public final class MappedFile: @unchecked Sendable {
     private let slot: Int32
     private let descriptor: Int32
     private let modified: timespec
+    /// `st_ctim` at mapping time: moves on every write and every `utimensat`, and cannot be set.
+    private let statusChanged: timespec
+    /// `st_nlink` at mapping time (see ``change(while:)`` for why).
+    private let links: UInt
 
     /// Maps the open file `descriptor` (a regular file described by `status`, at least one byte).
     /// Returns nil when the file cannot be mapped (no `mmap` for its file system, too many mappings);
@@ -52,6 +65,8 @@ public final class MappedFile: @unchecked Sendable {
         self.slot = slot
         self.descriptor = copy
         self.modified = status.st_mtim
+        self.statusChanged = status.st_ctim
+        self.links = UInt(status.st_nlink)
     }
 
     deinit {
@@ -77,12 +92,22 @@ public final class MappedFile: @unchecked Sendable {
         }
         var now = stat()
         guard fstat(descriptor, &now) == 0 else { return "fstat failed: \(String(cString: strerror(errno)))" }
-        guard Int(now.st_size) == size, now.st_mtim.tv_sec == modified.tv_sec, now.st_mtim.tv_nsec == modified.tv_nsec else {
-            return "the file was changed by another program while \(activity) (it is memory-mapped; size \(size) → \(now.st_size) bytes, modification time changed); "
-                + "replace model files by renaming a new file over them, not by writing into them"
+        let advice = "replace model files by renaming a new file over them, not by writing into them"
+        guard Int(now.st_size) == size, Self.same(now.st_mtim, modified) else {
+            return "the file was changed by another program while \(activity) (it is memory-mapped; size \(size) → \(now.st_size) bytes, modification time changed); \(advice)"
+        }
+        // Removing a link (another file renamed over the path, which is fine, or `rm`) moves the
+        // status-change time too, and leaves the link count lower: then only size and modification
+        // time can tell, as before. A file written into, its modification time restored and then
+        // unlinked while mapped is not caught; that takes three deliberate steps.
+        guard Self.same(now.st_ctim, statusChanged) || UInt(now.st_nlink) < links else {
+            return "the file was changed by another program while \(activity) (it is memory-mapped; same size and modification time, but its status-change time moved: "
+                + "written into with its modification time set back, or its permissions, owner or links changed); \(advice)"
         }
         return nil
     }
+
+    private static func same(_ a: timespec, _ b: timespec) -> Bool { a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec }
 
     /// How many SIGBUS faults the guard has turned into zero pages in this process (for tests).
     static var guardRepairs: UInt { UInt(nnkit_file_map_repairs()) }

@@ -48,8 +48,16 @@ extension LabelledData {
                                 keepGoing: () -> Bool = { true }) -> Prefetch? {
             var st = stat()
             guard path != "-", stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+            return read(size: Int(st.st_size), targets: targets, threads: threads, keepGoing: keepGoing) { try NumericCSVReader(CSVReader(path: path)) }
+        }
+
+        /// Reads the rows `open` gives (a whole file, or the part of one a rank of a distributed run
+        /// reads) when they are all finite numbers; `size` bounds the bytes they take (for the guess
+        /// of the arrays' sizes).
+        static func read(size: Int, targets: [String], threads: Int = Network.defaultThreads,
+                         keepGoing: () -> Bool = { true }, open: () throws -> NumericCSVReader) -> Prefetch? {
             do {
-                let reader = try NumericCSVReader(CSVReader(path: path))
+                let reader = try open()
                 reader.threads = max(1, threads)
                 var targetColumns: [Int] = [], isTarget = [Bool](repeating: false, count: reader.columnCount)
                 for t in targets {
@@ -67,7 +75,6 @@ extension LabelledData {
                 // arrays are not copied each time they grow.
                 var rowBytes = columnCount
                 for c in 0..<columnCount { rowBytes += reader.csv.withField(c) { $0.count } }
-                let size = Int(st.st_size)
                 let expectedRows = min(size / rowBytes + 64, size / (2 * max(columnCount, 1)) + 1)
                 var others: [Float] = [], targetValues: [Float] = []
                 LargeArray.reserve(&others, expectedRows * otherColumns.count)

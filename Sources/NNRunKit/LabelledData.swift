@@ -42,6 +42,9 @@ public struct LabelledData {
     /// Warnings about the values (e.g. targets outside `[0, 1]` under binary cross-entropy), one
     /// sentence each, naming the file and column.
     public var warnings: [String] = []
+    /// In a distributed run, where each rank holds only its part of the rows (``Shard``): the rows
+    /// of the whole file; nil otherwise (``rows`` is the whole file).
+    public var totalRows: Int?
 
     /// The most bad values one error lists (the total is counted beyond it).
     public static let errorLimit = 20
@@ -63,6 +66,51 @@ public struct LabelledData {
                 loss: LossSpec.Name? = nil, outputWidth: Int? = nil, classLabels: [String]? = nil,
                 missing: MissingPolicy = .error, prefetched: Prefetch? = nil, fastPath: Bool = true) throws {
         let reader = try NumericCSVReader(CSVReader(path: path))
+        let parsed = try Self.parse(reader, targets: targets, inputWidth: inputWidth, modelInputNames: modelInputNames, loss: loss,
+                                    outputWidth: outputWidth, missing: missing,
+                                    prefetch: { prefetched ?? (fastPath ? Prefetch.read(path: path, targets: targets) : nil) })
+        if parsed.lines.isEmpty && parsed.dropped > 0 { throw parsed.allDropped }
+        try self.init(parsed, loss: loss, classLabels: classLabels)
+    }
+
+    /// The rows of a CSV file (or a part of one) as read, before the targets are encoded: what
+    /// ``init(path:targets:inputWidth:modelInputNames:loss:outputWidth:classLabels:missing:prefetched:fastPath:)``
+    /// reads, and each rank of a distributed run reads from its byte range (`LabelledData+Shard.swift`).
+    struct Parsed {
+        var file: String
+        var header: [String]?
+        var inputColumns: [Int]
+        var targetColumns: [Int]
+        /// (1-based column, header name) of each target column.
+        var targetPlaces: [(Int, String?)]
+        var encoding: TargetEncoding
+        var x: [Float] = []
+        var numericTargets: [Float] = []
+        var labelText: [String] = []
+        var lines: [Int] = []
+        var errors: [CSVError] = []
+        var errorCount = 0
+        var dropped = 0
+
+        mutating func record(_ e: CSVError) {
+            errorCount += 1
+            if errors.count < LabelledData.errorLimit { errors.append(e) }
+        }
+
+        /// The error when `--missing drop` left no rows of `rows` dropped ones.
+        func allDropped(rows: Int) -> CSVError {
+            .invalidColumn(file: file, column: (inputColumns + targetColumns)[0] + 1, columnName: nil,
+                           detail: "every one of the \(rows) rows has a missing value; --missing drop left no rows")
+        }
+        var allDropped: CSVError { allDropped(rows: dropped) }
+    }
+
+    /// Resolves the columns on `reader` (which has read the header, or continues a file whose
+    /// header another reader read) and reads its rows. Bad values are recorded in the result
+    /// (``Parsed/errors``); errors of the file's structure (quotes, ragged rows) are thrown.
+    /// - Parameter prefetch: for numeric targets, the rows read by the fast path (``Prefetch``), or nil.
+    static func parse(_ reader: NumericCSVReader, targets: [String], inputWidth: Int, modelInputNames: [String]?,
+                      loss: LossSpec.Name?, outputWidth: Int?, missing: MissingPolicy, prefetch: () -> Prefetch?) throws -> Parsed {
         let file = reader.fileName
         var targetColumns: [Int] = []
         var targetSet = Set<Int>()  // membership in constant time: a million target columns stay linear
@@ -75,7 +123,6 @@ public struct LabelledData {
                                                detail: "column \(reader.columnLabel(overlap)) is both an input of the model and a target")
         }
         let encoding = loss.map { TargetEncoding.choose(loss: $0, outputWidth: outputWidth ?? 0, selectedColumns: targetColumns.count) } ?? .numeric
-
         var x: [Float] = [], numericTargets: [Float] = [], labelText: [String] = [], lines: [Int] = []
         var errors: [CSVError] = [], errorCount = 0, dropped = 0
         func record(_ e: CSVError) {
@@ -91,9 +138,9 @@ public struct LabelledData {
         // Numeric targets: the rows are read by the CSV reader's fast path (``Prefetch``, unless read
         // already), which stops at the first value that is not a finite number; the loop below then
         // reads them again, value by value, reporting every bad value.
-        if encoding == .numeric, let p = (prefetched ?? (fastPath ? Prefetch.read(path: path, targets: targets) : nil))?.take(header: reader.header, columnCount: reader.columnCount,
-                                                            inputColumns: inputColumns, targetColumns: targetColumns) {
-            (x, numericTargets, lines) = p
+        if encoding == .numeric, let rows = prefetch()?.take(header: reader.header, columnCount: reader.columnCount,
+                                                              inputColumns: inputColumns, targetColumns: targetColumns) {
+            (x, numericTargets, lines) = rows
         } else {
             while try reader.nextRow() {
                 let xStart = x.count, yStart = numericTargets.count
@@ -129,26 +176,37 @@ public struct LabelledData {
                 lines.append(reader.currentLine)
             }
         }
-        if lines.isEmpty && dropped > 0 {
-            throw CSVError.invalidColumn(file: file, column: (inputColumns + targetColumns)[0] + 1, columnName: nil,
-                                         detail: "every one of the \(dropped) rows has a missing value; --missing drop left no rows")
-        }
+        return Parsed(file: file, header: reader.header, inputColumns: inputColumns, targetColumns: targetColumns,
+                      targetPlaces: targetColumns.map { ($0 + 1, reader.columnName($0)) }, encoding: encoding,
+                      x: x, numericTargets: numericTargets, labelText: labelText, lines: lines, errors: errors,
+                      errorCount: errorCount, dropped: dropped)
+    }
 
+    /// Encodes the targets of `parsed` and throws its recorded errors (with any found here).
+    /// - Parameter agreedLabels: in a distributed run, the text labels of the whole file (sorted,
+    ///   distinct), which rows of this part are numbered by; nil reads them from these rows.
+    /// - Parameter unitInterval: when the caller reports targets outside `[0, 1]` itself (a
+    ///   distributed run, over all parts), false; true adds the warning from these rows.
+    init(_ parsed: Parsed, loss: LossSpec.Name?, classLabels: [String]?, agreedLabels: [String]? = nil, unitInterval: Bool = true) throws {
+        var p = parsed
+        let encoding = p.encoding
         self.encoding = encoding
-        self.rows = lines.count
-        self.lines = lines
-        self.droppedRows = dropped
-        self.inputWidth = inputColumns.count
-        self.x = x
-        if let header = reader.header {
-            inputNames = inputColumns.map { header[$0] }
-            targetNames = targetColumns.map { header[$0] }
+        self.rows = p.lines.count
+        self.lines = p.lines
+        self.droppedRows = p.dropped
+        self.inputWidth = p.inputColumns.count
+        self.x = p.x
+        if let header = p.header {
+            inputNames = p.inputColumns.map { header[$0] }
+            targetNames = p.targetColumns.map { header[$0] }
         }
         if encoding.readsLabels {
-            let c = targetColumns[0]
-            let place = (file: file, column: c + 1, name: reader.columnName(c))
-            let (ids, labels, warnings) = try Self.encodeLabels(labelText, lines: lines, encoding: encoding, known: classLabels,
-                                                                place: place, record: record)
+            let (column, name) = p.targetPlaces[0]
+            let place = (file: p.file, column: column, name: name)
+            let known = classLabels?.count == encoding.classes ? classLabels : agreedLabels
+            var (ids, labels, warnings) = try Self.encodeLabels(p.labelText, lines: p.lines, encoding: encoding, known: known,
+                                                                place: place, record: { p.record($0) })
+            if !unitInterval { warnings = [] }
             self.classLabels = labels
             self.warnings = warnings
             if case .oneHot(let k) = encoding {
@@ -160,18 +218,18 @@ public struct LabelledData {
             }
             if case .oneHot = encoding, let names = targetNames { targetNames = labels ?? (0..<encoding.classes).map { "\(names[0])_\($0)" } }
         } else {
-            self.y = numericTargets
+            self.y = p.numericTargets
             self.classLabels = nil
-            if loss == .binaryCrossentropy, !targetColumns.isEmpty {
-                if let w = Self.unitIntervalWarning(numericTargets, width: targetColumns.count, lines: lines, file: file,
-                                                    columns: targetColumns.map { ($0 + 1, reader.columnName($0)) }) {
+            if loss == .binaryCrossentropy, !p.targetColumns.isEmpty, unitInterval {
+                if let w = Self.unitIntervalWarning(p.numericTargets, width: p.targetColumns.count, lines: p.lines, file: p.file,
+                                                    columns: p.targetPlaces) {
                     warnings.append(w)
                 }
             }
         }
-        self.targetWidth = encoding.readsLabels ? encoding.encodedWidth : targetColumns.count
-        if errorCount == 1 { throw errors[0] }
-        if errorCount > 1 { throw CSVError.several(file: file, errors: errors, total: errorCount) }
+        self.targetWidth = encoding.readsLabels ? encoding.encodedWidth : p.targetColumns.count
+        if p.errorCount == 1 { throw p.errors[0] }
+        if p.errorCount > 1 { throw CSVError.several(file: p.file, errors: p.errors, total: p.errorCount) }
     }
 
     /// Empty (after spaces) or spelled NaN: a missing label.
@@ -241,18 +299,28 @@ public struct LabelledData {
         labels.prefix(10).map { "\"\($0)\"" }.joined(separator: ", ") + (labels.count > 10 ? ", … (\(labels.count) in all)" : "")
     }
 
-    /// A warning when binary cross-entropy targets leave `[0, 1]` (the loss then goes negative and
-    /// training optimises nonsense), naming the first such line.
-    static func unitIntervalWarning(_ values: [Float], width: Int, lines: [Int], file: String, columns: [(Int, String?)]) -> String? {
+    /// Targets outside `[0, 1]`: how many, and the first (row, column index, value); nil when none.
+    static func unitIntervalOffences(_ values: [Float], width: Int) -> (count: Int, row: Int, column: Int, value: Float)? {
         var count = 0, first: (row: Int, col: Int, value: Float)? = nil
         for (i, v) in values.enumerated() where !(v >= 0 && v <= 1) {
             count += 1
             if first == nil { first = (i / width, i % width, v) }
         }
-        guard let first, first.row < lines.count else { return nil }
-        let (c, n) = columns[first.col]
-        let column = n.map { "column \(c) (\"\($0)\")" } ?? "column \(c)"
-        return "\(file), line \(lines[first.row]), \(column): target \(first.value) is outside [0, 1]"
+        return first.map { (count, $0.row, $0.col, $0.value) }
+    }
+
+    /// A warning when binary cross-entropy targets leave `[0, 1]` (the loss then goes negative and
+    /// training optimises nonsense), naming the first such line.
+    static func unitIntervalWarning(_ values: [Float], width: Int, lines: [Int], file: String, columns: [(Int, String?)]) -> String? {
+        guard let o = unitIntervalOffences(values, width: width), o.row < lines.count else { return nil }
+        return unitIntervalText(count: o.count, line: lines[o.row], column: columns[o.column], value: o.value, file: file)
+    }
+
+    /// The text of ``unitIntervalWarning(_:width:lines:file:columns:)``.
+    static func unitIntervalText(count: Int, line: Int, column: (Int, String?), value: Float, file: String) -> String {
+        let (c, n) = column
+        let label = n.map { "column \(c) (\"\($0)\")" } ?? "column \(c)"
+        return "\(file), line \(line), \(label): target \(value) is outside [0, 1]"
             + (count > 1 ? " (and \(count - 1) more)" : "")
             + "; binary cross-entropy expects 0/1 labels or probabilities (its loss goes negative on other values); for a continuous target use --loss mse"
     }
@@ -261,7 +329,7 @@ public struct LabelledData {
     func report(to progress: ProgressReporter) {
         for w in warnings { progress.warn(w) }
         if droppedRows > 0 {
-            progress.note("left out \(droppedRows) row\(droppedRows == 1 ? "" : "s") with empty or NaN values (--missing drop); \(rows) remain")
+            progress.note("left out \(droppedRows) row\(droppedRows == 1 ? "" : "s") with empty or NaN values (--missing drop); \(totalRows ?? rows) remain")
         }
     }
 

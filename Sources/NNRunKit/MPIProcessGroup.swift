@@ -63,6 +63,76 @@ public final class MPIProcessGroup: ProcessGroup {
         return lo == hi
     }
 
+    /// Bytes one peer sends another in one MPI_Alltoallv call: MPI's counts and displacements are C
+    /// ints, so an exchange whose blocks or buffers pass `Int32.max` bytes runs in rounds of at most
+    /// `Int32.max / size` bytes per peer through staging buffers. `NNKIT_TEST_EXCHANGE_CHUNK` (bytes,
+    /// ≥ 1) lowers it so that the tests take the rounds with small files.
+    var exchangeChunk: Int {
+        let limit = Int(Int32.max) / max(size, 1)
+        guard let text = ProcessInfo.processInfo.environment["NNKIT_TEST_EXCHANGE_CHUNK"], let v = Int(text), v >= 1 else { return limit }
+        return min(v, limit)
+    }
+
+    public func allToAll(_ send: UnsafeRawBufferPointer, sendCounts: [Int], into receive: UnsafeMutableRawBufferPointer,
+                         receiveCounts: [Int], what: String) throws {
+        guard sendCounts.count == size, receiveCounts.count == size, sendCounts.allSatisfy({ $0 >= 0 }), receiveCounts.allSatisfy({ $0 >= 0 }),
+              sendCounts.reduce(0, +) <= send.count, receiveCounts.reduce(0, +) <= receive.count else {
+            throw NNRunError.distributed("rank \(rank): \(what): an exchange of \(sendCounts) bytes out and \(receiveCounts) in does not fit its buffers of \(send.count) and \(receive.count) bytes")
+        }
+        // Every rank runs the same number of rounds: enough for the largest block any rank sends.
+        let chunk = exchangeChunk
+        var largest = [Double](repeating: 0, count: size)
+        largest[rank] = Double(max(sendCounts.max() ?? 0, receiveCounts.max() ?? 0))
+        try sum(&largest, what: what)
+        let rounds = max(1, (Int(largest.max() ?? 0) + chunk - 1) / chunk)
+        func offsets(_ counts: [Int]) -> [Int] { counts.indices.map { counts[..<$0].reduce(0, +) } }
+        let sendAt = offsets(sendCounts), receiveAt = offsets(receiveCounts)
+        if rounds == 1, let sTotal = Int32(exactly: sendCounts.reduce(0, +)), let rTotal = Int32(exactly: receiveCounts.reduce(0, +)), sTotal >= 0, rTotal >= 0 {
+            try call(send.baseAddress, sendCounts, sendAt, receive.baseAddress, receiveCounts, receiveAt, what)
+            return
+        }
+        // Rounds through staging buffers: piece k of each block is bytes k·chunk ..< (k+1)·chunk.
+        var sendStage = [UInt8](repeating: 0, count: chunk * size), receiveStage = [UInt8](repeating: 0, count: chunk * size)
+        for k in 0..<rounds {
+            let sPieces = sendCounts.map { max(0, min(chunk, $0 - k * chunk)) }
+            let rPieces = receiveCounts.map { max(0, min(chunk, $0 - k * chunk)) }
+            let sAt = offsets(sPieces), rAt = offsets(rPieces)
+            sendStage.withUnsafeMutableBytes { stage in
+                for q in 0..<size where sPieces[q] > 0 {
+                    stage.baseAddress!.advanced(by: sAt[q]).copyMemory(from: send.baseAddress!.advanced(by: sendAt[q] + k * chunk), byteCount: sPieces[q])
+                }
+            }
+            try sendStage.withUnsafeBytes { s in
+                try receiveStage.withUnsafeMutableBytes { r in
+                    try call(s.baseAddress, sPieces, sAt, r.baseAddress, rPieces, rAt, "\(what) (round \(k + 1) of \(rounds))")
+                }
+            }
+            receiveStage.withUnsafeBytes { stage in
+                for q in 0..<size where rPieces[q] > 0 {
+                    receive.baseAddress!.advanced(by: receiveAt[q] + k * chunk).copyMemory(from: stage.baseAddress!.advanced(by: rAt[q]), byteCount: rPieces[q])
+                }
+            }
+        }
+    }
+
+    /// One MPI_Alltoallv of bytes; every count and displacement must be a C int (checked).
+    private func call(_ send: UnsafeRawPointer?, _ sendCounts: [Int], _ sendAt: [Int], _ receive: UnsafeMutableRawPointer?,
+                      _ receiveCounts: [Int], _ receiveAt: [Int], _ what: String) throws {
+        func ints(_ values: [Int]) throws -> [Int32] {
+            try values.map { v in
+                guard let i = Int32(exactly: v) else { throw NNRunError.distributed("rank \(rank): \(what): \(v) bytes is beyond MPI's int counts") }
+                return i
+            }
+        }
+        let sc = try ints(sendCounts), sd = try ints(sendAt), rc = try ints(receiveCounts), rd = try ints(receiveAt)
+        // MPI wants valid pointers even for empty buffers.
+        var dummy: UInt8 = 0
+        let code = withUnsafeMutablePointer(to: &dummy) { d in
+            what.withCString { w in nnkit_mpi_alltoallv_bytes(send ?? UnsafeRawPointer(d), sc, sd, receive ?? UnsafeMutableRawPointer(d), rc, rd, w) }
+        }
+        try Self.check(code, "MPI_Alltoallv in \(what)", rank: rank)
+    }
+
     /// MPI_Finalize, for a clean end of the job.
     public func finalize() { _ = nnkit_mpi_finalize() }
 

@@ -124,6 +124,19 @@ public struct DistributedExit: Error {
     public let error: Error?
 }
 
+/// An error of one rank alone while the ranks are between collectives of the set-up (a read error
+/// of its own part of the file, a failed exchange): the other ranks wait in a sum it will not
+/// join, so it ends the job at once (``MPIProcessGroup/abort(_:)``: `nnrun: rank R: message`).
+struct RankAloneError: Error, CustomStringConvertible {
+    let underlying: Error
+    var description: String { "\(underlying)" }
+
+    /// Runs `body`, marking its errors as this rank's alone.
+    static func on<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as RankAloneError { throw e } catch { throw RankAloneError(underlying: error) }
+    }
+}
+
 /// An error found on one rank (not rank 0) of a distributed run: printed as `rank R: message`.
 struct RankError: ExitStatusError {
     let rank: Int
@@ -153,22 +166,44 @@ final class SetupAgreement {
         guard let group else { return }
         let status = try exchange(status: 0, hash: dataHash)
         if let first = status.failed { throw DistributedExit(status: status.codes[first], error: nil) }
-        let differing = status.hashes.indices.filter { status.hashes[$0] != status.hashes[0] }
+        try Self.requireSame(status.hashes, rank: group.rank)
+    }
+
+    /// Ends every rank (rank 0 printing the line) when a rank's hash differs from rank 0's.
+    private static func requireSame(_ hashes: [UInt64], rank: Int) throws {
+        let differing = hashes.indices.filter { hashes[$0] != hashes[0] }
         guard differing.isEmpty else {
             let error = NNRunError.distributed("rank\(differing.count == 1 ? "" : "s") \(differing.map(String.init).joined(separator: ", ")) read other training data, validation data or starting weights than rank 0 (is DATA or MODEL a different file on another machine?); nothing was trained")
-            throw DistributedExit(status: error.exitStatus.rawValue, error: group.rank == 0 ? error : nil)
+            throw DistributedExit(status: error.exitStatus.rawValue, error: rank == 0 ? error : nil)
         }
     }
 
-    /// A 52-bit FNV-1a hash of the bits of the training and validation matrices and the starting
-    /// weights (52 bits: it travels exactly in a float64 sum).
-    static func hash(_ x: Matrix, _ y: Matrix, _ validation: TrainingConfiguration.Validation, _ parameters: [Parameter]) -> UInt64 {
+    /// Compares a 52-bit hash of what the ranks read (before they exchange rows read from it) with
+    /// one sum; the same end as ``pass(dataHash:)`` when they differ.
+    /// - Throws: ``DistributedExit`` on every rank (rank 0 carrying the error) when a hash differs.
+    ///
+    /// It has the layout of the agreement's own sum (a status and a hash per rank), so that a rank
+    /// that failed before it (and sends its status through ``fail(_:)``) meets it: the others then
+    /// end quietly with that status, the failing rank printing its error.
+    static func requireEqual(_ hash: UInt64, group: ProcessGroup, what: String) throws {
+        var vector = [Double](repeating: 0, count: 2 * group.size)
+        vector[group.size + group.rank] = Double(hash & ((1 << 52) - 1))
+        try group.sum(&vector, what: what)
+        if let first = vector[0..<group.size].firstIndex(where: { $0 != 0 }) { throw DistributedExit(status: Int32(vector[first]), error: nil) }
+        try requireSame(vector[group.size...].map { UInt64($0) }, rank: group.rank)
+    }
+
+    /// A 52-bit FNV-1a hash of what every rank must have read alike: `fileHash` (the training file's
+    /// size, header and the bytes around each split point, ``LabelledData/Shard/fileHash``), the
+    /// bits of the validation matrices and of the starting weights (52 bits: it travels exactly in a
+    /// float64 sum).
+    static func hash(_ fileHash: UInt64, _ validation: TrainingConfiguration.Validation, _ parameters: [Parameter]) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         func add(_ values: [Float]) {
             values.withUnsafeBufferPointer { for v in $0 { h = (h ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3 } }
             h = (h ^ UInt64(values.count)) &* 0x0000_0100_0000_01B3
         }
-        add(x.values); add(y.values)
+        for shift in stride(from: 0, to: 64, by: 8) { h = (h ^ ((fileHash >> UInt64(shift)) & 0xFF)) &* 0x0000_0100_0000_01B3 }
         if case .data(let vx, let vy) = validation { add(vx.values); add(vy.values) }
         for p in parameters { add(p.values) }
         return h & ((1 << 52) - 1)

@@ -41,6 +41,10 @@ public struct TrainCommand {
         let agreement = SetupAgreement(group: group)
         do {
             return try run(interrupt: interrupt, agreement: agreement)
+        } catch let e as DistributedExit where !agreement.passed {
+            throw e  // every rank ends together already (SetupAgreement.requireEqual)
+        } catch let e as RankAloneError {
+            throw e.underlying  // nnrun ends the job from this rank (MPI_Abort)
         } catch where !agreement.passed {
             throw try agreement.fail(error)
         }
@@ -91,30 +95,42 @@ public struct TrainCommand {
         let (metrics, skipped) = MetricSelection.split(state.metrics)
         for n in skipped { progress.warn(n) }
         state.metrics = metrics
-        let data = try LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
-                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched)
+        // A distributed run: each rank reads its own byte range of DATA (LabelledData.Shard).
+        let shard = try group.map { g in
+            try LabelledData.read(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
+                                  loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, group: g)
+        }
+        let data = try shard?.data ?? LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
+                                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched)
         prefetched = nil
         data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
         var (x, y) = try data.matrices()
         var validation = TrainingConfiguration.Validation.none
         var heldOut = false
-        if let f = o.validationSplit, o.validationSplitMode != nil || group != nil {
-            // A distributed run takes Keras' last rows here, before the rows are shared out.
-            let (train, held) = try o.validationSplitMode.map { try ValidationSplit.rows(data, fraction: f, mode: $0, seed: o.seed, file: o.dataPath) }
-                ?? ValidationSplit.lastRows(data.rows, fraction: f, file: o.dataPath)
+        var rowsOfRanks: DistributedRows?
+        if let shard, let group {
+            // The split over the whole file's rows; the validation rows to every rank. `x` is this
+            // rank's own training rows (for Normalization); the training rows move after it.
+            let rows = try DistributedRows(shard, group: group, options: o)
+            (x, y, validation, heldOut) = (rows.homeTrainingX, Matrix(rows: 0, cols: y.cols), rows.validation, true)
+            if let mode = o.validationSplitMode, let held = rows.validationRows {
+                progress.note("validation: \(held) of \(shard.rows) rows, \(mode == .stratified ? "stratified by class" : "shuffled") (seed \(o.seed))")
+            }
+            rowsOfRanks = rows
+        } else if let f = o.validationSplit, let mode = o.validationSplitMode {
+            let (train, held) = try ValidationSplit.rows(data, fraction: f, mode: mode, seed: o.seed, file: o.dataPath)
             let vx = try Matrix(rows: held.count, cols: data.inputWidth, values: ValidationSplit.gather(data.x, width: data.inputWidth, rows: held))
             let vy = try Matrix(rows: held.count, cols: data.targetWidth, values: ValidationSplit.gather(data.y, width: data.targetWidth, rows: held))
             x = try Matrix(rows: train.count, cols: data.inputWidth, values: ValidationSplit.gather(data.x, width: data.inputWidth, rows: train))
             y = try Matrix(rows: train.count, cols: data.targetWidth, values: ValidationSplit.gather(data.y, width: data.targetWidth, rows: train))
             validation = .data(x: vx, y: vy)
             heldOut = true
-            if let mode = o.validationSplitMode {
-                progress.note("validation: \(held.count) of \(data.rows) rows, \(mode == .stratified ? "stratified by class" : "shuffled") (seed \(o.seed))")
-            }
+            progress.note("validation: \(held.count) of \(data.rows) rows, \(mode == .stratified ? "stratified by class" : "shuffled") (seed \(o.seed))")
         } else if let f = o.validationSplit {
             validation = .split(f)
-        } else if let path = o.validationPath {
+        }
+        if validation == .none, let path = o.validationPath {
             let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames,
                                      loss: state.loss.name, outputWidth: outputWidth, classLabels: data.classLabels, missing: o.missing)
             v.report(to: progress)
@@ -128,21 +144,26 @@ public struct TrainCommand {
         if let names = data.targetNames, names.count == outputWidth { start.metadata.outputNames = names }
         if let labels = data.classLabels { start.metadata.classLabels = labels }
         if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
-        start = try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: heldOut, progress: progress)
+        // (Distributed: a rank's own error here, a non-finite value below a Normalization, ends the job from that rank.)
+        start = try group == nil ? adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: heldOut, progress: progress)
+            : RankAloneError.on { try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: true, group: group, progress: progress) }
         if let run { start.metadata.extra[DistributedRun.metadataKey] = run.marker(startEpochs: resume?.startEpochs ?? (original.training?.epochs ?? 0)) }
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
         var dataHash: UInt64 = 0
-        if let group {
-            // Every rank has read and checked all rows (labels, Normalization and the split agree;
-            // the agreement compares what each read); without shuffling each keeps only its slices' rows.
-            dataHash = SetupAgreement.hash(x, y, validation, trainer.network.parameters)
-            let rows = x.rows
+        if let group, let rowsOfRanks, let shard {
+            // The ranks agree on what each read: the file's size, header and the bytes around each
+            // split point, the validation rows and the starting weights (after adaptation).
+            dataHash = SetupAgreement.hash(shard.fileHash, validation, trainer.network.parameters)
+            // Each rank now fetches the training rows it computes: its slices (--no-shuffle), or all.
+            let rows = rowsOfRanks.trainingRows
             let held = o.shuffle ? nil : DataParallel.heldRows(rows: rows, batchSize: o.batchSize, rank: group.rank, size: group.size)
-            if let held {
-                x = try Matrix(rows: held.count, cols: x.cols, values: ValidationSplit.gather(x.values, width: x.cols, rows: held))
-                y = try Matrix(rows: held.count, cols: y.cols, values: ValidationSplit.gather(y.values, width: y.cols, rows: held))
-            }
+            (x, y) = try RankAloneError.on { try rowsOfRanks.trainingRows(held: held, batchSize: o.batchSize) }
             trainer.dataParallel = DataParallel(group: group, rows: rows, heldRows: held)
+            if ProcessInfo.processInfo.environment[LabelledData.shardDebugVariable] != nil {
+                var validationRowCount = 0
+                if case .data(let vx, _) = validation { validationRowCount = vx.rows }
+                FileHandle.standardError.write(Data("shard: rank \(group.rank) of \(group.size): holds \(x.rows) of \(rows) training rows and \(validationRowCount) validation rows\n".utf8))
+            }
             progress.note("distributed: \(group.size) rank\(group.size == 1 ? "" : "s"), batches of \(o.batchSize) rows split into slices of up to \((o.batchSize + group.size - 1) / group.size); "
                           + "\(trainer.bytesSummedPerStep) bytes summed per batch by each rank; "
                           + (held == nil ? "every rank holds all \(rows) training rows (shuffled)" : "each rank holds only the rows of its slices (rank 0: \(held!.count) of \(rows); --no-shuffle)"))

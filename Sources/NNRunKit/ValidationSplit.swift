@@ -14,7 +14,12 @@ public enum ValidationSplit {
     /// The training and validation row indices (each ascending).
     /// - Throws: ``NNRunError/usage(_:)`` when stratifying numeric targets, or when a side is empty.
     public static func rows(_ data: LabelledData, fraction: Double, mode: Mode, seed: UInt64, file: String) throws -> (train: [Int], validation: [Int]) {
-        let n = data.rows
+        try rows(count: data.rows, classes: mode == .stratified ? classIds(data) : nil, fraction: fraction, mode: mode, seed: seed, file: file)
+    }
+
+    /// The same for `count` rows whose classes (for ``Mode/stratified``) are `classes` (nil: the
+    /// targets are numbers); a distributed run gathers the classes of every rank's rows.
+    static func rows(count n: Int, classes: [Int]?, fraction: Double, mode: Mode, seed: UInt64, file: String) throws -> (train: [Int], validation: [Int]) {
         var generator = RandomGenerator(seed: seed, stream: 1 << 63)
         var held: [Int] = []
         switch mode {
@@ -24,7 +29,7 @@ public enum ValidationSplit {
             generator.shuffle(&order)
             held = Array(order.prefix(count))
         case .stratified:
-            guard let classes = classIds(data) else {
+            guard let classes, classes.count == n else {
                 throw NNRunError.usage("\(file): --stratify needs class targets (labels or class ids for a cross-entropy loss); these targets are numbers")
             }
             var byClass: [Int: [Int]] = [:]

@@ -18,6 +18,43 @@ public protocol ProcessGroup: AnyObject {
     func sum(_ floats: [UnsafeMutableBufferPointer<Float>], _ doubles: inout [Double], what: String) throws
     /// Whether every process passed the same `value`.
     func allEqual(_ value: UInt64, what: String) throws -> Bool
+    /// All-to-all personalised exchange of bytes (MPI_Alltoallv): this process sends
+    /// `sendCounts[q]` bytes to process q, the blocks back to back in `send` in process order, and
+    /// receives `receiveCounts[q]` bytes from process q into `receive`, likewise back to back. Every
+    /// process must pass counts that match its peers' (what q sends to p is what p expects from q).
+    /// Any size (an implementation splits what its transport's integer counts cannot carry).
+    /// - Throws: on a transport failure, or when the counts do not fit the buffers.
+    func allToAll(_ send: UnsafeRawBufferPointer, sendCounts: [Int], into receive: UnsafeMutableRawBufferPointer,
+                  receiveCounts: [Int], what: String) throws
+}
+
+extension ProcessGroup {
+    /// Every process's `bytes`, in process order (an exchange of the lengths as one float64 sum,
+    /// exact below 2⁵³, then one ``allToAll(_:sendCounts:into:receiveCounts:what:)``). For small
+    /// messages: summaries, label sets, error texts.
+    public func allGather(_ bytes: [UInt8], what: String) throws -> [[UInt8]] {
+        var lengths = [Double](repeating: 0, count: size)
+        lengths[rank] = Double(bytes.count)
+        try sum(&lengths, what: what)
+        let counts = lengths.map { Int($0) }
+        var received = [UInt8](repeating: 0, count: counts.reduce(0, +))
+        let copies = [UInt8]((0..<size).map { _ in bytes }.joined())
+        try copies.withUnsafeBytes { s in
+            try received.withUnsafeMutableBytes { r in
+                try allToAll(s, sendCounts: [Int](repeating: bytes.count, count: size), into: r, receiveCounts: counts, what: what)
+            }
+        }
+        var out: [[UInt8]] = [], at = 0
+        for c in counts { out.append(Array(received[at..<(at + c)])); at += c }
+        return out
+    }
+
+    /// The element-wise sums over all processes of `values` (float64), returned.
+    public func summed(_ values: [Double], what: String) throws -> [Double] {
+        var v = values
+        try sum(&v, what: what)
+        return v
+    }
 }
 
 /// Synchronous data-parallel training over a ``ProcessGroup`` (set ``Trainer/dataParallel``).

@@ -108,7 +108,11 @@ public enum NormalizationAdaptation {
     /// - Throws: ``NormalizationAdaptError``: an invalid model, an input of the wrong width or
     ///   without rows, a non-finite value in a selected layer's input (Keras would store NaN or
     ///   inf statistics and every prediction would be NaN).
-    public static func adapt(_ file: ModelFile, inputs: Matrix, layers: Selection = .neverAdapted, threads: Int? = nil) throws -> Result {
+    /// - Parameter statistics: in a data-parallel run, where each process holds a part of the rows:
+    ///   the mean, variance and row count over every process's part of a layer's input (float64 sums
+    ///   over the processes); nil computes ``statistics(of:)`` of `inputs`, which must then hold rows.
+    public static func adapt(_ file: ModelFile, inputs: Matrix, layers: Selection = .neverAdapted, threads: Int? = nil,
+                             statistics combined: ((Matrix) throws -> (mean: [Double], variance: [Double], rows: Int))? = nil) throws -> Result {
         do { try file.validate() } catch { throw NormalizationAdaptError.invalidModel("\(error)") }
         guard inputs.isConsistent else {
             throw NormalizationAdaptError.invalidInput("the input matrix holds \(inputs.values.count) values, not \(inputs.rows)×\(inputs.cols)")
@@ -121,17 +125,19 @@ public enum NormalizationAdaptation {
             return layers == .all || isNeverAdapted(layer: i, in: file)
         }
         guard !selected.isEmpty else { return Result(model: file, adapted: []) }
-        guard inputs.rows > 0 else { throw NormalizationAdaptError.noRows(layer: selected[0]) }
+        guard inputs.rows > 0 || combined != nil else { throw NormalizationAdaptError.noRows(layer: selected[0]) }
 
         var model = file
         var adapted: [AdaptedLayer] = []
         for index in selected {
-            let layerInput = try input(of: index, in: model, inputs: inputs, threads: threads)
+            // (A process without rows of its own still takes part in the sums, with none.)
+            let features = model.tensor(named: "layers.\(index).mean")?.floats().count ?? 0
+            let layerInput = inputs.rows == 0 ? Matrix(rows: 0, cols: features) : try input(of: index, in: model, inputs: inputs, threads: threads)
             if let bad = firstNonFinite(layerInput) {
                 throw NormalizationAdaptError.nonFiniteInput(layer: index, row: bad.row, column: bad.column, value: bad.value)
             }
-            let (mean, variance) = statistics(of: layerInput)
-            let rows = layerInput.rows
+            let (mean, variance, rows) = try combined?(layerInput) ?? { let s = statistics(of: layerInput); return (s.mean, s.variance, layerInput.rows) }()
+            guard rows > 0 else { throw NormalizationAdaptError.noRows(layer: index) }
             let count = rows <= 1 << 24 ? Tensor(shape: [], values: [Float(rows)]) : Tensor(shape: [], doubles: [Double(rows)])
             let replacements = [
                 "layers.\(index).mean": Tensor(shape: [mean.count], values: mean.map { Float($0) }),

@@ -58,6 +58,7 @@ extension CSVReader {
             return nil
         }
         end += n
+        sourceBytes += n
         refills += 1
         return lastLineFeed().map { $0 + 1 }
     }

@@ -25,6 +25,13 @@ public final class CSVReader {
 
     /// Line on which the most recently read record starts (1-based).
     public internal(set) var recordLine = 0
+    /// Byte offset in the source (counted from its first byte) at which the most recently read
+    /// record starts (after a byte-order mark).
+    public private(set) var recordOffset = 0
+    /// Byte offset in the source of the first byte not yet consumed (after the last record read).
+    public var offset: Int { sourceBytes - (end - position) }
+    /// The line the next record starts on (1-based; one past the last line when the input has ended).
+    public var nextLine: Int { line }
 
     let source: ByteSource
     /// The read buffer, `bufferCapacity` bytes; the unread bytes are `position..<end`. It grows
@@ -38,7 +45,12 @@ public final class CSVReader {
     var started = false
     /// Counts the reads that brought new bytes into the buffer (the fast path's notion of "new bytes").
     var refills = 0
+    /// Bytes the source has returned so far.
+    var sourceBytes = 0
     private let givenDelimiter: UInt8?
+    /// Whether a UTF-8 byte-order mark at the start of the source is skipped (false for a source
+    /// that starts in the middle of a file).
+    private let skipsByteOrderMark: Bool
 
     /// Bytes of the current record's fields, back to back (`fieldByteCount` used of
     /// `fieldByteCapacity`); `fieldEnds[i]` is the end offset of field i (`fieldEndCount` used).
@@ -55,10 +67,17 @@ public final class CSVReader {
     ///   - delimiter: `,`, `;`, tab or any other byte; nil detects it from the first line.
     ///   - bufferSize: bytes per read from the source.
     ///   - maxRecordBytes: longest record accepted.
-    public init(source: ByteSource, fileName: String, delimiter: UInt8? = nil, bufferSize: Int = 1 << 20, maxRecordBytes: Int = 1 << 24) {
+    ///   - firstLine: the line number of the source's first byte (1 for a whole file; a part of a
+    ///     file, ``FileRangeSource``, may start on a later line).
+    ///   - byteOrderMark: whether a UTF-8 byte-order mark at the start is skipped (true for a whole
+    ///     file; false for a source that starts in the middle of one).
+    public init(source: ByteSource, fileName: String, delimiter: UInt8? = nil, bufferSize: Int = 1 << 20, maxRecordBytes: Int = 1 << 24,
+                firstLine: Int = 1, byteOrderMark: Bool = true) {
         self.source = source
         self.fileName = fileName
         self.givenDelimiter = delimiter
+        self.line = firstLine
+        self.skipsByteOrderMark = byteOrderMark
         self.bufferCapacity = max(16, bufferSize)
         self.buffer = .allocate(capacity: bufferCapacity)
         self.maxRecordBytes = maxRecordBytes
@@ -129,6 +148,7 @@ public final class CSVReader {
         fieldEndCount = 0
         guard try fill() else { return false }
         recordLine = line
+        recordOffset = offset
 
         var state = State.fieldStart
         var quoteLine = line
@@ -268,6 +288,7 @@ public final class CSVReader {
             return false
         }
         end = n
+        sourceBytes += n
         refills += 1
         return true
     }
@@ -279,7 +300,7 @@ public final class CSVReader {
         var scanned = 0
         var inQuotes = false
         var counts = (comma: 0, semicolon: 0, tab: 0)
-        var bomChecked = false
+        var bomChecked = !skipsByteOrderMark
         scan: while true {
             while scanned < end {
                 if !bomChecked {
@@ -317,6 +338,7 @@ public final class CSVReader {
             let n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: bufferCapacity - end))
             if n == 0 { sourceDone = true; if !bomChecked { bomChecked = true; continue } ; break }
             end += n
+            sourceBytes += n
         }
         if let givenDelimiter {
             delimiter = givenDelimiter

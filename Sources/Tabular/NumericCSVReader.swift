@@ -61,6 +61,20 @@ public final class NumericCSVReader {
         }
     }
 
+    /// Continues the rows of a file whose first record another reader has read: `csv` reads a part
+    /// of the file (``FileRangeSource``, with the delimiter that reader found) and every record in it
+    /// is a data row of `columnCount` fields named by `header`. No record is read here, and a part
+    /// without records is zero rows (the whole file's checks, such as a header without data rows,
+    /// are the caller's).
+    public init(continuing csv: CSVReader, header: [String]?, columnCount: Int) {
+        self.csv = csv
+        self.headerMode = .none
+        self.header = header
+        self.columnCount = columnCount
+        self.isEmpty = false
+        self.pendingFirstRow = false
+    }
+
     /// Opens `path` (`-` is standard input).
     public convenience init(path: String) throws {
         try self.init(CSVReader(path: path))

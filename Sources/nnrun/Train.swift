@@ -31,7 +31,7 @@ struct Train: ParsableCommand {
         With --no-shuffle, training reproduces Keras `fit(shuffle=False)` with the same epochs and batch size.
 
         --distributed trains as one rank of an Open MPI job (`mpirun -np N nnrun train ... --distributed`): \
-        each batch of --batch-size rows is split over the ranks, their gradients are summed \
+        each rank parses its own byte range of DATA, each batch of --batch-size rows is split over the ranks, their gradients are summed \
         (MPI_Allreduce) and every rank applies the same update, so the result equals one process's \
         up to the order of the sums. Rank 0 writes the outputs and prints progress. A rank that dies \
         ends the job; a collective that waits longer than --collective-timeout ends it with status 6. \

@@ -65,20 +65,41 @@ import TestSupport
         #expect(r.stdout.split(separator: "\n").count <= 2, "a row computed from lost weights was written: \(r.stdout)")
     }
 
-    @Test func modelWrittenIntoWhilePredictingEndsWithASentence() throws {
-        let r = try predictWhileDamaging { url in
-            let fd = open(url.path, O_WRONLY)
-            #expect(fd >= 0)
-            let junk = [UInt8](repeating: 0x41, count: 16)
-            #expect(pwrite(fd, junk, junk.count, 4096) == junk.count)
-            close(fd)
-        }
+    /// Writes 16 bytes into the model at offset 4096, in place (same size).
+    func writeInto(_ url: URL) {
+        let fd = open(url.path, O_WRONLY)
+        #expect(fd >= 0)
+        let junk = [UInt8](repeating: 0x41, count: 16)
+        #expect(pwrite(fd, junk, junk.count, 4096) == junk.count)
+        close(fd)
+    }
+
+    /// predict ended with a sentence naming the model, `inUse` in it when the change was found
+    /// while predicting (exit 1), and no row computed from changed weights.
+    func expectChangeReported(_ r: (status: Int32, exited: Bool, stdout: String, stderr: String, model: URL), inUse text: String) {
         #expect(r.exited, "killed by signal \(r.status)")
-        let inUse = r.status == 1 && r.stderr.contains("changed")
+        let inUse = r.status == 1 && r.stderr.contains(text)
         let whileLoading = r.status == 4 && (r.stderr.contains("checksum mismatch") || r.stderr.contains("changed"))
         #expect(inUse || whileLoading, "status \(r.status): \(r.stderr)")
         #expect(r.stderr.contains(r.model.path))
         #expect(r.stdout.split(separator: "\n").count <= 2, "a row computed from changed weights was written: \(r.stdout)")
+    }
+
+    @Test func modelWrittenIntoWhilePredictingEndsWithASentence() throws {
+        expectChangeReported(try predictWhileDamaging { writeInto($0) }, inUse: "changed")
+    }
+
+    /// A same-size write into the model whose modification time is then set back to what it was
+    /// (`touch -d`): still a change (the status-change time moved), a sentence and no row from the
+    /// changed weights.
+    @Test func modelWrittenIntoWithItsModificationTimeSetBackEndsWithASentence() throws {
+        let r = try predictWhileDamaging { url in
+            writeInto(url)
+            // predictWhileDamaging gave the model this modification time before starting predict.
+            var times = [timeval(tv_sec: 1_600_000_000, tv_usec: 0), timeval(tv_sec: 1_600_000_000, tv_usec: 0)]
+            #expect(utimes(url.path, &times) == 0)
+        }
+        expectChangeReported(r, inUse: "status-change time moved")
     }
 
     /// Saving over the model by rename (what nnrun train and nnconv do) while predict runs is fine:

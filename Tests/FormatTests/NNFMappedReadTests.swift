@@ -138,6 +138,35 @@ import TestSupport
         #expect(e.description.contains("changed") && e.description.contains("renaming"), "\(e)")
     }
 
+    /// Written into in place (same size) and its modification time set back to the nanosecond
+    /// (`touch -d`): size and modification time are as at mapping time, but the status-change time,
+    /// which user space cannot set, has moved, and `verifyUnchanged` reports it.
+    @Test func fileRewrittenInPlaceWithItsModificationTimeSetBackIsReported() throws {
+        let (dir, url, _) = try Self.multiPageFile()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let read = try NNF.read(contentsOf: url, loading: .map)
+        let mapping = try #require(read.tensors[0].tensor.mapping)
+        var before = stat()
+        try #require(stat(url.path, &before) == 0)
+        // Past the timestamp clock's tick (≈ 4 ms on Linux without fine-grained timestamps), so the
+        // status-change time below differs from the one at mapping time.
+        usleep(20_000)
+        let fd = open(url.path, O_WRONLY)
+        try #require(fd >= 0)
+        let junk = [UInt8](repeating: 0x41, count: 8)
+        #expect(pwrite(fd, junk, junk.count, 4096) == junk.count)
+        close(fd)
+        var times = [before.st_atim, before.st_mtim]
+        try #require(utimensat(AT_FDCWD, url.path, &times, 0) == 0)
+        var after = stat()
+        try #require(stat(url.path, &after) == 0)
+        // What the check used to compare is as it was: only the status-change time tells.
+        #expect(after.st_size == before.st_size && after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
+        #expect(after.st_ctim.tv_sec != before.st_ctim.tv_sec || after.st_ctim.tv_nsec != before.st_ctim.tv_nsec)
+        let e = try #require(throws: NNFError.self) { try mapping.verifyUnchanged() }
+        #expect(e.description.hasPrefix(url.path) && e.description.contains("status-change time moved") && e.description.contains("renaming"), "\(e)")
+    }
+
     @Test func emptyAndTinyFilesFailR1WhenMappedToo() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

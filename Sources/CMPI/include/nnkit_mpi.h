@@ -48,6 +48,13 @@ int nnkit_mpi_sum_float_arrays_and_doubles(float *const *arrays, const int *coun
 /// (two calls, under the watchdog). 0 on success, else an MPI error code.
 int nnkit_mpi_min_max_u64(const uint64_t *values, uint64_t *min, uint64_t *max, int count, const char *what);
 
+/// MPI_Alltoallv of bytes (MPI_BYTE) on MPI_COMM_WORLD under the watchdog: this rank sends
+/// `send_counts[q]` bytes from `send + send_displacements[q]` to rank q and receives
+/// `receive_counts[q]` bytes from rank q at `receive + receive_displacements[q]` (every count and
+/// displacement a C int, checked by the caller). 0 on success, else an MPI error code.
+int nnkit_mpi_alltoallv_bytes(const void *send, const int *send_counts, const int *send_displacements,
+                               void *receive, const int *receive_counts, const int *receive_displacements, const char *what);
+
 /// MPI_Error_string into `text` (at least 64 bytes; truncated to `size`).
 void nnkit_mpi_error_text(int code, char *text, size_t size);
 
