@@ -214,6 +214,28 @@ import TestSupport
         }
     }
 
+    /// The warning on binary cross-entropy targets outside [0, 1] names the file's first such line
+    /// and counts them over all parts: one label column (read value by value) and two target
+    /// columns of a 2-output model (read by the fast path), with the offending rows in later parts.
+    @Test func theTargetWarningNamesTheFilesLineAndCountsEveryPart() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        var one = rows(200)
+        for i in [150, 199] { one[i] = String(one[i].dropLast()) + "2" }
+        let two = rows(200).enumerated().map { i, line in line + "," + (i == 120 ? "1.5" : i == 170 ? "-1" : "0.5") }
+        let m2 = dir.appendingPathComponent("m2.nnf").path
+        #expect(try CommandRunner.nnrun(["init", "--inputs", "4", "--layers", "8:relu,2:sigmoid", "--seed", "5", "-o", m2]).status == 0)
+        for (name, text, model, target) in [("one.csv", "a,b,c,d,label\n" + one.joined(separator: "\n") + "\n", try model(dir), "label"),
+                                            ("two.csv", "a,b,c,d,p,q\n" + two.joined(separator: "\n") + "\n", m2, "p,q")] {
+            let data = try write(text, dir, name)
+            let args = ["-o", dir.appendingPathComponent("o.nnf").path] + flags(target: target)
+            let single = try CommandRunner.nnrun(["train", model, data] + args)
+            let warning = try #require(single.stderr.split(separator: "\n").first { $0.contains("is outside [0, 1]") }, "\(single.stderr)")
+            #expect(warning.contains("(and 1 more)"), "\(warning)")
+            let r = try mpirun(3, [model, data] + args)
+            #expect(r.status == 0 && r.stderr.split(separator: "\n").filter { $0.contains("is outside [0, 1]") } == [warning], "\(name): \(r.stderr)")
+        }
+    }
+
     /// Memory, by rows rather than bytes: with 3 ranks each parses about a third of the rows (its
     /// byte range; the ranges tile the data), and after the exchange holds only the training rows of
     /// its slices (--no-shuffle), about a third of them; with shuffling each keeps the training rows
