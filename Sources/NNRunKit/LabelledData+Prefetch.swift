@@ -70,12 +70,13 @@ extension LabelledData {
                 let columnCount = reader.columnCount
                 guard try reader.nextRow() else { return nil }
                 let firstLine = reader.currentLine
-                // Room for the rows the file holds if they are as long as the first (each field
-                // takes a byte and a separator at least, which bounds the guess), so that the
-                // arrays are not copied each time they grow.
+                // Room for the rows the file holds if they are as long as the first, with a quarter
+                // more in case they are shorter (each field takes a byte and a separator at least,
+                // which bounds the guess), so that the arrays are not copied as they grow: room not
+                // written to costs address space, not memory.
                 var rowBytes = columnCount
                 for c in 0..<columnCount { rowBytes += reader.csv.withField(c) { $0.count } }
-                let expectedRows = min(size / rowBytes + 64, size / (2 * max(columnCount, 1)) + 1)
+                let expectedRows = min(size / rowBytes * 5 / 4 + 64, size / (2 * max(columnCount, 1)) + 1)
                 var others: [Float] = [], targetValues: [Float] = []
                 LargeArray.reserve(&others, expectedRows * otherColumns.count)
                 LargeArray.reserve(&targetValues, expectedRows * targetColumns.count)
