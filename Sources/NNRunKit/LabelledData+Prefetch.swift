@@ -21,16 +21,19 @@ extension LabelledData {
         /// Target columns (0-based, in `--target` order) and the other columns (file order).
         let targetColumns: [Int]
         let otherColumns: [Int]
-        /// `[rows, columnCount]`, row-major, each row the other columns then the target columns.
-        var table: [Float]
+        /// `[rows, otherColumns.count]` and `[rows, targetColumns.count]`, row-major: each read
+        /// straight into its own array (no table to cut them out of: that copy was 63 MB for T2).
+        var others: [Float]
+        var targetValues: [Float]
         var rows: Int
         /// The file line of the first data row; each data row takes one line (checked: a row that
         /// took more would have a quoted field, which is not a number).
         let firstLine: Int
 
-        private init(header: [String]?, columnCount: Int, targetColumns: [Int], otherColumns: [Int], table: [Float], rows: Int, firstLine: Int) {
-            self.header = header; self.columnCount = columnCount; self.targetColumns = targetColumns
-            self.otherColumns = otherColumns; self.table = table; self.rows = rows; self.firstLine = firstLine
+        private init(header: [String]?, columnCount: Int, targetColumns: [Int], otherColumns: [Int],
+                     others: [Float], targetValues: [Float], rows: Int, firstLine: Int) {
+            self.header = header; self.columnCount = columnCount; self.targetColumns = targetColumns; self.otherColumns = otherColumns
+            self.others = others; self.targetValues = targetValues; self.rows = rows; self.firstLine = firstLine
         }
 
         /// Rows read per ``NumericCSVReader/readRows(max:columns:into:)`` call, between two polls.
@@ -50,7 +53,7 @@ extension LabelledData {
 
         /// Reads the rows `open` gives (a whole file, or the part of one a rank of a distributed run
         /// reads) when they are all finite numbers; `size` bounds the bytes they take (for the guess
-        /// of the table's size).
+        /// of the arrays' sizes).
         static func read(size: Int, targets: [String], threads: Int = Network.defaultThreads,
                          keepGoing: () -> Bool = { true }, open: () throws -> NumericCSVReader) -> Prefetch? {
             do {
@@ -64,27 +67,32 @@ extension LabelledData {
                     }
                 }
                 let otherColumns = (0..<reader.columnCount).filter { !isTarget[$0] }
-                let columnCount = reader.columnCount, columns = otherColumns + targetColumns
+                let columnCount = reader.columnCount
                 guard try reader.nextRow() else { return nil }
                 let firstLine = reader.currentLine
-                // Room for the rows the file holds if they are as long as the first (each field
-                // takes a byte and a separator at least, which bounds the guess), so that the table
-                // is not copied each time it grows (T2: 63 MB).
+                // Room for the rows the file holds if they are as long as the first, with a quarter
+                // more in case they are shorter (each field takes a byte and a separator at least,
+                // which bounds the guess), so that the arrays are not copied as they grow: room not
+                // written to costs address space, not memory.
                 var rowBytes = columnCount
                 for c in 0..<columnCount { rowBytes += reader.csv.withField(c) { $0.count } }
-                var table: [Float] = []
-                table.reserveCapacity(min(size / rowBytes + 64, size / (2 * max(columnCount, 1)) + 1) * columnCount)
-                for c in columns { table.append(try reader.value(c)) }
+                let expectedRows = min(size / rowBytes * 5 / 4 + 64, size / (2 * max(columnCount, 1)) + 1)
+                var others: [Float] = [], targetValues: [Float] = []
+                LargeArray.reserve(&others, expectedRows * otherColumns.count)
+                LargeArray.reserve(&targetValues, expectedRows * targetColumns.count)
+                for c in otherColumns { others.append(try reader.value(c)) }
+                for c in targetColumns { targetValues.append(try reader.value(c)) }
                 var rows = 1
                 while true {
-                    let n = try reader.readRows(max: rowsPerPoll, columns: columns, into: &table)
+                    let n = try reader.readRows(max: rowsPerPoll, columns: otherColumns, into: &others,
+                                                secondColumns: targetColumns, into: &targetValues)
                     if n == 0 { break }
                     rows += n
                     if !keepGoing() { return nil }
                 }
                 guard reader.currentLine == firstLine + rows - 1 else { return nil }
                 return Prefetch(header: reader.header, columnCount: columnCount, targetColumns: targetColumns,
-                                otherColumns: otherColumns, table: table, rows: rows, firstLine: firstLine)
+                                otherColumns: otherColumns, others: others, targetValues: targetValues, rows: rows, firstLine: firstLine)
             } catch {
                 return nil
             }
@@ -98,11 +106,14 @@ extension LabelledData {
             var position = [Int](repeating: -1, count: columnCount)
             for (i, c) in otherColumns.enumerated() { position[c] = i }
             guard inputColumns.allSatisfy({ $0 >= 0 && $0 < columnCount && position[$0] >= 0 }) else { return nil }
-            let width = columnCount, rows = self.rows
-            let x = Self.gather(table, rows: rows, width: width, positions: inputColumns.map { position[$0] })
-            let y = Self.gather(table, rows: rows, width: width, positions: Array(otherColumns.count..<width))
+            let rows = self.rows
+            // The inputs are usually all the other columns in file order: then they are handed over as read.
+            let x = inputColumns == otherColumns ? others
+                : Self.gather(others, rows: rows, width: otherColumns.count, positions: inputColumns.map { position[$0] })
             let lines = Array(firstLine..<(firstLine + rows))
-            table = []
+            let y = targetValues
+            others = []
+            targetValues = []
             self.rows = 0
             return (x, y, lines)
         }

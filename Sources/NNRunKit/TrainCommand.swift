@@ -96,6 +96,7 @@ public struct TrainCommand {
         for n in skipped { progress.warn(n) }
         state.metrics = metrics
         // A distributed run: each rank reads its own byte range of DATA (LabelledData.Shard).
+        let readStarted = DispatchTime.now().uptimeNanoseconds
         let shard = try group.map { g in
             try LabelledData.read(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
                                   loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, group: g)
@@ -154,19 +155,30 @@ public struct TrainCommand {
             // The ranks agree on what each read: the file's size, header and the bytes around each
             // split point, the validation rows and the starting weights (after adaptation).
             dataHash = SetupAgreement.hash(shard.fileHash, validation, trainer.network.parameters)
-            // Each rank now fetches the training rows it computes: its slices (--no-shuffle), or all.
+            // Each rank now fetches the training rows it computes: its slices, once (--no-shuffle),
+            // or those of each epoch's permutation at the start of the epoch (the Trainer asks).
             let rows = rowsOfRanks.trainingRows
             let held = o.shuffle ? nil : DataParallel.heldRows(rows: rows, batchSize: o.batchSize, rank: group.rank, size: group.size)
-            (x, y) = try RankAloneError.on { try rowsOfRanks.trainingRows(held: held, batchSize: o.batchSize) }
-            trainer.dataParallel = DataParallel(group: group, rows: rows, heldRows: held)
+            if held != nil {
+                (x, y) = try RankAloneError.on { try rowsOfRanks.slicesRows(batchSize: o.batchSize) }
+            } else {
+                (x, y) = (Matrix(rows: 0, cols: x.cols), Matrix(rows: 0, cols: y.cols))
+            }
+            trainer.dataParallel = DataParallel(group: group, rows: rows, heldRows: held, shards: held == nil ? rowsOfRanks.trainingShards : nil)
             if ProcessInfo.processInfo.environment[LabelledData.shardDebugVariable] != nil {
                 var validationRowCount = 0
                 if case .data(let vx, _) = validation { validationRowCount = vx.rows }
-                FileHandle.standardError.write(Data("shard: rank \(group.rank) of \(group.size): holds \(x.rows) of \(rows) training rows and \(validationRowCount) validation rows\n".utf8))
+                // Seconds from opening DATA to holding these rows (reading, agreeing, adapting, exchanging),
+                // and the peak resident memory so far (VmHWM), for the tests and `make bench` (M1).
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - readStarted) / 1e9
+                let peak = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))?.split(separator: "\n")
+                    .first { $0.hasPrefix("VmHWM:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "?"
+                FileHandle.standardError.write(Data("shard: rank \(group.rank) of \(group.size): holds \(held == nil ? rowsOfRanks.trainingShards.x.rows : x.rows) of \(rows) training rows and \(validationRowCount) validation rows; read in \(String(format: "%.3f", seconds)) s, peak memory \(peak)\n".utf8))
             }
             progress.note("distributed: \(group.size) rank\(group.size == 1 ? "" : "s"), batches of \(o.batchSize) rows split into slices of up to \((o.batchSize + group.size - 1) / group.size); "
                           + "\(trainer.bytesSummedPerStep) bytes summed per batch by each rank; "
-                          + (held == nil ? "every rank holds all \(rows) training rows (shuffled)" : "each rank holds only the rows of its slices (rank 0: \(held!.count) of \(rows); --no-shuffle)"))
+                          + (held == nil ? "each rank holds its part of the \(rows) training rows and fetches the rows of its slices of each epoch (shuffled)"
+                           : "each rank holds only the rows of its slices (rank 0: \(held!.count) of \(rows); --no-shuffle)"))
         }
         // The writer must be able to write what training will produce (column names, optimizer slots
         // and all): found now, naming the output, rather than after the first epoch.

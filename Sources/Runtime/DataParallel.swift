@@ -79,11 +79,18 @@ public struct DataParallel {
     /// ascending, when this process holds only its own rows (``heldRows(rows:batchSize:rank:size:)``,
     /// possible without shuffling); nil when it holds all rows.
     public let heldRows: [Int]?
+    /// When the training rows are spread over the processes (each holds its own part, ``RowShards``,
+    /// numbered like the rows of a single run): at the start of every epoch each process fetches
+    /// the rows of its slices in that epoch's order (one exchange), so that it holds about 1/size
+    /// of the rows twice (its part and its slices) rather than all of them. The `x`/`y` given to
+    /// ``Trainer/fit(x:y:onBatch:onEpoch:)`` are then empty.
+    public let shards: RowShards?
 
-    public init(group: ProcessGroup, rows: Int, heldRows: [Int]? = nil) {
+    public init(group: ProcessGroup, rows: Int, heldRows: [Int]? = nil, shards: RowShards? = nil) {
         self.group = group
         self.rows = rows
         self.heldRows = heldRows
+        self.shards = shards
     }
 
     /// The positions, within a batch of `batchRows` rows, that process `rank` of `size` computes:

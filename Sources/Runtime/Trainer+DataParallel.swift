@@ -18,8 +18,13 @@ final class DataParallelStepper {
     /// Local batch buffers by row count (slices differ by one row between ranks; the last batch is smaller).
     private var buffers: [Int: (x: Matrix, y: Matrix)] = [:]
     private var scalars: [Double]
-    /// Where the next batch's rows start in `x`/`y` when this process holds only its own rows.
+    /// Where the next batch's rows start in `x`/`y` (or the epoch's rows) when this process holds
+    /// only its own rows.
     private var cursor = 0
+    /// With ``DataParallel/shards``: the positions in each epoch's order of this process's slices,
+    /// and the rows at those positions, fetched at the start of the epoch.
+    private var shardPositions: [Int]?
+    private var epochRows: (x: Matrix, y: Matrix)?
     /// A stop asked for by this process's callback, not yet sent to the others.
     private var stopRequested = false
 
@@ -31,7 +36,12 @@ final class DataParallelStepper {
         guard plan.group.size >= 1, (0..<plan.group.size).contains(plan.group.rank) else {
             throw TrainerError.invalidConfiguration(field: "data_parallel", value: "rank \(plan.group.rank) of \(plan.group.size)", expected: "0 <= rank < size")
         }
-        if let held = plan.heldRows {
+        if plan.shards != nil {
+            guard plan.heldRows == nil, x.rows == 0, plan.shards!.rows == plan.rows else {
+                throw TrainerError.invalidConfiguration(field: "data_parallel", value: "row shards with \(x.rows) rows given",
+                                                        expected: "the training rows in the shards only, \(plan.rows) of them")
+            }
+        } else if let held = plan.heldRows {
             guard !shuffle else {
                 throw TrainerError.invalidConfiguration(field: "data_parallel", value: "a shard of the rows", expected: "all rows on every process when shuffling")
             }
@@ -57,7 +67,18 @@ final class DataParallelStepper {
         return (network.parameters.filter(\.trainable).reduce(0) { $0 + $1.count }, 1 + metrics.count + states + 1)
     }
 
-    func startEpoch() { cursor = 0 }
+    /// Starts an epoch that visits the rows in `order` in batches of `batchSize`; with shards,
+    /// fetches this process's rows of the epoch (``RowShards/fetch(_:what:)``).
+    func startEpoch(order: [Int], batchSize: Int, epoch: Int) throws {
+        cursor = 0
+        guard let shards = plan.shards else { return }
+        let size = plan.group.size, rows = plan.rows
+        if shardPositions == nil { shardPositions = DataParallel.heldRows(rows: rows, batchSize: batchSize, rank: plan.group.rank, size: size) }
+        epochRows = nil  // the last epoch's rows go before this epoch's arrive
+        epochRows = try shards.fetch({ q in
+            DataParallel.heldRows(rows: rows, batchSize: batchSize, rank: q, size: size).map { order[$0] }
+        }, what: "the exchange of the rows of epoch \(epoch + 1)")
+    }
 
     /// Remembers a stop request from this process's batch callback; the group acts on it after the
     /// next sum (the next batch, or the end of the epoch).
@@ -73,8 +94,9 @@ final class DataParallelStepper {
         var local: BatchResult
         if count > 0 {
             var buffer = buffers[count] ?? (Matrix(rows: count, cols: x.cols), Matrix(rows: count, cols: y.cols))
-            if let held = plan.heldRows {
-                // Unshuffled shard: this batch's slice is the next `count` rows held, in order.
+            if let held = plan.heldRows ?? shardPositions {
+                // This process's rows only: this batch's slice is the next `count` rows held, in order.
+                let (x, y) = epochRows ?? (x, y)
                 guard cursor + count <= held.count, held[cursor] == start + slice.lowerBound else {
                     throw TrainerError.invalidConfiguration(field: "data_parallel", value: "rows held by rank \(plan.group.rank)",
                                                             expected: "DataParallel.heldRows for batch size \(rows) and \(plan.group.size) processes")

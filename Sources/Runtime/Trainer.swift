@@ -179,7 +179,7 @@ public final class Trainer {
             guard vx.rows == vy.rows else { throw TrainerError.sampleCountMismatch(what: "validation data", inputs: vx.rows, targets: vy.rows) }
             validation = (vx, vy)
         }
-        if dataParallel?.heldRows != nil, case .split = config.validation {
+        if dataParallel?.heldRows != nil || dataParallel?.shards != nil, case .split = config.validation {
             throw TrainerError.invalidConfiguration(field: "validation_split", value: "with a shard of the rows", expected: "validation data split off by the caller")
         }
         let n = dataParallel?.rows ?? trainX.rows
@@ -226,7 +226,7 @@ public final class Trainer {
             metricTotals.reset()
             var batchesDone = 0
             var stopAfterEpoch = false
-            stepper?.startEpoch()
+            try stepper?.startEpoch(order: order, batchSize: batchSize, epoch: epoch)
 
             for b in 0..<batchCount {
                 let start = b * batchSize

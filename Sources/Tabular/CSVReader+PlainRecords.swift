@@ -87,7 +87,7 @@ extension CSVReader {
 
     /// Prepares a fast read of at most `maxRecords` records: buffers whole lines and returns the
     /// number of candidate records (lines) available now, 0 when the general path must read the
-    /// next record. Call ``readPlainNumericRecords(_:fieldCount:slots:width:into:threads:)`` next
+    /// next record. Call ``readPlainNumericRecords(_:fieldCount:slots:width:into:second:threads:)`` next
     /// with the same plan.
     func planPlainRecords(max maxRecords: Int, plan: inout PlainRecordPlan) throws -> Int {
         plan.lineEnds.removeAll(keepingCapacity: true)
@@ -106,10 +106,13 @@ extension CSVReader {
 
     /// Parses the records that ``planPlainRecords(max:plan:)`` found, stopping before the first
     /// that is not plain, into `out` (`[records, width]`, each record's field `f` at column
-    /// `slots[f]` when `slots[f] >= 0`). Advances past the records parsed and counts their lines.
+    /// `slots[f]` when `0 <= slots[f] < width`) and `second` (`[records, second.width]`, field `f`
+    /// at column `slots[f] - width` when `slots[f] >= width`). Advances past the records parsed and
+    /// counts their lines.
     /// - Returns: the number of records parsed (0: the general path reads the next record).
     func readPlainNumericRecords(_ plan: inout PlainRecordPlan, fieldCount: Int, slots: UnsafePointer<Int32>, width: Int,
-                                 into out: UnsafeMutablePointer<Float>, threads: Int) -> Int {
+                                 into out: UnsafeMutablePointer<Float>, second: (width: Int, out: UnsafeMutablePointer<Float>?) = (0, nil),
+                                 threads: Int) -> Int {
         let ends = plan.lineEnds
         guard let limit = ends.last else { return 0 }
         let parts = plan.declined ? 1 : max(1, min(threads, (limit - position) / Self.parallelPartBytes, ends.count))
@@ -118,20 +121,22 @@ extension CSVReader {
         var parsed = 0, consumed = 0
         if parts == 1 {
             parsed = nnkit_parse_plain_numeric_records(buf + start, limit - start, delim, fieldCount, slots, width,
-                                                       out, ends.count, maxBytes, &consumed)
+                                                       out, second.width, second.out, ends.count, maxBytes, &consumed)
         } else {
             // Part p: records [first[p], first[p + 1]).
             let first = (0...parts).map { $0 * ends.count / parts }
             // Each part reads its own bytes and writes its own rows and result.
             nonisolated(unsafe) let results = UnsafeMutablePointer<(records: Int, bytes: Int)>.allocate(capacity: parts)
             defer { results.deallocate() }
-            nonisolated(unsafe) let buf = buf, slots = slots, out = out
+            nonisolated(unsafe) let buf = buf, slots = slots, out = out, secondOut = second.out
+            let secondWidth = second.width
             DispatchQueue.concurrentPerform(iterations: parts) { p in
                 let from = first[p] == 0 ? start : ends[first[p] - 1]
                 let to = ends[first[p + 1] - 1]
                 var bytes = 0
                 let n = nnkit_parse_plain_numeric_records(buf + from, to - from, delim, fieldCount, slots, width,
-                                                          out + first[p] * width, first[p + 1] - first[p], maxBytes, &bytes)
+                                                          out + first[p] * width, secondWidth, secondOut.map { $0 + first[p] * secondWidth },
+                                                          first[p + 1] - first[p], maxBytes, &bytes)
                 results[p] = (n, bytes)
             }
             for p in 0..<parts {
@@ -158,7 +163,7 @@ extension CSVReader {
 }
 
 /// Scratch of the fast path between ``CSVReader/planPlainRecords(max:plan:)`` and
-/// ``CSVReader/readPlainNumericRecords(_:fieldCount:slots:width:into:threads:)``.
+/// ``CSVReader/readPlainNumericRecords(_:fieldCount:slots:width:into:second:threads:)``.
 struct PlainRecordPlan {
     /// Ends of the candidate records (offsets in the read buffer just after each LF).
     var lineEnds: [Int] = []

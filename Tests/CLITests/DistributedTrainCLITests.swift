@@ -103,8 +103,8 @@ import TestSupport
         try expectRanksTrainAsOneProcess(ranks, shuffle: false)
     }
 
-    /// With shuffling every rank holds all rows and takes its slice of each batch of the epoch's
-    /// permutation, which depends only on the seed and the epoch: still one process's result.
+    /// With shuffling each rank fetches the rows of its slices of each epoch's permutation (spec/distributed.md,
+    /// step 4), which depends only on the seed and the epoch: still one process's result.
     @Test func shuffledTrainingOnTwoRanksEqualsOneProcess() throws {
         try expectRanksTrainAsOneProcess(2, shuffle: true)
     }

@@ -76,6 +76,33 @@ import Foundation
         #expect(r.plainRowsRead == traps.count)
     }
 
+    /// Short plain numbers (no exponent, at most 16 digits: the fast path's 16-byte reading) at its
+    /// limits, each in a row of several fields (first, middle and last place, CRLF too): exact
+    /// float32 midpoints (ties to even), a mantissa just above 2^53, 16 and 17 digits, leading zeros,
+    /// a bare point, a minus before a point, 15 bytes with and without a sign, and the fields a
+    /// 16-byte window cannot end (longer than 15 bytes). Each value is `strtof`'s, bit for bit.
+    @Test(arguments: [1, 2])
+    func shortPlainNumbersAtTheirLimitsAreStrtofs(threads: Int) throws {
+        let numbers = ["16777217", "16777219", "-33554434", "33554438", "0.5", "9007199254740993", "9007199254740992",
+                       "1234567890123456", "12345678901234567", "0.0000000000000001", "00000000000000.1", "5.", ".5", "-.25",
+                       "-0", "0.000000000000001", "123456789012345", "-12345678901234", "1.00000005960464477539",
+                       "16777217.0", "4294967297", "0.1", "-0.134564", "0.0308381", "1e5", "0"]
+        let expected = numbers.map { strtofWhole(Array($0.utf8))! }
+        var text = "a,b,c\n"
+        for (i, n) in numbers.enumerated() { text += "\(i),\(n),-\(i)" + (i % 3 == 0 ? "\r\n" : "\n") }
+        for (i, n) in numbers.enumerated() { text += "\(n),\(i),\(n)\n" }
+        text += String(repeating: "7,8,9\n", count: 8)  // the fast path reads 16 bytes ahead of each number
+        let r = try reader(Array(text.utf8), threads: threads)
+        let (values, rows) = try readAll(r, columns: [0, 1, 2])
+        #expect(rows == 2 * numbers.count + 8)
+        for (i, e) in expected.enumerated() {
+            #expect(values[3 * i + 1].bitPattern == e.bitPattern, "\(numbers[i]) in the middle: \(values[3 * i + 1]) vs \(e)")
+            let k = 3 * (numbers.count + i)
+            #expect(values[k].bitPattern == e.bitPattern && values[k + 2].bitPattern == e.bitPattern, "\(numbers[i]) first and last")
+        }
+        #expect(r.plainRowsRead == rows)
+    }
+
     /// A file of `rows` rows of `columns` numbers (`i.5` in column 0, `-j` elsewhere), with a header.
     private func table(rows: Int, columns: Int, replacing special: [Int: String] = [:]) -> [UInt8] {
         var s = (0..<columns).map { "c\($0)" }.joined(separator: ",") + "\n"
@@ -163,6 +190,35 @@ import Foundation
         #expect(try r.readRows(max: 100, columns: [1, 0], into: &v) == 6)
         #expect(v == [0.5, 1.5, 2.5, -1, 4.5, -1, 5.5, -1, 6.5, -1, 7.5, -1, 8.5, -1, 9.5])
         #expect(r.rowsRead == 10)
+    }
+
+    /// Reading two column lists into two arrays at once (inputs and targets) gives, in each, what
+    /// reading that list alone gives: on one and two threads, across buffer refills, with records
+    /// the fast path declines in between, and with a column in both lists (fast path declined).
+    @Test(arguments: [1, 2])
+    func twoOutputsHoldWhatEachListAloneReads(threads: Int) throws {
+        let n = 30_000
+        let bytes = table(rows: n, columns: 5, replacing: [100: "\"1\",2,3,4,5", 20_000: " 6 ,7,8,9,10"])
+        for (first, second) in [([0, 2, 3], [4, 1]), ([3], [0, 1, 2, 4]), ([1, 2], []), ([0, 1], [1])] as [([Int], [Int])] {
+            let r = try reader(bytes, threads: threads, bufferSize: 64 << 10)
+            var a: [Float] = [], b: [Float] = []
+            var rows = 0
+            while true {
+                let k = try r.readRows(max: 777, columns: first, into: &a, secondColumns: second, into: &b)
+                if k == 0 { break }
+                rows += k
+            }
+            #expect(rows == n)
+            let alone = try readAll(try reader(bytes, threads: 1), columns: first).values
+            let aloneSecond = try readAll(try reader(bytes, threads: 1), columns: second).values
+            #expect(a.map(\.bitPattern) == alone.map(\.bitPattern), "\(first) / \(second)")
+            #expect(b.map(\.bitPattern) == aloneSecond.map(\.bitPattern), "\(first) / \(second)")
+            if Set(first).isDisjoint(with: second) {
+                #expect(r.plainRowsRead >= n - 10, "\(first) / \(second): fast path rows \(r.plainRowsRead)")
+            } else {
+                #expect(r.plainRowsRead == 0)
+            }
+        }
     }
 
     /// Small reads and small buffers (records cut anywhere, a record longer than the buffer) give

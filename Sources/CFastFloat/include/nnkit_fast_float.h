@@ -28,15 +28,18 @@ size_t nnkit_parse_float32(const uint8_t *first, size_t count, float *value);
 /// starting with `-`, a digit or `.`, finite as float32, directly followed by the delimiter or the
 /// line break; other fields (`slots[f] < 0`) hold no quote and no CR; and the record's bytes
 /// before its line break number at most `max_record_bytes`. Field `f`'s value goes to
-/// `out[record * width + slots[f]]`. Anything else (quotes, spaces, `+`, empty or non-numeric
+/// `out[record * width + slots[f]]` when `slots[f] < width`, else to
+/// `second_out[record * second_width + slots[f] - width]` (a second matrix, e.g. targets beside inputs,
+/// so that neither needs to be cut out of a wider one afterwards; `second_out` may be NULL when no
+/// slot is `width` or more). Anything else (quotes, spaces, `+`, empty or non-numeric
 /// values, NaN, out-of-range values, a lone CR, a different field count, a record cut off by the
 /// end of the bytes) stops the parse at that record's start, for the general tokenizer to read it
 /// (and to report it with line and column). The delimiter must not be a byte a number can hold
 /// (`0-9 . e E + -`) nor `"`, CR or LF; the caller checks.
 size_t nnkit_parse_plain_numeric_records(const uint8_t *bytes, size_t count, uint8_t delimiter,
                                          size_t field_count, const int32_t *slots, size_t width,
-                                         float *out, size_t max_records, size_t max_record_bytes,
-                                         size_t *consumed);
+                                         float *out, size_t second_width, float *second_out,
+                                         size_t max_records, size_t max_record_bytes, size_t *consumed);
 
 #ifdef __cplusplus
 }
