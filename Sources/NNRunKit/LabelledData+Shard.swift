@@ -105,7 +105,7 @@ extension LabelledData {
             parsed = nil
         }
         var summary = PartSummary(failed: parsed == nil || parsed!.errorCount > 0, rows: parsed?.lines.count ?? 0, dropped: parsed?.dropped ?? 0,
-                                  lines: reader.csv.nextLine - 1, labelsAreNumbers: true, labels: [],
+                                  lines: partLines(parsed, reader), labelsAreNumbers: true, labels: [],
                                   offences: 0, offenceLine: 0, offenceColumn: 0, offenceValue: 0)
         let encoding = parsed?.encoding ?? .numeric
         let modelLabels = classLabels?.count == encoding.classes && encoding.readsLabels
@@ -184,6 +184,14 @@ extension LabelledData {
         var starts = [0]
         for c in rowCounts { starts.append(starts.last! + c) }
         return Shard(data: out, starts: starts, bytes: bytes, fileHash: fileHash)
+    }
+
+    /// The lines a part spans: its reader's count, or, when the fast path (``Prefetch``, its own
+    /// reader) read the part, its row count: the fast path takes only parts whose every record is
+    /// one line with a line break (the last part may lack the final one; no later part counts on it).
+    private static func partLines(_ parsed: Parsed?, _ reader: NumericCSVReader) -> Int {
+        guard let parsed, reader.rowsRead == 0, !parsed.lines.isEmpty else { return reader.csv.nextLine - 1 }
+        return parsed.lines.count
     }
 
     /// Bytes on each side of a split point that every rank hashes for the agreement.

@@ -63,35 +63,40 @@ public final class MPIProcessGroup: ProcessGroup {
         return lo == hi
     }
 
-    /// Bytes one peer sends another in one MPI_Alltoallv call: MPI's counts and displacements are C
-    /// ints, so an exchange whose blocks or buffers pass `Int32.max` bytes runs in rounds of at most
-    /// `Int32.max / size` bytes per peer through staging buffers. `NNKIT_TEST_EXCHANGE_CHUNK` (bytes,
-    /// ≥ 1) lowers it so that the tests take the rounds with small files.
-    var exchangeChunk: Int {
-        let limit = Int(Int32.max) / max(size, 1)
-        guard let text = ProcessInfo.processInfo.environment["NNKIT_TEST_EXCHANGE_CHUNK"], let v = Int(text), v >= 1 else { return limit }
-        return min(v, limit)
+    /// Bytes one peer sends another in one round of an exchange that MPI's int counts cannot carry
+    /// at once: at most 256 MiB per round in all (`256 MiB / size` per peer) through staging buffers.
+    /// `NNKIT_TEST_EXCHANGE_CHUNK` (bytes, ≥ 1) sets it, and makes every exchange take the rounds,
+    /// so that the tests take them with small files.
+    var exchangeChunk: (bytes: Int, forced: Bool) {
+        let limit = max(1, (256 << 20) / max(size, 1))
+        guard let text = ProcessInfo.processInfo.environment["NNKIT_TEST_EXCHANGE_CHUNK"], let v = Int(text), v >= 1 else { return (limit, false) }
+        return (min(v, limit), true)
     }
 
+    /// One MPI_Alltoallv when every count and displacement fits a C int on every rank; otherwise
+    /// rounds of at most ``exchangeChunk`` bytes per peer. The choice and the number of rounds are
+    /// agreed in one float64 sum (every rank's largest block and total), so all ranks take the
+    /// same path.
     public func allToAll(_ send: UnsafeRawBufferPointer, sendCounts: [Int], into receive: UnsafeMutableRawBufferPointer,
                          receiveCounts: [Int], what: String) throws {
         guard sendCounts.count == size, receiveCounts.count == size, sendCounts.allSatisfy({ $0 >= 0 }), receiveCounts.allSatisfy({ $0 >= 0 }),
               sendCounts.reduce(0, +) <= send.count, receiveCounts.reduce(0, +) <= receive.count else {
             throw NNRunError.distributed("rank \(rank): \(what): an exchange of \(sendCounts) bytes out and \(receiveCounts) in does not fit its buffers of \(send.count) and \(receive.count) bytes")
         }
-        // Every rank runs the same number of rounds: enough for the largest block any rank sends.
-        let chunk = exchangeChunk
-        var largest = [Double](repeating: 0, count: size)
+        let (chunk, forced) = exchangeChunk
+        var largest = [Double](repeating: 0, count: 2 * size)
         largest[rank] = Double(max(sendCounts.max() ?? 0, receiveCounts.max() ?? 0))
+        largest[size + rank] = Double(max(sendCounts.reduce(0, +), receiveCounts.reduce(0, +)))
         try sum(&largest, what: what)
-        let rounds = max(1, (Int(largest.max() ?? 0) + chunk - 1) / chunk)
+        let block = Int(largest[0..<size].max() ?? 0), total = Int(largest[size...].max() ?? 0)
         func offsets(_ counts: [Int]) -> [Int] { counts.indices.map { counts[..<$0].reduce(0, +) } }
         let sendAt = offsets(sendCounts), receiveAt = offsets(receiveCounts)
-        if rounds == 1, let sTotal = Int32(exactly: sendCounts.reduce(0, +)), let rTotal = Int32(exactly: receiveCounts.reduce(0, +)), sTotal >= 0, rTotal >= 0 {
+        if !forced && total <= Int(Int32.max) {
             try call(send.baseAddress, sendCounts, sendAt, receive.baseAddress, receiveCounts, receiveAt, what)
             return
         }
         // Rounds through staging buffers: piece k of each block is bytes k·chunk ..< (k+1)·chunk.
+        let rounds = max(1, (block + chunk - 1) / chunk)
         var sendStage = [UInt8](repeating: 0, count: chunk * size), receiveStage = [UInt8](repeating: 0, count: chunk * size)
         for k in 0..<rounds {
             let sPieces = sendCounts.map { max(0, min(chunk, $0 - k * chunk)) }

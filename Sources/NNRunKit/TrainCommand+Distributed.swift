@@ -16,8 +16,9 @@ import _CLI
 /// between START and TARGET, and (with `-o`) MODEL still at START epochs, training continues from
 /// that file for the epochs still missing, with its optimizer state; the result equals an
 /// uninterrupted run's, because the shuffling and every other random choice depend only on the
-/// seed and the epoch number. Early stopping's patience counter starts afresh at the restart, and
-/// `--history`/`--plot` hold the epochs of the restarted run (their epoch numbers count all runs).
+/// seed and the epoch number. The checkpoints also carry early stopping's state and the history so
+/// far (``record(_:_:in:)``), which the restart continues (not with `--restore-best`, whose best
+/// weights a checkpoint does not hold: early stopping then starts afresh).
 struct DistributedRun {
     /// The metadata key of the mark.
     static let metadataKey = "nnkit.distributed_run"
@@ -70,11 +71,52 @@ struct DistributedRun {
         return Resume(path: path, startEpochs: start, doneEpochs: done, remainingEpochs: target - done)
     }
 
-    /// `result` with its model's mark removed (a finished run's model).
+    /// `result` with its model's mark removed (a finished run's model), and the state a restart
+    /// would continue (``record(_:_:in:)``).
     static func finished(_ result: TrainingResult) -> TrainingResult {
         var out = result
-        out.model.metadata.extra.removeValue(forKey: metadataKey)
+        for key in [metadataKey, earlyStoppingKey, historyKey] { out.model.metadata.extra.removeValue(forKey: key) }
         return out
+    }
+
+    /// Metadata keys of an unfinished run's checkpoint: early stopping's state
+    /// (`BEST WAIT BEST_EPOCH RUN_EPOCHS`: BEST the float64 bits in hex, `-` for none; BEST_EPOCH
+    /// 0-based over all runs, `-` for none) and the history so far (the `--history` CSV text).
+    static let earlyStoppingKey = "nnkit.distributed_early_stopping"
+    static let historyKey = "nnkit.distributed_history"
+
+    /// Writes early stopping's state (when there is early stopping) and the history into `metadata`.
+    static func record(_ progress: Trainer.EarlyStoppingProgress?, _ history: HistoryTable, in metadata: inout Metadata) {
+        if let p = progress {
+            metadata.extra[earlyStoppingKey] = [p.best.map { String($0.bitPattern, radix: 16) } ?? "-", "\(p.wait)",
+                                                p.bestEpoch.map(String.init) ?? "-", "\(p.runEpochs)"].joined(separator: " ")
+        }
+        metadata.extra[historyKey] = history.csv()
+    }
+
+    /// Early stopping's state recorded in a checkpoint, or nil (none, or not readable).
+    static func earlyStopping(in metadata: Metadata) -> Trainer.EarlyStoppingProgress? {
+        guard let parts = metadata.extra[earlyStoppingKey]?.split(separator: " ").map(String.init), parts.count == 4,
+              let wait = Int(parts[1]), let runEpochs = Int(parts[3]), wait >= 0, runEpochs >= 0 else { return nil }
+        let best = parts[0] == "-" ? nil : UInt64(parts[0], radix: 16).map { Double(bitPattern: $0) }
+        let bestEpoch = parts[2] == "-" ? nil : Int(parts[2])
+        guard parts[0] == "-" || best != nil, parts[2] == "-" || bestEpoch != nil else { return nil }
+        return Trainer.EarlyStoppingProgress(best: best, wait: wait, bestEpoch: bestEpoch, runEpochs: runEpochs)
+    }
+
+    /// The history rows recorded in a checkpoint when its columns are `columns`; else none.
+    static func history(in metadata: Metadata, columns: [String]) -> [(epoch: Int, values: [Double])] {
+        guard let text = metadata.extra[historyKey] else { return [] }
+        let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let head = lines.first, head == ["epoch"] + columns else { return [] }
+        var rows: [(epoch: Int, values: [Double])] = []
+        for fields in lines.dropFirst() {
+            guard fields.count == columns.count + 1, let epoch = Int(fields[0]) else { return [] }
+            let values = fields.dropFirst().compactMap(Double.init)
+            guard values.count == columns.count else { return [] }
+            rows.append((epoch, values))
+        }
+        return rows
     }
 
     /// The environment variable of the test-only fault hook.

@@ -150,6 +150,7 @@ public struct TrainCommand {
             : RankAloneError.on { try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: true, group: group, progress: progress) }
         if let run { start.metadata.extra[DistributedRun.metadataKey] = run.marker(startEpochs: resume?.startEpochs ?? (original.training?.epochs ?? 0)) }
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
+        if resume != nil { trainer.resumedEarlyStopping = DistributedRun.earlyStopping(in: original.metadata) }
         var dataHash: UInt64 = 0
         if let group, let rowsOfRanks, let shard {
             // The ranks agree on what each read: the file's size, header and the bytes around each
@@ -193,6 +194,14 @@ public struct TrainCommand {
 
         let columns = ["loss"] + state.metrics + (validation == .none ? [] : ["val_loss"] + state.metrics.map { "val_" + $0 })
         var history = HistoryTable(columns: columns)
+        if resume != nil { history.rows = DistributedRun.history(in: original.metadata, columns: columns) }
+        /// A checkpoint of an unfinished distributed run also holds early stopping's state and the
+        /// history so far, so that the same command continues them (DistributedRun).
+        func checkpoint() -> ModelFile {
+            var file = trainer.currentModelFile()
+            if run != nil { DistributedRun.record(trainer.earlyStoppingProgress, history, in: &file.metadata) }
+            return file
+        }
         var checkpointer = outputs.map { Checkpointer(output: $0.model, format: outputFormat, interval: o.checkpointInterval) }
         if outputFormat == .h5 { for note in NNFHDF5.kerasCompatibilityNotes(start) { progress.note("note: \(note)") } }
         let firstEpoch = trainer.initialEpoch
@@ -222,7 +231,7 @@ public struct TrainCommand {
                 let values = columns.map { log.logs[$0] ?? .nan }
                 history.rows.append((log.epoch + 1, values))
                 // The checkpoint is on disk before the epoch's line is printed.
-                do { try checkpointer?.epochEnded(trainer.currentModelFile) } catch { saveError = error; return .stop }
+                do { try checkpointer?.epochEnded(checkpoint) } catch { saveError = error; return .stop }
                 progress.epoch(log.epoch - firstEpoch + 1, epochs: o.epochs, values: Array(zip(columns, values)),
                                seconds: Date().timeIntervalSince(epochStarted))
                 epochStarted = Date()
@@ -248,15 +257,17 @@ public struct TrainCommand {
         // The final model, unless the last checkpoint already holds it (a distributed run's checkpoints
         // are marked unfinished, so its final model is always written, without the mark).
         if !checkpointer.isSaved(result.model) || result.restoredBestWeights || run != nil {
-            try checkpointer.save(result.stopReason.isRequested ? result.model : DistributedRun.finished(result).model)
+            try checkpointer.save(result.stopReason.isRequested ? checkpoint() : DistributedRun.finished(result).model)
         }
         try finishOutputs(best: result.bestEpoch)
 
         switch result.stopReason {
         case .earlyStopping(let epoch):
             let monitor = validation == .none ? "loss" : "val_loss"
-            var text = "Early stopping after epoch \(epoch - firstEpoch + 1): \(monitor) has not improved for \(o.earlyStoppingPatience ?? 0) epoch\(o.earlyStoppingPatience == 1 ? "" : "s")"
-            if let best = result.bestEpoch { text += " (best: epoch \(best - firstEpoch + 1))" }
+            // Counted from the start of the run (a continued distributed run counts its first part too).
+            let runStart = resume?.startEpochs ?? firstEpoch
+            var text = "Early stopping after epoch \(epoch - runStart + 1): \(monitor) has not improved for \(o.earlyStoppingPatience ?? 0) epoch\(o.earlyStoppingPatience == 1 ? "" : "s")"
+            if let best = result.bestEpoch { text += " (best: epoch \(best - runStart + 1))" }
             if result.restoredBestWeights { text += "; saved the best epoch's weights" }
             progress.note(text + ".")
         case .requested:

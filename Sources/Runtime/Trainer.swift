@@ -91,6 +91,28 @@ public final class Trainer {
     public private(set) var history = History()
     /// Set to train as one process of a group (``DataParallel``); nil (default): this process alone.
     public var dataParallel: DataParallel?
+
+    /// Where early stopping stands after an epoch (``TrainingConfiguration/earlyStopping``), so that
+    /// a run interrupted after it can continue counting: the best monitored value so far, the
+    /// epochs since it (Keras' `wait`), the best epoch (0-based, all runs) and the epochs of the run
+    /// so far.
+    public struct EarlyStoppingProgress: Sendable, Equatable {
+        public var best: Double?
+        public var wait: Int
+        public var bestEpoch: Int?
+        public var runEpochs: Int
+        public init(best: Double?, wait: Int, bestEpoch: Int?, runEpochs: Int) {
+            self.best = best; self.wait = wait; self.bestEpoch = bestEpoch; self.runEpochs = runEpochs
+        }
+    }
+    /// Early stopping's state after the last epoch of ``fit(x:y:onBatch:onEpoch:)`` (nil without
+    /// early stopping); read it in the epoch callback to checkpoint it.
+    public private(set) var earlyStoppingProgress: EarlyStoppingProgress?
+    /// Set before ``fit(x:y:onBatch:onEpoch:)`` to continue an interrupted run's early stopping
+    /// (its patience count, best value and best epoch, and "never after the run's first epoch")
+    /// instead of starting afresh. Ignored with `restoreBestWeights`, whose best weights a
+    /// checkpoint does not hold.
+    public var resumedEarlyStopping: EarlyStoppingProgress?
     /// Bytes each process hands to the group's sums per batch in a data-parallel run: 4 per
     /// trainable weight (the gradients, float32) plus 8 per scalar (loss, metric sums and states,
     /// the stop flag; float64). What crosses the network depends on the sum's algorithm.
@@ -198,6 +220,10 @@ public final class Trainer {
         let stepper = try dataParallel.map { try DataParallelStepper($0, network: network, metrics: metrics, x: trainX, shuffle: config.shuffle) }
 
         var stopper = try EarlyStopper(config.earlyStopping, metricNames: config.metrics, metrics: metrics, hasValidation: validation != nil)
+        var runEpochsBefore = 0
+        if let r = resumedEarlyStopping, config.earlyStopping != nil, config.earlyStopping?.restoreBestWeights != true {
+            (stopper.best, stopper.wait, stopper.bestEpoch, runEpochsBefore) = (r.best, r.wait, r.bestEpoch, r.runEpochs)
+        }
 
         let batchSize = min(config.batchSize, n)
         let batchCount = (n + batchSize - 1) / batchSize
@@ -290,7 +316,12 @@ public final class Trainer {
             runHistory.epochs.append(log)
             history.epochs.append(log)
 
-            if stopper.update(log: log, runEpoch: e, network: network) {
+            let stopNow = stopper.update(log: log, runEpoch: runEpochsBefore + e, network: network)
+            if config.earlyStopping != nil {
+                earlyStoppingProgress = EarlyStoppingProgress(best: stopper.best, wait: stopper.wait, bestEpoch: stopper.bestEpoch,
+                                                              runEpochs: runEpochsBefore + e + 1)
+            }
+            if stopNow {
                 if stopReason == .completed { stopReason = .earlyStopping(epoch: epoch) }
                 stopAfterEpoch = true
             }

@@ -182,24 +182,57 @@ import TestSupport
         #expect(try NNF.read(contentsOf: URL(fileURLWithPath: dir.appendingPathComponent("dist-3.nnf").path)).metadata.classLabels == ["ham", "spam"])
     }
 
-    /// A bad value in the last rank's part: one line, the single run's exact message (the file's
-    /// line and column, not the part's), status 3; and a quoting error likewise.
-    @Test func anErrorInALaterPartNamesTheFilesLineOnce() throws {
+    /// Errors that need the whole file, on 3 ranks: a bad value in the last rank's part and a
+    /// quoting error (the file's line and column, not the part's), a header without rows, rows that
+    /// `--missing drop` leaves none of, 3 labels for a sigmoid output, an empty file. Each gives one
+    /// line, the single run's exact message, and the single run's status; no output is written.
+    @Test func errorsThatNeedTheWholeFileAreTheSingleRunsOnce() throws {
         let dir = try Fixtures.temporaryDirectory()
         let m = try model(dir)
-        for (name, damage) in [("value.csv", { (l: inout [String]) in l[180] = l[180].replacingFirst(",", with: ",x") }),
-                               ("quote.csv", { (l: inout [String]) in l[150] = l[150].replacingFirst(",", with: ",\"1") })] {
-            var lines = rows(200)
-            damage(&lines)
-            let data = try write("a,b,c,d,label\n" + lines.joined(separator: "\n") + "\n", dir, name)
+        var value = rows(200), quote = rows(200)
+        value[180] = value[180].replacingFirst(",", with: ",x")
+        quote[150] = quote[150].replacingFirst(",", with: ",\"1")
+        let header = "a,b,c,d,label\n"
+        let cases: [(String, String, [String])] = [
+            ("value.csv", header + value.joined(separator: "\n") + "\n", []),
+            ("quote.csv", header + quote.joined(separator: "\n") + "\n", []),
+            ("header.csv", header, []),
+            ("dropped.csv", header + "1,2,3,4,\n1,,3,4,0\n", ["--missing", "drop"]),
+            ("labels.csv", header + "1,2,3,4,x\n1,2,3,4,y\n1,2,3,4,z\n1,2,3,4,x\n", []),
+            ("empty.csv", "", []),
+        ]
+        for (name, text, extra) in cases {
+            let data = try write(text, dir, name)
             let out = dir.appendingPathComponent("o.nnf").path
-            let single = try CommandRunner.nnrun(["train", m, data, "-o", out] + flags())
-            let expected = try #require(single.stderr.split(separator: "\n").first { $0.hasPrefix("nnrun:") }, "\(single.stderr)")
-            #expect(single.status == 3 && expected.contains("line 1"), "\(single.stderr)")
-            let r = try mpirun(3, [m, data, "-o", out] + flags())
-            let lines2 = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
-            #expect(r.status == 3 && lines2 == [expected], "\(name): \(r.stderr)")
+            let single = try CommandRunner.nnrun(["train", m, data, "-o", out] + flags(extra))
+            let expected = try #require(single.stderr.split(separator: "\n").first { $0.hasPrefix("nnrun:") }, "\(name): \(single.stderr)")
+            #expect(single.status != 0 && expected.contains(name), "\(single.stderr)")
+            let r = try mpirun(3, [m, data, "-o", out] + flags(extra))
+            let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
+            #expect(r.status == single.status && lines == [expected], "\(name): \(expected) vs \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
+    /// The warning on binary cross-entropy targets outside [0, 1] names the file's first such line
+    /// and counts them over all parts: one label column (read value by value) and two target
+    /// columns of a 2-output model (read by the fast path), with the offending rows in later parts.
+    @Test func theTargetWarningNamesTheFilesLineAndCountsEveryPart() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        var one = rows(200)
+        for i in [150, 199] { one[i] = String(one[i].dropLast()) + "2" }
+        let two = rows(200).enumerated().map { i, line in line + "," + (i == 120 ? "1.5" : i == 170 ? "-1" : "0.5") }
+        let m2 = dir.appendingPathComponent("m2.nnf").path
+        #expect(try CommandRunner.nnrun(["init", "--inputs", "4", "--layers", "8:relu,2:sigmoid", "--seed", "5", "-o", m2]).status == 0)
+        for (name, text, model, target) in [("one.csv", "a,b,c,d,label\n" + one.joined(separator: "\n") + "\n", try model(dir), "label"),
+                                            ("two.csv", "a,b,c,d,p,q\n" + two.joined(separator: "\n") + "\n", m2, "p,q")] {
+            let data = try write(text, dir, name)
+            let args = ["-o", dir.appendingPathComponent("o.nnf").path] + flags(target: target)
+            let single = try CommandRunner.nnrun(["train", model, data] + args)
+            let warning = try #require(single.stderr.split(separator: "\n").first { $0.contains("is outside [0, 1]") }, "\(single.stderr)")
+            #expect(warning.contains("(and 1 more)"), "\(warning)")
+            let r = try mpirun(3, [model, data] + args)
+            #expect(r.status == 0 && r.stderr.split(separator: "\n").filter { $0.contains("is outside [0, 1]") } == [warning], "\(name): \(r.stderr)")
         }
     }
 
