@@ -59,8 +59,10 @@ struct DistributedRows {
         }
         let home = shard.starts[group.rank]..<shard.starts[group.rank + 1]
         let mine = home.filter { !isHeld[$0] }.map { $0 - home.lowerBound }
-        trainingShards = try RowShards(group: group, x: Matrix(rows: mine.count, cols: x.cols, values: ValidationSplit.gather(x.values, width: x.cols, rows: mine)),
-                                       y: Matrix(rows: mine.count, cols: y.cols, values: ValidationSplit.gather(y.values, width: y.cols, rows: mine)),
+        // (A part without validation rows is handed over as it is, not copied.)
+        let all = mine.count == x.rows
+        trainingShards = try RowShards(group: group, x: all ? x : Matrix(rows: mine.count, cols: x.cols, values: ValidationSplit.gather(x.values, width: x.cols, rows: mine)),
+                                       y: all ? y : Matrix(rows: mine.count, cols: y.cols, values: ValidationSplit.gather(y.values, width: y.cols, rows: mine)),
                                        starts: trainingStarts)
         shards.dropHomeRows()
     }

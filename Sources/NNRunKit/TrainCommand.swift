@@ -97,11 +97,11 @@ public struct TrainCommand {
         state.metrics = metrics
         // A distributed run: each rank reads its own byte range of DATA (LabelledData.Shard).
         let readStarted = DispatchTime.now().uptimeNanoseconds
-        let shard = try group.map { g in
+        var shard = try group.map { g in
             try LabelledData.read(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
                                   loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, group: g)
         }
-        let data = try shard?.data ?? LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
+        var data = try shard?.data ?? LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
                                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched)
         prefetched = nil
         data.report(to: progress)
@@ -110,13 +110,16 @@ public struct TrainCommand {
         var validation = TrainingConfiguration.Validation.none
         var heldOut = false
         var rowsOfRanks: DistributedRows?
-        if let shard, let group {
+        if let part = shard, let group {
             // The split over the whole file's rows; the validation rows to every rank. `x` is this
             // rank's own training rows (for Normalization); the training rows move after it.
-            let rows = try DistributedRows(shard, group: group, options: o)
+            (x, y) = (Matrix(rows: 0, cols: x.cols), Matrix(rows: 0, cols: y.cols))
+            let rows = try DistributedRows(part, group: group, options: o)
+            // The rows live in `rows` from here: the parsed arrays go (memory, step 4 of spec/distributed.md).
+            (data.x, data.y, shard!.data.x, shard!.data.y) = ([], [], [], [])
             (x, y, validation, heldOut) = (rows.homeTrainingX, Matrix(rows: 0, cols: y.cols), rows.validation, true)
             if let mode = o.validationSplitMode, let held = rows.validationRows {
-                progress.note("validation: \(held) of \(shard.rows) rows, \(mode == .stratified ? "stratified by class" : "shuffled") (seed \(o.seed))")
+                progress.note("validation: \(held) of \(part.rows) rows, \(mode == .stratified ? "stratified by class" : "shuffled") (seed \(o.seed))")
             }
             rowsOfRanks = rows
         } else if let f = o.validationSplit, let mode = o.validationSplitMode {
@@ -161,6 +164,7 @@ public struct TrainCommand {
             let rows = rowsOfRanks.trainingRows
             let held = o.shuffle ? nil : DataParallel.heldRows(rows: rows, batchSize: o.batchSize, rank: group.rank, size: group.size)
             if held != nil {
+                x = Matrix(rows: 0, cols: x.cols)  // (the rank's own rows go while its slices arrive)
                 (x, y) = try RankAloneError.on { try rowsOfRanks.slicesRows(batchSize: o.batchSize) }
             } else {
                 (x, y) = (Matrix(rows: 0, cols: x.cols), Matrix(rows: 0, cols: y.cols))
