@@ -157,6 +157,20 @@ import TestSupport
         try expectSameAsOneProcess(3, model: m, data: headerless, flags(target: "5"), dir: dir)
     }
 
+    /// `--validation FILE` (read whole by every rank) and a file with fewer rows than ranks (some
+    /// ranks parse nothing and hold nothing), shuffled and not: one process's training.
+    @Test func aValidationFileAndRanksWithoutRows() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let m = try model(dir)
+        let data = try write("a,b,c,d,label\n" + rows(150).joined(separator: "\n") + "\n", dir)
+        let validation = try write("a,b,c,d,label\n" + rows(40, seed: 99).joined(separator: "\n") + "\n", dir, "v.csv")
+        try expectSameAsOneProcess(3, model: m, data: data, flags(["--validation", validation]), dir: dir)
+        try expectSameAsOneProcess(3, model: m, data: data, flags(["--validation", validation]).filter { $0 != "--no-shuffle" }, dir: dir)
+        let two = try write("a,b,c,d,label\n" + rows(2, seed: 5).joined(separator: "\n") + "\n", dir, "two.csv")
+        try expectSameAsOneProcess(3, model: m, data: two, flags(), dir: dir)
+        try expectSameAsOneProcess(3, model: m, data: two, flags().filter { $0 != "--no-shuffle" }, dir: dir)
+    }
+
     /// What needs every row: text labels (the sorted labels of the whole file), `--missing drop`
     /// (rows dropped on every rank, counted over all), `--stratify` (the classes of every row), and
     /// Normalization adapted on the training rows of every rank: 3 ranks train as one process, and
