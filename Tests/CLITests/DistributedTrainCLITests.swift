@@ -122,7 +122,8 @@ import TestSupport
         let dir = try Fixtures.temporaryDirectory()
         let d = try data(dir), m = try model(dir)
         let whole = (dir.appendingPathComponent("whole.nnf").path, dir.appendingPathComponent("whole.csv").path)
-        #expect(try mpirun(3, training(m, d, whole.0, history: whole.1, epochs: 6, shuffle: true)).status == 0)
+        let uninterrupted = try mpirun(3, training(m, d, whole.0, history: whole.1, epochs: 6, shuffle: true))
+        try #require(uninterrupted.status == 0, "\(uninterrupted.stderr)")
 
         let out = dir.appendingPathComponent("out.nnf").path, h = dir.appendingPathComponent("out.csv").path
         let started = Date()
