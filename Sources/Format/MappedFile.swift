@@ -21,9 +21,10 @@ import Darwin
 ///   compares `fstat`'s size, modification time and status-change time with those at mapping time
 ///   (one system call; callers check once per batch of work). The modification time alone can be
 ///   set back (`touch -d`, `utimensat`) after a same-size rewrite; the status-change time cannot be
-///   set from user space, and setting the modification time moves it too. It also moves for a
-///   change of permissions, owner or links, which is reported as a change as well (conservative:
-///   the check cannot tell those from a write).
+///   set from user space, and setting the modification time moves it too. It also moves when
+///   the file's permissions, owner, extended attributes or links change, or its times are set
+///   (`touch`, a backup tool restoring the access time), which is reported as a change as well
+///   (conservative: the check cannot tell those from a write).
 ///
 /// Comparing the inode and device (`st_ino`, `st_dev`) would add nothing: `fstat` on the mapping's
 /// own descriptor always reports the inode that is mapped, and `stat` on the path would report a
@@ -102,7 +103,7 @@ public final class MappedFile: @unchecked Sendable {
         // unlinked while mapped is not caught; that takes three deliberate steps.
         guard Self.same(now.st_ctim, statusChanged) || UInt(now.st_nlink) < links else {
             return "the file was changed by another program while \(activity) (it is memory-mapped; same size and modification time, but its status-change time moved: "
-                + "written into with its modification time set back, or its permissions, owner or links changed); \(advice)"
+                + "written into with its modification time set back, or its permissions, owner, links or times were changed); \(advice)"
         }
         return nil
     }

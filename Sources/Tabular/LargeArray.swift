@@ -10,9 +10,11 @@ import Darwin
 /// On Linux the aligned interior of such an array is advised as transparent huge pages
 /// (`madvise(MADV_HUGEPAGE)`; the system default, `transparent_hugepage/enabled` = `madvise`, uses
 /// them only where asked). Each 2 MB page then costs one page fault instead of 512: for T2 of
-/// issue 10 (20,000 rows × 784 inputs, 63 MB) about 15,000 fewer faults, ≈ 40 ms less CPU in the
-/// kernel (AMD EPYC). The advice changes no value; where the kernel has no huge page at hand it
-/// falls back to ordinary pages.
+/// issue 10 (20,000 rows × 784 inputs, 63 MB) about 15,000 fewer faults; 64 MB faulted and zeroed
+/// in 5.5 instead of 26 ms of CPU and freed in 0.2 instead of 5 (AMD EPYC). On the project's
+/// virtual machine a fresh process' huge pages are sometimes slow to zero (the host, presumably,
+/// backing them again), so there the gain is not in every run (README, Performance). The advice
+/// changes no value; where the kernel has no huge page at hand it falls back to ordinary pages.
 public enum LargeArray {
     /// Bytes from which ``reserve(_:_:)`` gives the advice (below it, a few ordinary faults are cheaper
     /// than a split of the mapping).
