@@ -1,4 +1,5 @@
 import Foundation
+import Format
 import Runtime
 import Tabular
 
@@ -73,10 +74,12 @@ extension LabelledData {
                 // Room for the rows the file holds if they are as long as the first, with a quarter
                 // more in case they are shorter (each field takes a byte and a separator at least,
                 // which bounds the guess), so that the arrays are not copied as they grow: room not
-                // written to costs address space, not memory.
+                // written to costs address space, not memory. Never more than the memory budget
+                // (``MemoryBudget``) holds: beyond it the arrays grow as they fill.
                 var rowBytes = columnCount
                 for c in 0..<columnCount { rowBytes += reader.csv.withField(c) { $0.count } }
-                let expectedRows = min(size / rowBytes * 5 / 4 + 64, size / (2 * max(columnCount, 1)) + 1)
+                let budgetRows = Int(min(MemoryBudget.bytes() / 4, UInt64(Int.max / 2))) / max(columnCount, 1)
+                let expectedRows = min(size / rowBytes * 5 / 4 + 64, size / (2 * max(columnCount, 1)) + 1, budgetRows)
                 var others: [Float] = [], targetValues: [Float] = []
                 LargeArray.reserve(&others, expectedRows * otherColumns.count)
                 LargeArray.reserve(&targetValues, expectedRows * targetColumns.count)

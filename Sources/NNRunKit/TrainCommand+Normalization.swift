@@ -13,8 +13,11 @@ extension TrainCommand {
     ///   run; ``NNRunError/usage(_:)`` naming the data file for a non-finite value in a layer's input.
     /// - Parameter group: in a distributed run, where `x` is this rank's part of the training rows:
     ///   the ranks, whose parts the statistics sum over (``distributedStatistics(_:group:)``).
+    /// - Parameter firstRow: the 0-based number, among the job's training rows, of `x`'s first row
+    ///   (a distributed rank's part starts after the other ranks' rows; 0 in a single run), so that
+    ///   a non-finite value is reported at the row a single run names.
     func adaptNormalization(_ model: ModelFile, trainingInputs x: Matrix, inputNames: [String]? = nil, alreadySplit: Bool = false,
-                            group: ProcessGroup? = nil, progress: ProgressReporter) throws -> ModelFile {
+                            group: ProcessGroup? = nil, firstRow: Int = 0, progress: ProgressReporter) throws -> ModelFile {
         var rows = x
         if let f = options.validationSplit, !alreadySplit {
             let n = x.rows
@@ -25,8 +28,11 @@ extension TrainCommand {
         let result: NormalizationAdaptation.Result
         do {
             result = try NormalizationAdaptation.adapt(model, inputs: rows, statistics: group.map { g in { try Self.distributedStatistics($0, group: g) } })
-        } catch let e as NormalizationAdaptError {
+        } catch var e as NormalizationAdaptError {
             if case .invalidModel = e { throw NNRunError.model(file: options.modelPath, underlying: e) }
+            if case .nonFiniteInput(let layer, let row, let column, let value) = e {
+                e = .nonFiniteInput(layer: layer, row: firstRow + row, column: column, value: value)
+            }
             throw NNRunError.usage("\(options.dataPath): \(e)")
         }
         for a in result.adapted { progress.note("adapted normalization layer \(a.layer) on \(a.rows) rows") }

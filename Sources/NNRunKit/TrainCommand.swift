@@ -150,7 +150,10 @@ public struct TrainCommand {
         if start.metadata.producer == nil { start.metadata.producer = "nnrun 0.1.0" }
         // (Distributed: a rank's own error here, a non-finite value below a Normalization, ends the job from that rank.)
         start = try group == nil ? adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: heldOut, progress: progress)
-            : RankAloneError.on { try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: true, group: group, progress: progress) }
+            : RankAloneError.on {
+                try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: true, group: group,
+                                       firstRow: rowsOfRanks?.firstHomeTrainingRow ?? 0, progress: progress)
+            }
         if let run { start.metadata.extra[DistributedRun.metadataKey] = run.marker(startEpochs: resume?.startEpochs ?? (original.training?.epochs ?? 0)) }
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
         if resume != nil { trainer.resumedEarlyStopping = DistributedRun.earlyStopping(in: original.metadata) }

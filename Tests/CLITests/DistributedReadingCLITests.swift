@@ -228,6 +228,30 @@ import TestSupport
         }
     }
 
+    /// A value that overflows to infinity below a Normalization layer (a linear Dense layer on
+    /// inputs near float32's maximum, in a row of the last rank's part): the rank that holds it
+    /// reports it at the row a single run names (its number among all training rows, not within
+    /// its own part), with the single run's status, and no output is written.
+    @Test func aNonFiniteValueBelowNormalizationIsReportedAtTheSingleRunsRow() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let m = dir.appendingPathComponent("lin.nnf").path
+        #expect(try CommandRunner.nnrun(["init", "--inputs", "4", "--layers", "4:linear,normalization,1:sigmoid", "--seed", "1", "-o", m]).status == 0)
+        var lines = rows(90)
+        lines[80] = "3.4e38,3.4e38,3.4e38,3.4e38,1"  // 4 inputs at float32's maximum: some unit's sum overflows
+        let data = try write("a,b,c,d,label\n" + lines.joined(separator: "\n") + "\n", dir)
+        let out = dir.appendingPathComponent("o.nnf").path
+        let single = try CommandRunner.nnrun(["train", m, data, "-o", out] + flags())
+        let expected = try #require(single.stderr.split(separator: "\n").first { $0.hasPrefix("nnrun:") }, "\(single.stderr)")
+        #expect(single.status == 2 && expected.contains("data row 81"), "\(single.stderr)")
+        for ranks in [2, 3] {
+            let r = try mpirun(ranks, [m, data, "-o", out] + flags())
+            let reported = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
+            #expect(r.status == single.status, "\(r.stderr)")
+            #expect(reported == ["nnrun: rank \(ranks - 1): " + expected.dropFirst("nnrun: ".count)], "\(ranks) ranks: \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
     /// The warning on binary cross-entropy targets outside [0, 1] names the file's first such line
     /// and counts them over all parts: one label column (read value by value) and two target
     /// columns of a 2-output model (read by the fast path), with the offending rows in later parts.

@@ -46,27 +46,33 @@ import TestSupport
         let c = try CommandRunner.run(CommandRunner.tool("nnconv"), ["convert", model, keras])
         #expect(c.status == 0, "\(c.stderr)")
         var outputs: [(model: [UInt8], history: [UInt8])] = []
-        for (name, quoted, start) in [("plain.csv", false, model), ("plain.csv", false, keras), ("quoted.csv", true, model)] {
+        // The fourth run holds the prefetch's room to a memory budget below the data (its arrays then
+        // grow as they fill).
+        for (name, quoted, start, budget) in [("plain.csv", false, model, nil), ("plain.csv", false, keras, nil),
+                                              ("quoted.csv", true, model, nil), ("plain.csv", false, model, "256K")] as [(String, Bool, String, String?)] {
             let csv = dir.appendingPathComponent(name)
             let text = Self.table(rows: 6_000, quoted: quoted)
             if !FileManager.default.fileExists(atPath: csv.path) { try Data(text.utf8).write(to: csv) }
             let out = dir.appendingPathComponent("out.nnf"), history = dir.appendingPathComponent("h.csv")
-            let t = try CommandRunner.nnrun(["train", start, csv.path, "--target", "c0,c1,c2", "--loss", "categorical_crossentropy",
-                                             "--optimizer", "adam", "--epochs", "2", "--batch-size", "64", "--seed", "3",
-                                             "-o", out.path, "--history", history.path, "-q"])
+            let arguments = ["train", start, csv.path, "--target", "c0,c1,c2", "--loss", "categorical_crossentropy",
+                             "--optimizer", "adam", "--epochs", "2", "--batch-size", "64", "--seed", "3",
+                             "-o", out.path, "--history", history.path, "-q"]
+            let t = try CommandRunner.run(URL(fileURLWithPath: "/usr/bin/env"),
+                                          (budget.map { ["NNKIT_MEMORY_BUDGET=\($0)"] } ?? []) + [CommandRunner.tool("nnrun").path] + arguments)
             #expect(t.status == 0, "\(name) from \(start): \(t.stderr)")
             outputs.append((Array(try Data(contentsOf: out)), Array(try Data(contentsOf: history))))
             try FileManager.default.removeItem(at: out)
             try FileManager.default.removeItem(at: history)
         }
         #expect(Self.table(rows: 6_000, quoted: false).utf8.count > 1 << 20, "more than one read buffer")
-        #expect(outputs.count == 3 && !outputs[0].model.isEmpty)
+        #expect(outputs.count == 4 && !outputs[0].model.isEmpty)
         // The .keras start keeps the Keras file's metadata; compare its weights via the history only.
         // Booleans, so that a failure names the difference instead of printing kilobytes.
-        let sameModel = outputs[0].model == outputs[2].model
+        let sameModel = outputs[0].model == outputs[2].model, sameWithinBudget = outputs[0].model == outputs[3].model
         let sameHistory = outputs[0].history == outputs[2].history, sameFromKeras = outputs[0].history == outputs[1].history
         #expect(sameModel, "plain (fast path) and quoted (general path) training give different models")
         #expect(sameHistory, "plain and quoted training give different histories")
         #expect(sameFromKeras, "training from .keras (rows parsed during the import) gives another history")
+        #expect(sameWithinBudget, "a memory budget below the data's size changes the model")
     }
 }
