@@ -155,6 +155,6 @@ extension BenchCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let cpuSeconds = processCPU() - startedCPU
         let bytes = (try? FileManager.default.attributesOfItem(atPath: csvPath)[.size] as? Int) ?? 0
-        return CSVReport(file: csvPath, bytes: bytes ?? 0, rows: rows, columns: inputs.count, threads: readerThreads, seconds: seconds, cpuSeconds: cpuSeconds)
+        return CSVReport(file: csvPath, bytes: bytes, rows: rows, columns: inputs.count, threads: readerThreads, seconds: seconds, cpuSeconds: cpuSeconds)
     }
 }
