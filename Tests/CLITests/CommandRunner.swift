@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Testing
 
 /// Runs the built command-line tools as child processes and captures what they print. Every run
 /// has a time limit (``ChildProcess/defaultTimeout`` unless given): a child that exceeds it is
@@ -23,6 +24,15 @@ struct CommandRunner {
     static func nnrun(_ arguments: [String], stdin: String? = nil, cwd: URL? = nil,
                       timeout: TimeInterval = ChildProcess.defaultTimeout) throws -> Result {
         try run(tool("nnrun"), arguments, stdin: stdin.map { Data($0.utf8) }, cwd: cwd, timeout: timeout)
+    }
+
+    /// `nnrun init --inputs INPUTS --layers LAYERS --seed SEED -o DIR/NAME`, expected to succeed;
+    /// returns the model's path.
+    static func initModel(in dir: URL, inputs: Int = 4, layers: String, seed: Int = 5, name: String = "m.nnf") throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        let r = try nnrun(["init", "--inputs", "\(inputs)", "--layers", layers, "--seed", "\(seed)", "-o", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        return path
     }
 
     static func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil, cwd: URL? = nil,

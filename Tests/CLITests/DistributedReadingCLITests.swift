@@ -40,10 +40,7 @@ import TestSupport
     }
 
     private func model(_ dir: URL, layers: String = "normalization,8:relu,1:sigmoid") throws -> String {
-        let path = dir.appendingPathComponent("m.nnf").path
-        let r = try CommandRunner.nnrun(["init", "--inputs", "4", "--layers", layers, "--seed", "5", "-o", path])
-        #expect(r.status == 0, "\(r.stderr)")
-        return path
+        try CommandRunner.initModel(in: dir, layers: layers)
     }
 
     private func flags(_ extra: [String] = [], target: String = "label") -> [String] {
