@@ -63,6 +63,8 @@ extension LabelledData {
     static func read(path: String, targets: [String], inputWidth: Int, modelInputNames: [String]?, loss: LossSpec.Name?,
                      outputWidth: Int?, classLabels: [String]?, missing: MissingPolicy, group: ProcessGroup) throws -> Shard {
         let rank = group.rank, size = group.size
+        // (Checked before anything opens it: opening a FIFO would wait for a writer.)
+        try CSVFileSplit.requireRegularFile(path)
         // The first record (header or first row), as a single run reads it; the same on every rank.
         let head = try NumericCSVReader(CSVReader(path: path))
         let dataStart = head.header != nil ? head.csv.offset : head.csv.recordOffset

@@ -2,6 +2,7 @@ import Foundation
 import Format
 import Interop
 import Runtime
+import Tabular
 import _CLI
 
 /// `nnrun train`: runs ``Trainer/fit(x:y:onBatch:onEpoch:)`` on a CSV file and adds what a command
@@ -135,6 +136,8 @@ public struct TrainCommand {
             validation = .split(f)
         }
         if validation == .none, let path = o.validationPath {
+            // (Distributed: every rank reads it whole; a FIFO would feed one rank and block another's open.)
+            if group != nil { try CSVFileSplit.requireRegularFile(path) }
             let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames,
                                      loss: state.loss.name, outputWidth: outputWidth, classLabels: data.classLabels, missing: o.missing)
             v.report(to: progress)

@@ -28,6 +28,19 @@ public final class CSVFileSplit {
     public let dataStart: Int
     private let fd: Int32
 
+    /// Refuses `path` unless it names a regular file (after symbolic links), without opening it:
+    /// opening a FIFO blocks until a writer comes, so a rank that found the writer gone would wait
+    /// forever before any collective (and its timeout) could end the job.
+    /// - Throws: ``CSVError/unreadable(file:reason:)``: the path does not exist or is not a regular file.
+    public static func requireRegularFile(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw CSVError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw CSVError.unreadable(file: path, reason: (st.st_mode & S_IFMT) == S_IFDIR ? "it is a directory"
+                                      : "not a regular file (every rank of a distributed run opens it by name)")
+        }
+    }
+
     /// Opens `path` (a regular file; not standard input).
     /// - Throws: ``CSVError/unreadable(file:reason:)``.
     public init(path: String, dataStart: Int) throws {

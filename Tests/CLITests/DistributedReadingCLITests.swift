@@ -249,6 +249,26 @@ import TestSupport
         }
     }
 
+    /// A FIFO as DATA or as `--validation` (each rank opens the file by name; opening a FIFO waits
+    /// for a writer, and one writer feeds one rank at most): refused on every rank before anything
+    /// opens it, one line naming the file, status 1 (an unreadable input), no output; never a wait.
+    /// Here no writer ever comes, so a rank that opened the FIFO would block until the time limit.
+    @Test func aFIFOAsDataOrValidationIsRefusedWithoutWaitingForAWriter() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let m = try model(dir)
+        let data = try write("a,b,c,d,label\n" + rows(40).joined(separator: "\n") + "\n", dir)
+        let fifo = dir.appendingPathComponent("fifo.csv").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let out = dir.appendingPathComponent("o.nnf").path
+        for args in [[m, fifo, "-o", out], [m, data, "--validation", fifo, "-o", out]] {
+            let r = try mpirun(2, args + flags())
+            let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("nnrun:") }
+            #expect(r.status == 1, "\(r.stderr)")
+            #expect(lines == ["nnrun: \(fifo): cannot read: not a regular file (every rank of a distributed run opens it by name)"], "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
     /// The warning on binary cross-entropy targets outside [0, 1] names the file's first such line
     /// and counts them over all parts: one label column (read value by value) and two target
     /// columns of a 2-output model (read by the fast path), with the offending rows in later parts.
