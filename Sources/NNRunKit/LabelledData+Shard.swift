@@ -74,10 +74,11 @@ extension LabelledData {
 
         // What every rank must see alike, compared before anything else is exchanged (a different
         // header would give other column counts); bytes elsewhere go unseen (spec/distributed.md).
-        var fileHash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for v in [split.size, dataStart] { fileHash = (fileHash ^ UInt64(v)) &* 0x0000_0100_0000_01B3 }
-        try split.hash(0..<dataStart, into: &fileHash)
-        for q in 1..<max(size, 1) { try split.hash(max(dataStart, nominal[q] - splitWindow)..<(nominal[q] + splitWindow), into: &fileHash) }
+        var hash = FNV1a()
+        for v in [split.size, dataStart] { hash.mix(UInt64(v)) }
+        let hashed = [0..<dataStart] + (1..<max(size, 1)).map { q in max(dataStart, nominal[q] - splitWindow)..<(nominal[q] + splitWindow) }
+        for range in hashed { try split.forEachChunk(in: range) { hash.mix(bytes: $0); return true } }
+        let fileHash = hash.value
         try SetupAgreement.requireEqual(fileHash, group: group, what: "the check of \(path)")
 
         // Quote parity before each nominal start, from every part's count of its own quote bytes.

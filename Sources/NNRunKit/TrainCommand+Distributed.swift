@@ -39,9 +39,9 @@ struct DistributedRun {
             "\(String(describing: o.validationSplitMode))", "\(o.earlyStoppingPatience ?? -1)", "\(o.minDelta.bitPattern)",
             "\(o.restoreBest)", "\(o.resetOptimizer)", (o.metrics ?? ["(file)"]).joined(separator: ","), o.missing.rawValue,
         ]
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in fields.joined(separator: "\u{1E}").utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        fingerprint = String(hash, radix: 16)
+        var hash = FNV1a()
+        hash.mix(bytes: fields.joined(separator: "\u{1E}").utf8)
+        fingerprint = String(hash.value, radix: 16)
     }
 
     /// The mark for a run that started from a model with `startEpochs` epochs.
@@ -240,15 +240,15 @@ final class SetupAgreement {
     /// bits of the validation matrices and of the starting weights (52 bits: it travels exactly in a
     /// float64 sum).
     static func hash(_ fileHash: UInt64, _ validation: TrainingConfiguration.Validation, _ parameters: [Parameter]) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        var h = FNV1a()
         func add(_ values: [Float]) {
-            values.withUnsafeBufferPointer { for v in $0 { h = (h ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3 } }
-            h = (h ^ UInt64(values.count)) &* 0x0000_0100_0000_01B3
+            values.withUnsafeBufferPointer { h.mix(bitsOf: $0) }
+            h.mix(UInt64(values.count))
         }
-        for shift in stride(from: 0, to: 64, by: 8) { h = (h ^ ((fileHash >> UInt64(shift)) & 0xFF)) &* 0x0000_0100_0000_01B3 }
+        for shift in stride(from: 0, to: 64, by: 8) { h.mix((fileHash >> UInt64(shift)) & 0xFF) }
         if case .data(let vx, let vy) = validation { add(vx.values); add(vy.values) }
         for p in parameters { add(p.values) }
-        return h & ((1 << 52) - 1)
+        return h.value & ((1 << 52) - 1)
     }
 
     /// One sum over the ranks of `[status at rank r…, hash at N + r…]`: every rank's set-up status and data hash.

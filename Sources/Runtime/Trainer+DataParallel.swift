@@ -147,13 +147,9 @@ final class DataParallelStepper {
         var flag: [Double] = [stop || stopRequested ? 1 : 0]
         stopRequested = false
         try plan.group.sum(&flag, what: "the end of epoch \(epoch + 1)")
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a over every tensor's bits
-        for p in network.parameters {
-            p.values.withUnsafeBufferPointer { v in
-                for x in v { hash = (hash ^ UInt64(x.bitPattern)) &* 0x0000_0100_0000_01B3 }
-            }
-        }
-        guard try plan.group.allEqual(hash, what: "the weight check of epoch \(epoch + 1)") else {
+        var hash = FNV1a()  // over every tensor's bits
+        for p in network.parameters { p.values.withUnsafeBufferPointer { hash.mix(bitsOf: $0) } }
+        guard try plan.group.allEqual(hash.value, what: "the weight check of epoch \(epoch + 1)") else {
             throw TrainerError.invalidConfiguration(field: "data_parallel", value: "different weights on different processes after epoch \(epoch + 1)",
                                                     expected: "identical sums on every process")
         }

@@ -35,9 +35,15 @@ public final class CSVFileSplit {
     public static func requireRegularFile(_ path: String) throws {
         var st = stat()
         guard stat(path, &st) == 0 else { throw CSVError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw CSVError.unreadable(file: path, reason: (st.st_mode & S_IFMT) == S_IFDIR ? "it is a directory"
-                                      : "not a regular file (every rank of a distributed run opens it by name)")
+        if let refusal = refusal(path, mode: st.st_mode) { throw refusal }
+    }
+
+    /// Why a file of `mode` cannot be split; nil for a regular file.
+    private static func refusal(_ path: String, mode: mode_t) -> CSVError? {
+        switch mode & S_IFMT {
+        case S_IFREG: nil
+        case S_IFDIR: .unreadable(file: path, reason: "it is a directory")
+        default: .unreadable(file: path, reason: "not a regular file (every rank of a distributed run opens it by name)")
         }
     }
 
@@ -46,10 +52,16 @@ public final class CSVFileSplit {
     public init(path: String, dataStart: Int) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CSVError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+        // (Checked again on the open file: the path may have been replaced since the check by name.)
         var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+        guard fstat(fd, &st) == 0 else {
+            let reason = String(cString: strerror(errno))
             close(fd)
-            throw CSVError.unreadable(file: path, reason: "not a regular file (a distributed run splits the file by byte range)")
+            throw CSVError.unreadable(file: path, reason: reason)
+        }
+        if let refusal = Self.refusal(path, mode: st.st_mode) {
+            close(fd)
+            throw refusal
         }
         self.fd = fd
         self.path = path
@@ -136,16 +148,6 @@ public final class CSVFileSplit {
             return true
         }
         return found ?? size
-    }
-
-    /// A 64-bit FNV-1a hash of the bytes of `range` (clamped to the file).
-    public func hash(_ range: Range<Int>, into h: inout UInt64) throws {
-        var value = h
-        try forEachChunk(in: range) { bytes in
-            for b in bytes { value = (value ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-            return true
-        }
-        h = value
     }
 }
 
