@@ -21,9 +21,6 @@ struct DistributedRows {
     /// This rank's own training rows (its part of the file less the validation rows), inputs only:
     /// what Normalization adapts on here (the ranks add their sums).
     var homeTrainingX: Matrix { trainingShards.x }
-    /// The number (0-based, among the job's training rows) of this rank's first own training row:
-    /// the training rows of the ranks before it.
-    var firstHomeTrainingRow: Int { trainingShards.starts[trainingShards.group.rank] }
     /// Training rows of the job.
     var trainingRows: Int { train.count }
 

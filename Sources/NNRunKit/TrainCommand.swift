@@ -155,7 +155,7 @@ public struct TrainCommand {
         start = try group == nil ? adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: heldOut, progress: progress)
             : RankAloneError.on {
                 try adaptNormalization(start, trainingInputs: x, inputNames: data.inputNames, alreadySplit: true, group: group,
-                                       firstRow: rowsOfRanks?.firstHomeTrainingRow ?? 0, progress: progress)
+                                       firstRow: rowsOfRanks?.trainingShards.firstHomeRow ?? 0, progress: progress)
             }
         if let run { start.metadata.extra[DistributedRun.metadataKey] = run.marker(startEpochs: resume?.startEpochs ?? (original.training?.epochs ?? 0)) }
         let trainer = try makeTrainer(start, o.trainingConfiguration(state, freshOptimizer: freshOptimizer, validation: validation))
