@@ -12,7 +12,7 @@ extension TrainCommand {
     /// - Throws: ``NNRunError/model(file:underlying:)`` when the layers below a Normalization cannot
     ///   run; ``NNRunError/usage(_:)`` naming the data file for a non-finite value in a layer's input.
     /// - Parameter group: in a distributed run, where `x` is this rank's part of the training rows:
-    ///   the ranks, whose parts the statistics sum over (``distributedStatistics(_:group:)``).
+    ///   the ranks, whose parts the statistics sum over (``NormalizationAdaptation/statistics(of:combine:)``).
     /// - Parameter firstRow: the 0-based number, among the job's training rows, of `x`'s first row
     ///   (a distributed rank's part starts after the other ranks' rows; 0 in a single run), so that
     ///   a non-finite value is reported at the row a single run names.
@@ -27,7 +27,7 @@ extension TrainCommand {
         }
         let result: NormalizationAdaptation.Result
         do {
-            result = try NormalizationAdaptation.adapt(model, inputs: rows, statistics: group.map { g in { try Self.distributedStatistics($0, group: g) } })
+            result = try NormalizationAdaptation.adapt(model, inputs: rows, combine: group.map { g in { try g.sum(&$0, what: $1) } })
         } catch var e as NormalizationAdaptError {
             if case .invalidModel = e { throw NNRunError.model(file: options.modelPath, underlying: e) }
             if case .nonFiniteInput(let layer, let row, let column, let value) = e {
@@ -42,35 +42,6 @@ extension TrainCommand {
 }
 
 extension TrainCommand {
-    /// The per-feature mean and population variance (and the row count) of the rows every rank of
-    /// `group` holds in its `x`, as ``NormalizationAdaptation/statistics(of:)`` computes them on all
-    /// rows at once: each rank sums its rows in order in float64, the ranks add their sums (one
-    /// float64 allreduce), then the same for the squared deviations from the mean. The sums are
-    /// added in another order than one process adds them, so the float64 results may differ in the
-    /// last bits, and the float32 statistics by at most an ulp or so (tested within 1e-6 relative).
-    static func distributedStatistics(_ x: Matrix, group: ProcessGroup) throws -> (mean: [Double], variance: [Double], rows: Int) {
-        let cols = x.cols
-        var sums = [Double](repeating: 0, count: cols + 1)
-        x.values.withUnsafeBufferPointer { v in
-            for r in 0..<x.rows { for j in 0..<cols { sums[j] += Double(v[r * cols + j]) } }
-        }
-        sums[cols] = Double(x.rows)
-        try group.sum(&sums, what: "the Normalization statistics (sums)")
-        let n = sums[cols]
-        let mean = sums[0..<cols].map { $0 / n }
-        var squares = [Double](repeating: 0, count: cols)
-        x.values.withUnsafeBufferPointer { v in
-            for r in 0..<x.rows {
-                for j in 0..<cols {
-                    let d = Double(v[r * cols + j]) - mean[j]
-                    squares[j] += d * d
-                }
-            }
-        }
-        try group.sum(&squares, what: "the Normalization statistics (squares)")
-        return (mean, squares.map { $0 / n }, Int(n))
-    }
-
     /// Warnings for features a just-adapted Normalization layer saw as constant (standard deviation
     /// below Keras' epsilon 1e-7): Keras divides by `max(sqrt(variance), 1e-7)`, so any other value at
     /// prediction time is multiplied by about 10⁷ (the test loss explodes while training looks fine).

@@ -62,16 +62,32 @@ public enum NormalizationAdaptation {
     /// - Parameter x: `[rows, features]`; with 0 rows every mean and variance is NaN.
     /// - Returns: two arrays of `x.cols` values.
     public static func statistics(of x: Matrix) -> (mean: [Double], variance: [Double]) {
+        let s = statistics(of: x, combine: nil)
+        return (s.mean, s.variance)
+    }
+
+    /// Adds, element by element, the other processes' partial float64 sums into `sums` (a
+    /// data-parallel run, where each process holds a part of the rows); `what` names the sums.
+    public typealias CombineSums = (_ sums: inout [Double], _ what: String) throws -> Void
+
+    /// ``statistics(of:)`` over the rows of every process, each holding its part in `x`: each sums its
+    /// rows in order, `combine` adds the processes' sums (and row counts), then the same for the
+    /// squared deviations from the mean. Without `combine`, exactly ``statistics(of:)``; with it, the
+    /// float64 sums are added in another order than one process adds them (last bits may differ).
+    /// - Returns: the mean and variance of `x.cols` features, and the rows counted over all processes.
+    public static func statistics(of x: Matrix, combine: CombineSums?) rethrows -> (mean: [Double], variance: [Double], rows: Int) {
         let rows = x.rows, cols = x.cols
-        var sum = [Double](repeating: 0, count: cols)
+        var sum = [Double](repeating: 0, count: cols + 1)  // (and the row count, summed with them)
         x.values.withUnsafeBufferPointer { v in
             for r in 0..<rows {
                 let row = r * cols
                 for j in 0..<cols { sum[j] += Double(v[row + j]) }
             }
         }
-        let n = Double(rows)
-        let mean = sum.map { $0 / n }
+        sum[cols] = Double(rows)
+        try combine?(&sum, "the Normalization statistics (sums)")
+        let n = sum[cols]
+        let mean = sum[0..<cols].map { $0 / n }
         var squares = [Double](repeating: 0, count: cols)
         x.values.withUnsafeBufferPointer { v in
             for r in 0..<rows {
@@ -82,7 +98,8 @@ public enum NormalizationAdaptation {
                 }
             }
         }
-        return (mean, squares.map { $0 / n })
+        try combine?(&squares, "the Normalization statistics (squares)")
+        return (mean, squares.map { $0 / n }, Int(n))
     }
 
     /// Whether layer `index` of `file` is a Normalization layer in the state Keras builds it in:
@@ -108,11 +125,11 @@ public enum NormalizationAdaptation {
     /// - Throws: ``NormalizationAdaptError``: an invalid model, an input of the wrong width or
     ///   without rows, a non-finite value in a selected layer's input (Keras would store NaN or
     ///   inf statistics and every prediction would be NaN).
-    /// - Parameter statistics: in a data-parallel run, where each process holds a part of the rows:
-    ///   the mean, variance and row count over every process's part of a layer's input (float64 sums
-    ///   over the processes); nil computes ``statistics(of:)`` of `inputs`, which must then hold rows.
+    /// - Parameter combine: in a data-parallel run, where each process holds a part of the rows: adds
+    ///   the processes' partial sums (``statistics(of:combine:)``), so that the statistics cover every
+    ///   process's part of a layer's input; nil: `inputs` are all the rows, and must hold some.
     public static func adapt(_ file: ModelFile, inputs: Matrix, layers: Selection = .neverAdapted, threads: Int? = nil,
-                             statistics combined: ((Matrix) throws -> (mean: [Double], variance: [Double], rows: Int))? = nil) throws -> Result {
+                             combine: CombineSums? = nil) throws -> Result {
         do { try file.validate() } catch { throw NormalizationAdaptError.invalidModel("\(error)") }
         guard inputs.isConsistent else {
             throw NormalizationAdaptError.invalidInput("the input matrix holds \(inputs.values.count) values, not \(inputs.rows)×\(inputs.cols)")
@@ -125,7 +142,7 @@ public enum NormalizationAdaptation {
             return layers == .all || isNeverAdapted(layer: i, in: file)
         }
         guard !selected.isEmpty else { return Result(model: file, adapted: []) }
-        guard inputs.rows > 0 || combined != nil else { throw NormalizationAdaptError.noRows(layer: selected[0]) }
+        guard inputs.rows > 0 || combine != nil else { throw NormalizationAdaptError.noRows(layer: selected[0]) }
 
         var model = file
         var adapted: [AdaptedLayer] = []
@@ -136,7 +153,7 @@ public enum NormalizationAdaptation {
             if let bad = firstNonFinite(layerInput) {
                 throw NormalizationAdaptError.nonFiniteInput(layer: index, row: bad.row, column: bad.column, value: bad.value)
             }
-            let (mean, variance, rows) = try combined?(layerInput) ?? { let s = statistics(of: layerInput); return (s.mean, s.variance, layerInput.rows) }()
+            let (mean, variance, rows) = try statistics(of: layerInput, combine: combine)
             guard rows > 0 else { throw NormalizationAdaptError.noRows(layer: index) }
             let count = rows <= 1 << 24 ? Tensor(shape: [], values: [Float(rows)]) : Tensor(shape: [], doubles: [Double(rows)])
             let replacements = [
