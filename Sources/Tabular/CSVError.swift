@@ -92,10 +92,18 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
             return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not \(expected)"
         case .invalidColumn(let f, let c, let n, let detail):
             return "\(f), \(Self.column(c, n)): \(detail)"
-        case .several(let f, let errors, let total):
-            let shown = total > errors.count ? " (the first \(errors.count) follow)" : ""
-            return "\(f): \(total) bad values\(shown):\n" + errors.map { "  " + $0.description }.joined(separator: "\n")
+        case .several:
+            return lines.joined(separator: "\n")
         }
+    }
+
+    /// The description as lines: one for every case but ``several(file:errors:total:)``, which is a head
+    /// line (`data.csv: 3 bad values:`) and one indented line per listed value. Each line is whole in
+    /// itself (values are quoted with line breaks escaped), so a tool may print each as its own line.
+    public var lines: [String] {
+        guard case .several(let f, let errors, let total) = self else { return [description] }
+        let shown = total > errors.count ? " (the first \(errors.count) follow)" : ""
+        return ["\(f): \(total) bad values\(shown):"] + errors.map { "  " + $0.description }
     }
 
     /// `file, line L, column C: the row ends after F fields; expected E` (C is the first missing

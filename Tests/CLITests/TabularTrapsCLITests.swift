@@ -96,6 +96,28 @@ import NNRunKit
         #expect(ok.stderr.contains("left out 2 rows with empty or NaN values (--missing drop); 2 remain"), "\(ok.stderr)")
     }
 
+    /// The list of bad values is printed as lines (a head line, then one line per value), not as one
+    /// line with `\u{a}` where the breaks were; a value's own line break or escape character stays
+    /// escaped inside its line.
+    @Test func badValueListPrintsOneLinePerValue() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let csv = try file("a,b,y\n1,2,3\n,2,3\n\"x\ny\",2,3\n1,\u{1B}[31m,3\n", "d.csv", in: dir)
+        for command in ["evaluate", "train"] {
+            let r = try CommandRunner.nnrun([command, m, csv, "--target", "y", "--quiet"].filter { command == "train" || $0 != "--quiet" })
+            #expect(r.status == 3, "\(r.stderr)")
+            let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            #expect(lines == [
+                "nnrun: \(csv): 3 bad values:",
+                "  \(csv), line 3, column 1 (\"a\"): the value is empty; expected a number",
+                "  \(csv), line 4, column 1 (\"a\"): \"x\\ny\" is not a number",
+                "  \(csv), line 6, column 2 (\"b\"): \"\\u{1B}[31m\" is not a number",
+                "",
+            ], "\(r.stderr)")
+        }
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()
