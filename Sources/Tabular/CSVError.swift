@@ -8,6 +8,9 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
     case unreadable(file: String, reason: String)
     /// The file holds no records (it may hold a byte-order mark or nothing at all).
     case emptyFile(file: String)
+    /// The file is not CSV text: its first bytes are a known binary format's or hold a NUL byte;
+    /// `looksLike` names what it seems to be, with a remedy (``CSVTextCheck``).
+    case notText(file: String, looksLike: String)
     /// The file has a header row but no data rows.
     case noDataRows(file: String)
     /// A quoted field was still open at the end of the file; `line` is where the quote opened.
@@ -50,6 +53,8 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
             return "\(f): cannot read: \(r)"
         case .emptyFile(let f):
             return "\(f): the file is empty; expected CSV rows of numbers"
+        case .notText(let f, let what):
+            return "\(f): not CSV text: it starts like \(what)"
         case .noDataRows(let f):
             return "\(f): the file has a header row but no data rows"
         case .unterminatedQuote(let f, let l, let c):

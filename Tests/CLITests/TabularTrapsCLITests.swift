@@ -118,6 +118,41 @@ import NNRunKit
         }
     }
 
+    /// A model file, compressed data, UTF-16 text or other binary bytes given where CSV is expected is
+    /// named for what it is (exit 3), not reported as rows with the wrong number of columns.
+    @Test func dataThatIsNotCSVTextIsNamedForWhatItIs() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let keras = try model(["--inputs", "2", "--layers", "1"], in: dir, name: "k.keras")
+        let h5 = try model(["--inputs", "2", "--layers", "1"], in: dir, name: "k.h5")
+        func bytes(_ b: [UInt8], _ name: String) throws -> String {
+            let url = dir.appendingPathComponent(name)
+            try Data(b).write(to: url)
+            return url.path
+        }
+        let text = "a,b,y\n1,2,3\n"
+        let cases: [(String, String)] = [
+            (m, "an nnkit .nnf model file"), (keras, "a ZIP archive (a Keras .keras model"), (h5, "an HDF5 file (a Keras .h5 model?"),
+            (try bytes([0x1F, 0x8B, 0x08, 0x08] + Array("d.csv".utf8) + [0, 0x4B], "d.csv.gz"), "gzip-compressed data; decompress it first"),
+            (try bytes([0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, "u16.csv"), "UTF-16 text; save it as UTF-8"),
+            (try bytes(text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, "u16-nobom.csv"), "UTF-16 text; save it as UTF-8"),
+            (try bytes(Array("PAR1".utf8) + [0x15, 0x04, 0x15], "d.parquet"), "a Parquet file"),
+            (try bytes(Array("a,b,y\n1,2".utf8) + [0, 3] + Array(",3\n".utf8), "nul.csv"), "binary data (a NUL byte at offset 9)"),
+        ]
+        for (path, what) in cases {
+            for args in [["predict", m, path], ["evaluate", m, path, "--target", "y"], ["train", m, path, "--target", "y", "-o", dir.appendingPathComponent("o.nnf").path]] {
+                let r = try CommandRunner.nnrun(args)
+                #expect(r.status == 3 && r.stderr.hasPrefix("nnrun: \(path): not CSV text: it starts like \(what)"), "\(args): \(r.stderr)")
+                #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            }
+        }
+        let piped = try CommandRunner.run(CommandRunner.tool("nnrun"), ["predict", m, "-"], stdin: try Data(contentsOf: URL(fileURLWithPath: keras)))
+        #expect(piped.status == 3 && piped.stderr.hasPrefix("nnrun: <stdin>: not CSV text: it starts like a ZIP archive"), "\(piped.stderr)")
+        #expect(piped.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.nnf").path))
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()
