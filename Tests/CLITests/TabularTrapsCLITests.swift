@@ -153,6 +153,30 @@ import NNRunKit
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.nnf").path))
     }
 
+    /// Text class labels under a loss that reads numbers (mse, the default without a training state)
+    /// get one line naming the column and the losses that read labels, not one "is not a number"
+    /// line per row; a stray text in a numeric target column is still reported where it is.
+    @Test func textLabelsUnderANumericLossNameTheClassificationLosses() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "4:relu,3:softmax"], in: dir)
+        let csv = try file("a,b,kind\n1,2,cat\n2,1,dog\n0,0,eel\n1,1,cat\n", "d.csv", in: dir)
+        let out = dir.appendingPathComponent("o.nnf").path
+        for args in [["train", m, csv, "--target", "kind", "-o", out, "--quiet"], ["evaluate", m, csv, "--target", "kind"]] {
+            let r = try CommandRunner.nnrun(args)
+            #expect(r.status == 3, "\(r.stderr)")
+            #expect(r.stderr == "nnrun: \(csv), column 3 (\"kind\"): text such as \"cat\" in the target column, but with the loss mean_squared_error "
+                    + "targets are read as numbers; class labels need a classification loss: --loss categorical_crossentropy or "
+                    + "sparse_categorical_crossentropy for a softmax output with one unit per class, binary_crossentropy for one sigmoid output\n")
+        }
+        let ok = try CommandRunner.nnrun(["train", m, csv, "--target", "kind", "-o", out, "--quiet", "--loss", "categorical_crossentropy"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let r1 = try model(["--inputs", "2", "--layers", "1"], in: dir, name: "r.nnf")
+        let stray = try file("a,b,y\n1,2,3\n2,1,N/A\n0,0,1\n1,1,2\n", "s.csv", in: dir)
+        let s = try CommandRunner.nnrun(["evaluate", r1, stray, "--target", "y"])
+        #expect(s.status == 3 && s.stderr == "nnrun: \(stray), line 3, column 3 (\"y\"): \"N/A\" is not a number\n", "\(s.stderr)")
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()
