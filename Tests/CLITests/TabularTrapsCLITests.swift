@@ -177,6 +177,36 @@ import NNRunKit
         #expect(s.status == 3 && s.stderr == "nnrun: \(stray), line 3, column 3 (\"y\"): \"N/A\" is not a number\n", "\(s.stderr)")
     }
 
+    /// The unnamed index column pandas' `to_csv` writes by default (header `""`, or `Unnamed: 0` after
+    /// a `read_csv` round trip) is not an input when the other columns are exactly the model's inputs:
+    /// evaluate and predict give the numbers of the file without it; `--keep 1` copies it. A named
+    /// first column still counts.
+    @Test func pandasIndexColumnIsNotAnInput() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "3:tanh,1", "--seed", "5"], in: dir)
+        let rows = ["0.5,-1,2", "1.5,2,-3", "-2,0.25,1"]
+        let plain = try file("a,b,y\n" + rows.joined(separator: "\n") + "\n", "plain.csv", in: dir)
+        let reference = try CommandRunner.nnrun(["evaluate", m, plain, "--target", "y"])
+        let predicted = try CommandRunner.nnrun(["predict", m, plain, "--keep", "y"])
+        #expect(reference.status == 0 && predicted.status == 0, "\(reference.stderr)\(predicted.stderr)")
+        for index in ["", "Unnamed: 0"] {
+            let text = "\(index),a,b,y\n" + rows.enumerated().map { "\($0),\($1)" }.joined(separator: "\n") + "\n"
+            let indexed = try file(text, "indexed.csv", in: dir)
+            let e = try CommandRunner.nnrun(["evaluate", m, indexed, "--target", "y"])
+            #expect(e.status == 0 && e.stdout == reference.stdout, "\(index): \(e.stdout)\(e.stderr)")
+            let p = try CommandRunner.nnrun(["predict", m, indexed, "--keep", "y"])
+            #expect(p.status == 0 && p.stdout == predicted.stdout, "\(index): \(p.stdout)\(p.stderr)")
+            let k = try CommandRunner.nnrun(["predict", m, indexed, "--keep", "1", "--keep", "y"])
+            let outputs = predicted.stdout.split(separator: "\n").dropFirst().map { $0 }
+            #expect(k.status == 0 && k.stdout.split(separator: "\n").dropFirst().map { String($0) } == outputs.enumerated().map { "\($0),\($1)" },
+                    "\(index): \(k.stdout)\(k.stderr)")
+        }
+        let named = try file("id,a,b,y\n" + rows.enumerated().map { "\($0),\($1)" }.joined(separator: "\n") + "\n", "named.csv", in: dir)
+        let n = try CommandRunner.nnrun(["evaluate", m, named, "--target", "y"])
+        #expect(n.status == 3 && n.stderr.contains("the rows have 3 columns, expected 2"), "\(n.stderr)")
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()
