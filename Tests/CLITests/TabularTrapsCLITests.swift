@@ -207,6 +207,25 @@ import NNRunKit
         #expect(n.status == 3 && n.stderr.contains("the rows have 3 columns, expected 2"), "\(n.stderr)")
     }
 
+    /// Numbers with a decimal comma (pandas' `to_csv(sep=";", decimal=",")`, European spreadsheets)
+    /// are reported with the reason, once in the head line of a list and on a single error's line.
+    @Test func decimalCommasAreNamedAsTheReason() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let hint = "; numbers need '.' as the decimal point (no decimal comma, no thousands separator)"
+        let many = try file("a;b;y\n0,5;1;2\n1;-2,25;3\n", "many.csv", in: dir)
+        let r = try CommandRunner.nnrun(["evaluate", m, many, "--target", "y"])
+        #expect(r.status == 3 && r.stderr == "nnrun: \(many): 2 bad values\(hint):\n  \(many), line 2, column 1 (\"a\"): \"0,5\" is not a number\n"
+                + "  \(many), line 3, column 2 (\"b\"): \"-2,25\" is not a number\n", "\(r.stderr)")
+        let one = try file("a;b;y\n1;2;3\n1;2,5;3\n", "one.csv", in: dir)
+        let p = try CommandRunner.nnrun(["predict", m, one, "--keep", "y"])
+        #expect(p.status == 3 && p.stderr == "nnrun: \(one), line 3, column 2 (\"b\"): \"2,5\" is not a number\(hint)\n", "\(p.stderr)")
+        let text = try file("a;b;y\n1;2;3\n1;x,y;3\n", "text.csv", in: dir)
+        let t = try CommandRunner.nnrun(["predict", m, text, "--keep", "y"])
+        #expect(t.status == 3 && !t.stderr.contains("decimal"), "\(t.stderr)")
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()
