@@ -99,6 +99,11 @@ public final class NumericCSVReader {
         headerIndex[name]?.first
     }
 
+    /// Every 0-based column the header names `name`, in file order (empty when none does).
+    public func allColumns(named name: String) -> [Int] {
+        headerIndex[name] ?? []
+    }
+
     /// Header name → every column index with that name, built on first use.
     private lazy var headerIndex: [String: [Int]] = {
         var d: [String: [Int]] = [:]

@@ -226,6 +226,23 @@ import NNRunKit
         #expect(t.status == 3 && !t.stderr.contains("decimal"), "\(t.stderr)")
     }
 
+    /// A name the header repeats is refused as a `--target` or `--keep` reference, naming the
+    /// columns (it used to mean the first silently); the column number still selects it.
+    @Test func aRepeatedHeaderNameIsAmbiguousAsATargetOrKept() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let csv = try file("x,x,y\n1,2,3\n2,3,4\n", "d.csv", in: dir)
+        let want = "nnrun: \(csv), column 2 (\"x\"): the header names \"x\" more than once (columns 1, 2); refer to the column by its number\n"
+        for args in [["evaluate", m, csv, "--target", "x"], ["train", m, csv, "--target", "x", "-o", dir.appendingPathComponent("o.nnf").path],
+                     ["predict", m, csv, "--keep", "x"]] {
+            let r = try CommandRunner.nnrun(args)
+            #expect(r.status == 3 && r.stderr == want, "\(args): \(r.stderr)")
+        }
+        let byNumber = try CommandRunner.nnrun(["evaluate", m, csv, "--target", "1"])
+        #expect(byNumber.status == 0, "\(byNumber.stderr)")
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()
