@@ -298,12 +298,6 @@ struct Short {
 
 #include "plain_records.h"
 
-size_t run(const uint8_t *bytes, size_t count, uint8_t delimiter, size_t field_count, const int32_t *slots, size_t width,
-           float *out, size_t second_width, float *second_out, size_t max_records, size_t max_record_bytes, size_t *consumed) {
-    return plain_records<Short>(bytes, count, delimiter, field_count, slots, width, out, second_width, second_out,
-                                max_records, max_record_bytes, consumed);
-}
-
 }  // namespace avx2
 #pragma clang attribute pop
 
@@ -343,12 +337,6 @@ struct Short {
 
 #include "plain_records.h"
 
-size_t run(const uint8_t *bytes, size_t count, uint8_t delimiter, size_t field_count, const int32_t *slots, size_t width,
-           float *out, size_t second_width, float *second_out, size_t max_records, size_t max_record_bytes, size_t *consumed) {
-    return plain_records<Short>(bytes, count, delimiter, field_count, slots, width, out, second_width, second_out,
-                                max_records, max_record_bytes, consumed);
-}
-
 }  // namespace avx512
 #pragma clang attribute pop
 #endif  // __x86_64__
@@ -366,8 +354,9 @@ const RecordsFunction kPaths[4] = {
     nullptr,
 #endif
 #if defined(__x86_64__)
-    avx2::run,
-    avx512::run,
+    // Instances of templates declared under the target pragmas: compiled for their instruction set.
+    avx2::plain_records<avx2::Short>,
+    avx512::plain_records<avx512::Short>,
 #else
     nullptr,
     nullptr,
