@@ -8,6 +8,9 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
     case unreadable(file: String, reason: String)
     /// The file holds no records (it may hold a byte-order mark or nothing at all).
     case emptyFile(file: String)
+    /// The file is not CSV text: its first bytes are a known binary format's or hold a NUL byte;
+    /// `looksLike` names what it seems to be, with a remedy (``CSVTextCheck``).
+    case notText(file: String, looksLike: String)
     /// The file has a header row but no data rows.
     case noDataRows(file: String)
     /// A quoted field was still open at the end of the file; `line` is where the quote opened.
@@ -50,6 +53,8 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
             return "\(f): cannot read: \(r)"
         case .emptyFile(let f):
             return "\(f): the file is empty; expected CSV rows of numbers"
+        case .notText(let f, let what):
+            return "\(f): not CSV text: it starts like \(what)"
         case .noDataRows(let f):
             return "\(f): the file has a header row but no data rows"
         case .unterminatedQuote(let f, let l, let c):
@@ -92,10 +97,18 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
             return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not \(expected)"
         case .invalidColumn(let f, let c, let n, let detail):
             return "\(f), \(Self.column(c, n)): \(detail)"
-        case .several(let f, let errors, let total):
-            let shown = total > errors.count ? " (the first \(errors.count) follow)" : ""
-            return "\(f): \(total) bad values\(shown):\n" + errors.map { "  " + $0.description }.joined(separator: "\n")
+        case .several:
+            return lines.joined(separator: "\n")
         }
+    }
+
+    /// The description as lines: one for every case but ``several(file:errors:total:)``, which is a head
+    /// line (`data.csv: 3 bad values:`) and one indented line per listed value. Each line is whole in
+    /// itself (values are quoted with line breaks escaped), so a tool may print each as its own line.
+    public var lines: [String] {
+        guard case .several(let f, let errors, let total) = self else { return [description] }
+        let shown = total > errors.count ? " (the first \(errors.count) follow)" : ""
+        return ["\(f): \(total) bad values\(shown):"] + errors.map { "  " + $0.description }
     }
 
     /// `file, line L, column C: the row ends after F fields; expected E` (C is the first missing
