@@ -97,6 +97,28 @@ private func write(_ text: String, _ name: String, in dir: URL) throws -> String
         #expect(sigmoid.status == 0, "\(sigmoid.stderr)")
     }
 
+    /// A directory given as MODEL (a TensorFlow SavedModel, or a slip of the shell) is named as such
+    /// by both tools (exit 1), not reported with Foundation's "The operation could not be completed".
+    @Test func aDirectoryAsModelIsNamedForWhatItIs() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try write("a,b\n0,0\n", "in.csv", in: dir)
+        let savedModel = dir.appendingPathComponent("exported")
+        try FileManager.default.createDirectory(at: savedModel, withIntermediateDirectories: false)
+        try Data().write(to: savedModel.appendingPathComponent("saved_model.pb"))
+        let plain = dir.appendingPathComponent("folder")
+        try FileManager.default.createDirectory(at: plain, withIntermediateDirectories: false)
+        let nnconv = CommandRunner.tool("nnconv")
+        for (path, what) in [(savedModel.path, "it is a directory (a TensorFlow SavedModel, which nnkit does not read"),
+                             (plain.path, "it is a directory; expected a model file (.nnf, .keras, .h5 or .onnx)")] {
+            let runs = [try CommandRunner.nnrun(["predict", path, input]), try CommandRunner.nnrun(["inspect", path]),
+                        try CommandRunner.run(nnconv, ["convert", path, dir.appendingPathComponent("o.nnf").path])]
+            for r in runs {
+                #expect(r.status == 1 && r.stderr.contains("\(path): cannot open: \(what)") && !r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
+            }
+        }
+    }
+
     @Test func outputFileIsWrittenOnSuccess() throws {
         let dir = try workspace()
         let input = try write("1,2\n", "in.csv", in: dir)
