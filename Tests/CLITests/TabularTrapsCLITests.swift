@@ -243,6 +243,34 @@ import NNRunKit
         #expect(byNumber.status == 0, "\(byNumber.stderr)")
     }
 
+    /// The header pandas writes for a DataFrame without column names (`0,1,…,n−1`, also after an
+    /// index column's empty name) is a header, not a first data row: predict writes one row per
+    /// data row and evaluate counts the data rows. Column numbers 0, 1 of a 2-column file stay data.
+    @Test func pandasHeaderOfUnnamedColumnsIsAHeader() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let rows = ["0.5,-1,2", "1.5,2,-3"]
+        let named = try file("a,b,y\n" + rows.joined(separator: "\n") + "\n", "named.csv", in: dir)
+        let reference = try CommandRunner.nnrun(["predict", m, named, "--keep", "3"])
+        #expect(reference.status == 0, "\(reference.stderr)")
+        for header in ["0,1,2", ",0,1,2"] {
+            let index = header.hasPrefix(",")
+            let text = header + "\n" + rows.enumerated().map { index ? "\($0),\($1)" : $1 }.joined(separator: "\n") + "\n"
+            let f = try file(text, "unnamed.csv", in: dir)
+            let p = try CommandRunner.nnrun(["predict", m, f, "--keep", "2"])
+            #expect(p.status == 0 && p.stdout.split(separator: "\n").dropFirst() == reference.stdout.split(separator: "\n").dropFirst(),
+                    "\(header): \(p.stdout)\(p.stderr)")
+            #expect(p.stdout.hasPrefix("2,y0\n"), "\(p.stdout)")
+            let e = try CommandRunner.nnrun(["evaluate", m, f, "--target", "2"])
+            #expect(e.status == 0 && e.stdout.contains("rows: 2"), "\(header): \(e.stdout)\(e.stderr)")
+        }
+        let m1 = try model(["--inputs", "1", "--layers", "1"], in: dir, name: "m1.nnf")
+        let data = try file("0,1\n2,3\n", "data.csv", in: dir)
+        let d = try CommandRunner.nnrun(["evaluate", m1, data, "--target", "2"])
+        #expect(d.status == 0 && d.stdout.contains("rows: 2"), "\(d.stdout)\(d.stderr)")
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()
