@@ -63,8 +63,9 @@ let package = Package(
         /// Open MPI for `nnrun train --distributed`, loaded with dlopen only when asked for (so nnrun needs no
         /// libmpi otherwise); handles and functions by dlsym, a watchdog on every collective. Only NNRunKit imports it.
         .target(name: "CMPI"),
-        /// fast_float (C++, header-only, Debian libfast-float-dev) behind one C function for CSV numbers.
-        .target(name: "CFastFloat"),
+        /// fast_float (C++, header-only, Debian libfast-float-dev) behind C functions for CSV numbers; the plain-record
+        /// loop in SSE2, AVX2 and AVX-512 builds chosen by cpuid (CNNKitCPU).
+        .target(name: "CFastFloat", dependencies: ["CNNKitCPU"]),
 
         // MARK: - Command-line tools
 

@@ -141,7 +141,8 @@ for threads in (1, 2):
     mbs = best["csv_bytes"] / best["csv_seconds"] / 1e6
     cpu_mbs = best["csv_bytes"] / best["csv_cpu_seconds"] / 1e6
     loadtxt = anchor("CSV", "numpy_loadtxt")
-    rows.append(("CSV", f"reader alone (`nnrun bench --csv`, bytes to float32 matrix), {threads} thread{'s' if threads > 1 else ''}",
+    rows.append(("CSV", f"reader alone (`nnrun bench --csv`, bytes to float32 matrix), {threads} thread{'s' if threads > 1 else ''}, "
+                 f"{best.get('csv_path', '?')} number path",
                  f"{best['csv_seconds']:.3f} s = {mbs:.0f} MB/s ({cpu_mbs:.0f} MB per CPU-second)",
                  f"numpy.loadtxt {size / loadtxt['seconds'] / 1e6:.0f} MB/s" if loadtxt else "-",
                  f"{loadtxt['seconds'] / best['csv_seconds']:.1f}×" if loadtxt else "-",

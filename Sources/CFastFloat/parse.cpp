@@ -1,10 +1,18 @@
 #include "nnkit_fast_float.h"
 #include <fast_float/fast_float.h>
 #include <cmath>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#include "nnkit_cpu.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
+
+// Every float operation here is a single correctly rounded one (a product, a quotient, a
+// conversion): no contraction into fused multiply-adds in the AVX2 and AVX-512 builds, whose
+// targets allow them, so that all builds give the same bits.
+#pragma clang fp contract(off)
 
 extern "C" size_t nnkit_parse_float32(const uint8_t *first, size_t count, float *value) {
     const char *begin = reinterpret_cast<const char *>(first);
@@ -20,6 +28,40 @@ namespace {
 /// Exact powers of ten as doubles (10^22 is the largest a double holds exactly).
 const double kPowersOfTen[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/// 10^-k rounded to the nearest double (k = 0-22), each within half an ulp of the exact value.
+const double kInversePowersOfTen[23] = {1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11,
+                                        1e-12, 1e-13, 1e-14, 1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22};
+
+/// w / 10^k rounded to float32 (w <= 2^53, k = 0-22), the value Clinger's fast path gives (the
+/// correctly rounded double quotient, then rounded to float32), without a division in nearly every
+/// case: false when that double is exactly halfway between two float32s (the caller then asks
+/// fast_float).
+///
+/// Why the product is enough: the double p = w · fl(10^-k) differs from the exact w / 10^k by
+/// less than 2 of its ulps (two roundings of at most half an ulp, relative 2^-53 each), so when
+/// p's 29 low mantissa bits (those float32 drops; a float32 midpoint has exactly 1000...0 there)
+/// lie more than 3 ulps from a midpoint, the exact quotient, and with it the correctly rounded
+/// double quotient, lies on p's side of every midpoint, and all three round to the same float32.
+/// (The bound is in fact 1.5 ulps; 3 leaves a margin.) Within 3 ulps of a midpoint (about 1 in
+/// 10^8 values) the correctly rounded quotient is computed with a division and checked as before.
+/// A division has ~13 cycles of latency and one divider per core: the product made the SSE2 and
+/// AVX2 loops 10-20% faster on T2's file (AMD EPYC, noisy: load ~4.5).
+inline bool scaled_down(uint64_t w, unsigned k, float *value) {
+    const double d = static_cast<double>(w);
+    const double p = d * kInversePowersOfTen[k];
+    uint64_t bits;
+    std::memcpy(&bits, &p, sizeof bits);
+    if (((bits & 0x1FFFFFFFu) - (0x10000000u - 3)) > 6) {
+        *value = static_cast<float>(p);
+        return true;
+    }
+    const double q = d / kPowersOfTen[k];
+    std::memcpy(&bits, &q, sizeof bits);
+    if ((bits & 0x1FFFFFFFu) == 0x10000000u) return false;
+    *value = static_cast<float>(q);
+    return true;
+}
 
 /// Parses the number at `first` (its first byte is `-`, a digit or `.`) as fast_float does and
 /// returns the end of its text, or nullptr when fast_float finds no number or the value is not
@@ -75,15 +117,22 @@ inline const char *parse_number(const char *first, const char *end, float *value
     }
     const int64_t q = exponent - fraction;
     if (digits <= 19 && w <= (uint64_t(1) << 53) && q >= -22 && q <= 22) {
-        double d = static_cast<double>(w);
-        d = q < 0 ? d / kPowersOfTen[-q] : d * kPowersOfTen[q];
-        uint64_t bits;
-        std::memcpy(&bits, &d, sizeof bits);
-        // The 29 mantissa bits a float32 drops are exactly 1000...0: halfway between two floats.
-        if ((bits & 0x1FFFFFFFu) != 0x10000000u) {
-            const float f = static_cast<float>(d);
-            *value = negative ? -f : f;
-            return p;
+        if (q < 0) {
+            float f;
+            if (scaled_down(w, static_cast<unsigned>(-q), &f)) {
+                *value = negative ? -f : f;
+                return p;
+            }
+        } else {
+            const double d = static_cast<double>(w) * kPowersOfTen[q];
+            uint64_t bits;
+            std::memcpy(&bits, &d, sizeof bits);
+            // The 29 mantissa bits a float32 drops are exactly 1000...0: halfway between two floats.
+            if ((bits & 0x1FFFFFFFu) != 0x10000000u) {
+                const float f = static_cast<float>(d);
+                *value = negative ? -f : f;
+                return p;
+            }
         }
     }
     float v;
@@ -157,16 +206,197 @@ inline const char *short_number(const char *q, char delim, float *value) {
     const uint64_t w = digits_value(q + start, integer_digits) * kIntegerPowersOfTen[fraction_digits]
                        + digits_value(q + at + 1, fraction_digits);
     if (w > (uint64_t(1) << 53)) return nullptr;
-    double d = static_cast<double>(w);
-    if (fraction_digits) d /= kPowersOfTen[fraction_digits];
-    uint64_t bits;
-    std::memcpy(&bits, &d, sizeof bits);
-    if ((bits & 0x1FFFFFFFu) == 0x10000000u) return nullptr;  // halfway: parse_number hands it to fast_float
-    const float f = static_cast<float>(d);
+    float f;
+    if (!scaled_down(w, fraction_digits, &f)) return nullptr;  // halfway: parse_number hands it to fast_float
     *value = negative ? -f : f;
     return q + length;
 }
 #endif
+
+
+/// No short-number parser: every field goes through `parse_number` (the reference the others are
+/// tested against, and the path for processors other than x86-64).
+struct NoShort {
+    static constexpr ptrdiff_t readable = 0;
+    const char *parse(const char *, char, float *) { return nullptr; }
+};
+
+#if defined(__SSE2__)
+/// `short_number` above: 16-byte SSE2 comparisons and digits by eight in a word (every x86-64).
+struct Sse2Short {
+    static constexpr ptrdiff_t readable = 32;
+    const char *parse(const char *q, char delim, float *value) { return short_number(q, delim, value); }
+};
+#endif
+
+namespace baseline {
+#include "plain_records.h"
+}  // namespace baseline
+
+#if defined(__x86_64__)
+/// 0, 1, ..., 15: the byte lanes of a 16-byte vector.
+#define NNKIT_LANES _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+
+// AVX2 (with BMI1/2 and POPCNT, all present wherever AVX2 is; Haswell, Zen and later): the field's
+// digits, without its point, are moved to the top lanes of one vector by one byte shuffle and
+// combined 2, 4, 8 at a time by multiply-adds (`pmaddubsw`, `pmaddwd`): a dozen instructions
+// without a branch on the digit count where SSE2 needs two words of eight digits, shifts and
+// three multiplies each.
+#pragma clang attribute push(__attribute__((target("avx2,bmi,bmi2,popcnt"))), apply_to = function)
+namespace avx2 {
+
+/// The value of the field's `n` (1-15) digits: `shifted` holds its bytes minus '0' from lane 0,
+/// its point (if any) in lane `at` (16 when none); every lane past the field is ignored.
+inline uint64_t digits_value(__m128i shifted, unsigned n, unsigned at) {
+    // Lane j of the result takes digit j - (16 - n) (none, a zero, when negative): from lane
+    // j - (16 - n), one further for the digits after the point.
+    __m128i index = _mm_add_epi8(NNKIT_LANES, _mm_set1_epi8(static_cast<char>(n - 16)));
+    index = _mm_sub_epi8(index, _mm_cmpgt_epi8(index, _mm_set1_epi8(static_cast<char>(at - 1))));
+    const __m128i digits = _mm_shuffle_epi8(shifted, index);  // a negative index gives 0
+    const __m128i pairs = _mm_maddubs_epi16(digits, _mm_set1_epi16(0x010A));        // 10·a + b
+    const __m128i quads = _mm_madd_epi16(pairs, _mm_set1_epi32(0x00010064));        // 100·a + b
+    const __m128i halves = _mm_madd_epi16(_mm_packs_epi32(quads, quads), _mm_set1_epi32(0x00012710));  // 10^4·a + b
+    const uint64_t two = static_cast<uint64_t>(_mm_cvtsi128_si64(halves));  // the first 8 digits, then the last 8
+    return (two & 0xFFFFFFFFu) * 100000000u + (two >> 32);
+}
+
+/// The short number of `short_number` (the same fields accepted, the same values), found by one
+/// 16-byte load from after the sign: the field is the run of digits and points there, and the
+/// byte after it must be the delimiter or a line break.
+struct Short {
+    static constexpr ptrdiff_t readable = 32;
+    const char *parse(const char *q, char delim, float *value) {
+        const bool negative = *q == '-';
+        const char *const s = q + negative;
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s));
+        const __m128i shifted = _mm_sub_epi8(bytes, _mm_set1_epi8('0'));
+        const unsigned digit = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(shifted, _mm_set1_epi8(9)), shifted)));
+        const unsigned point = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('.'))));
+        return finish(s, negative, shifted, digit | point, point, delim, value);
+    }
+
+    /// The rest, given the field's bytes after the sign (`shifted`, minus '0') and masks of its
+    /// digits-or-points (`numeric`) and points from `s` on (bit i: byte s[i]; at least 16 bits).
+    static const char *finish(const char *s, bool negative, __m128i shifted, uint64_t numeric, uint64_t point,
+                              char delim, float *value) {
+        const unsigned length = static_cast<unsigned>(_tzcnt_u64(~numeric));
+        if (length + negative > 15) return nullptr;  // as short_number: the field ends within 16 bytes
+        const char c = s[length];
+        if (c != delim && c != '\n' && c != '\r') return nullptr;
+        const unsigned point_here = static_cast<unsigned>(_bzhi_u64(point, length));
+        if ((point_here & (point_here - 1)) != 0) return nullptr;  // two points
+        const unsigned n = length - (point_here != 0);
+        if (n == 0) return nullptr;
+        const unsigned at = point_here ? static_cast<unsigned>(_tzcnt_u32(point_here)) : 16;
+        const unsigned fraction_digits = point_here ? length - at - 1 : 0;
+        float f;
+        if (!scaled_down(digits_value(shifted, n, at), fraction_digits, &f)) return nullptr;
+        *value = negative ? -f : f;
+        return s + length;
+    }
+};
+
+#include "plain_records.h"
+
+}  // namespace avx2
+#pragma clang attribute pop
+
+// AVX-512 (F and BW; Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 and later): as AVX2, but the
+// masks of digits and points come from one 64-byte comparison into mask registers for several
+// fields in a row (about seven of T2's), instead of two 16-byte comparisons per field.
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx2,bmi,bmi2,popcnt"))), apply_to = function)
+namespace avx512 {
+
+struct Short {
+    /// 64 bytes from the first digit are classified at once: 80 from a field's start covers
+    /// the sign and keeps the 16-byte loads of avx2::Short inside too.
+    static constexpr ptrdiff_t readable = 80;
+    /// Bytes `[base, base + 64)` classified: bit i of `numeric` (`point`) is set when base[i] is
+    /// a digit or a point (a point).
+    const char *base = nullptr;
+    uint64_t numeric = 0, point = 0;
+
+    const char *parse(const char *q, char delim, float *value) {
+        const bool negative = *q == '-';
+        const char *const s = q + negative;
+        size_t offset;
+        if (base != nullptr && s >= base && s - base <= 48) {
+            offset = static_cast<size_t>(s - base);
+        } else {  // fewer than 16 classified bytes left
+            const __m512i bytes = _mm512_loadu_si512(s);
+            const __mmask64 digits = _mm512_cmple_epu8_mask(_mm512_sub_epi8(bytes, _mm512_set1_epi8('0')), _mm512_set1_epi8(9));
+            point = _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8('.'));
+            numeric = digits | point;
+            base = s;
+            offset = 0;
+        }
+        const __m128i shifted = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i *>(s)), _mm_set1_epi8('0'));
+        return avx2::Short::finish(s, negative, shifted, numeric >> offset, point >> offset, delim, value);
+    }
+};
+
+#include "plain_records.h"
+
+}  // namespace avx512
+#pragma clang attribute pop
+#endif  // __x86_64__
+
+using RecordsFunction = size_t (*)(const uint8_t *, size_t, uint8_t, size_t, const int32_t *, size_t, float *, size_t, float *,
+                                   size_t, size_t, size_t *);
+
+/// The paths by level (nnkit_fast_float.h: 0 scalar, 1 SSE2, 2 AVX2, 3 AVX-512); nullptr where this
+/// build has none.
+const RecordsFunction kPaths[4] = {
+    baseline::plain_records<NoShort>,
+#if defined(__SSE2__)
+    baseline::plain_records<Sse2Short>,
+#else
+    nullptr,
+#endif
+#if defined(__x86_64__)
+    // Instances of templates declared under the target pragmas: compiled for their instruction set.
+    avx2::plain_records<avx2::Short>,
+    avx512::plain_records<avx512::Short>,
+#else
+    nullptr,
+    nullptr,
+#endif
+};
+
+/// The highest level this build and processor can run: cpuid and XCR0 (through CNNKitCPU) must
+/// report every instruction set the level's code is compiled for.
+int best_level() {
+    int level = 0;
+    if (kPaths[1]) level = 1;
+    const nnkit_cpu_features f = nnkit_cpu_detect();
+    if (kPaths[2] && f.avx2 && f.bmi1 && f.bmi2 && f.popcnt) level = 2;
+    if (level == 2 && kPaths[3] && f.avx512f && f.avx512bw) level = 3;
+    return level;
+}
+
+/// The level chosen: the best one, or a lower one that NNKIT_CSV_PATH names (`scalar`, `sse2`,
+/// `avx2`, `avx512`; one above the best available is lowered to it; anything else is ignored).
+int initial_level() {
+    const int best = best_level();
+    if (const char *name = std::getenv("NNKIT_CSV_PATH")) {
+        static const char *const names[4] = {"scalar", "sse2", "avx2", "avx512"};
+        for (int level = 0; level < 4; level++) {
+            if (std::strcmp(name, names[level]) == 0) return level < best ? level : best;
+        }
+    }
+    return best;
+}
+
+std::atomic<int> chosen_level{-1};
+
+int current_level() {
+    int level = chosen_level.load(std::memory_order_relaxed);
+    if (level < 0) {
+        level = initial_level();
+        chosen_level.store(level, std::memory_order_relaxed);
+    }
+    return level;
+}
 
 }  // namespace
 
@@ -174,61 +404,20 @@ extern "C" size_t nnkit_parse_plain_numeric_records(const uint8_t *bytes, size_t
                                                     size_t field_count, const int32_t *slots, size_t width,
                                                     float *out, size_t second_width, float *second_out,
                                                     size_t max_records, size_t max_record_bytes, size_t *consumed) {
-    const char *const begin = reinterpret_cast<const char *>(bytes);
-    const char *const end = begin + count;
-    const char delim = static_cast<char>(delimiter);
-    const char *p = begin;
-    size_t records = 0;
-    while (records < max_records && p < end) {
-        float *const row = out + records * width;
-        // Slots from `width` on address the second output's row (nothing maps there without one).
-        float *const second_row = second_out ? second_out + records * second_width : nullptr;
-        const char *q = p;
-        size_t field = 0;
-        bool complete = false;
-        for (;;) {
-            if (field == field_count) break;  // more fields than expected
-            if (slots[field] >= 0) {
-                // A plain number: an optional '-', then a digit or a point (so no sign twice, no
-                // leading space or '+', no inf/nan, which fast_float would otherwise take).
-                const size_t slot = static_cast<size_t>(slots[field]);
-                float *const target = slot < width ? row + slot : second_row + (slot - width);
-#if defined(__SSE2__)
-                if (end - q >= 32) {
-                    if (const char *after = short_number(q, delim, target)) {
-                        q = after;  // at the delimiter or line break that short_number saw
-                        goto field_end;
-                    }
-                }
-#endif
-                if (q == end) break;
-                const char *lead = *q == '-' ? q + 1 : q;
-                if (lead == end || !((unsigned char)(*lead - '0') < 10 || *lead == '.')) break;
-                const char *after = parse_number(q, end, target);
-                if (!after) break;
-                q = after;
-            } else {
-                // A field not parsed: skipped to its end; a quote needs the general tokenizer.
-                while (q < end && *q != delim && *q != '\n' && *q != '\r' && *q != '"') q++;
-            }
-            if (q == end) break;  // the record does not end inside the bytes given
-#if defined(__SSE2__)
-        field_end:
-#endif
-            const char c = *q;
-            field += 1;
-            if (c == delim) { q += 1; continue; }
-            // The general tokenizer's record limit: content bytes (delimiters counted, the line
-            // break not) at most max_record_bytes is always within it.
-            const bool short_enough = static_cast<size_t>(q - p) <= max_record_bytes;
-            if (c == '\n') { q += 1; complete = field == field_count && short_enough; break; }
-            if (c == '\r' && q + 1 < end && q[1] == '\n') { q += 2; complete = field == field_count && short_enough; break; }
-            break;  // anything else (a lone CR, a quote, text after a number)
-        }
-        if (!complete) break;
-        records += 1;
-        p = q;
+    return kPaths[current_level()](bytes, count, delimiter, field_count, slots, width, out, second_width, second_out,
+                                   max_records, max_record_bytes, consumed);
+}
+
+extern "C" int nnkit_plain_records_level(void) { return current_level(); }
+
+extern "C" int nnkit_plain_records_best_level(void) { return best_level(); }
+
+extern "C" int nnkit_plain_records_set_level(int level) {
+    if (level < 0) {
+        chosen_level.store(initial_level(), std::memory_order_relaxed);
+        return 1;
     }
-    *consumed = static_cast<size_t>(p - begin);
-    return records;
+    if (level > 3 || level > best_level()) return 0;
+    chosen_level.store(level, std::memory_order_relaxed);
+    return 1;
 }

@@ -25,6 +25,7 @@ nnkit_cpu_features nnkit_cpu_detect(void) {
     if (maxLeaf < 1) return f;
     __cpuid(1, a, b, c, d);
     f.sse42 = (c >> 20) & 1;
+    f.popcnt = (c >> 23) & 1;
     int osxsave = (c >> 27) & 1;
     int cpuAVX = (c >> 28) & 1;
     int cpuFMA = (c >> 12) & 1;
@@ -37,6 +38,8 @@ nnkit_cpu_features nnkit_cpu_detect(void) {
         __cpuid_count(7, 0, a, b, c, d);
         unsigned maxSub = a;
         f.avx2 = ((b >> 5) & 1) && osYMM;
+        f.bmi1 = (b >> 3) & 1;
+        f.bmi2 = (b >> 8) & 1;
         if (osZMM) {
             f.avx512f = (b >> 16) & 1;
             f.avx512dq = (b >> 17) & 1;

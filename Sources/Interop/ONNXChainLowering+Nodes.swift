@@ -293,6 +293,7 @@ extension ONNXChainLowering {
             if let h = hardSigmoidChain(from: a, v) {
                 consume(h.nodes); appendActivation(.hardSigmoid); return h.out
             }
+            if let out = try lowerScaler(v, a) { return out }
             // Normalization: (x − mean) / std
             if node(a).opType == "Sub", node(a).domain.isEmpty, node(a).inputs.count == 2, node(a).inputs[0] == v,
                constants[node(a).inputs[1]] != nil, let so = node(a).outputs.first, let d = soleReader(so),
@@ -310,6 +311,69 @@ extension ONNXChainLowering {
             }
         }
         return nil
+    }
+
+    /// scikit-learn's scalers in front of a pipeline's MLP, as skl2onnx writes them: `ai.onnx.ml`
+    /// `Scaler(offset, scale)`, `y = (x − offset)·scale` (StandardScaler, RobustScaler, MaxAbsScaler),
+    /// and `Mul(x, c)` optionally followed by `Add(·, d)`, `y = x·c + d` (MinMaxScaler). Both become a
+    /// Normalization layer, `(x − mean) / std`, with `std = 1/scale` (`1/c`) and `mean = offset`
+    /// (`−d/c`), rounded once from float64 to float32; the results equal onnxruntime's up to float32
+    /// rounding (a few ulp of the scaled value, or of `d` for MinMaxScaler). Scales must be positive
+    /// and finite. Returns nil when node `a` is neither form.
+    mutating func lowerScaler(_ v: String, _ a: Int) throws -> String? {
+        let n = node(a)
+        if n.opType == "Scaler", n.domain == "ai.onnx.ml", n.inputs.count == 1, n.inputs[0] == v {
+            func floatList(_ name: String) throws -> [Float]? {
+                switch n.attribute(name) {
+                case nil: return nil
+                case .floats(let f)?: return f
+                case let other?: throw unsupported(a, "attribute \(name) has type \(other.typeNumber); expected floats")
+                }
+            }
+            let offset = try floatList("offset") ?? [0], scale = try floatList("scale") ?? [1]
+            if width == nil, offset.count > 1 || scale.count > 1 { width = max(offset.count, scale.count) }
+            guard let w = width else { throw unsupported(a, "the feature count is unknown before Scaler") }
+            for (name, list) in [("offset", offset), ("scale", scale)] where list.count != 1 && list.count != w {
+                throw unsupported(a, "its \(name) has \(list.count) values; expected 1 or \(w) (one per feature)")
+            }
+            let mean = (0..<w).map { offset.count == 1 ? offset[0] : offset[$0] }
+            let c = (0..<w).map { scale.count == 1 ? scale[0] : scale[$0] }
+            _ = try chainStep(a, value: v)
+            try appendScaling(mean: mean, scale: c, node: a)
+            return n.outputs[0]
+        }
+        // MinMaxScaler: Mul(x, c) [→ Add(·, d)]
+        guard n.opType == "Mul", n.domain.isEmpty, n.inputs.count == 2, n.inputs.contains(v), let w = width else { return nil }
+        let cName = n.inputs[0] == v ? n.inputs[1] : n.inputs[0]
+        guard cName != v, constants[cName] != nil, let mo = n.outputs.first else { return nil }
+        let c = try perFeature(cName, node: a, what: "scale", width: w)
+        var nodes = [a], out = mo, d = [Float](repeating: 0, count: w)
+        if let b = soleReader(mo), node(b).opType == "Add", node(b).domain.isEmpty, node(b).inputs.count == 2, node(b).inputs.contains(mo) {
+            let dName = node(b).inputs[0] == mo ? node(b).inputs[1] : node(b).inputs[0]
+            if dName != mo, constants[dName] != nil, let bo = node(b).outputs.first {
+                d = try perFeature(dName, node: b, what: "offset", width: w)
+                nodes.append(b)
+                out = bo
+            }
+        }
+        guard c.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw unsupported(a, "Mul by a constant is read only as a scaler with positive finite factors (y = x·c + d, scikit-learn's MinMaxScaler)")
+        }
+        let mean = zip(d, c).map { Float(-Double($0) / Double($1)) }
+        consume(nodes)
+        try appendScaling(mean: mean, scale: c, node: a)
+        return out
+    }
+
+    /// Appends `(x − mean)·scale` as a Normalization layer (`std = 1/scale`, epsilon 0, count 1).
+    mutating func appendScaling(mean: [Float], scale: [Float], node a: Int) throws {
+        let std = scale.map { Float(1 / Double($0)) }
+        guard scale.allSatisfy({ $0 > 0 && $0.isFinite }), std.allSatisfy({ ($0 * $0).isNormal }), mean.allSatisfy(\.isFinite) else {
+            throw unsupported(a, "a scale is not positive and finite (or 1/scale squared leaves float32's normal range), or an offset is not finite")
+        }
+        consumed[a] = true
+        append(.normalization(Normalization(epsilon: 0)),
+               tensors: [("mean", [mean.count], mean), ("variance", [std.count], std.map { $0 * $0 }), ("count", [], [1])])
     }
 
     /// `Add(x, 3) → Clip(0, 6) → Div(6)` starting at node `a` reading `v`: its nodes and output.

@@ -15,12 +15,14 @@ import _ONNX
 /// classifiers' label branch (`ArgMax` → `ArrayFeatureExtractor` → `Reshape`/`Cast`) and `ZipMap`
 /// are recognised and dropped; their class labels become ``Metadata/classLabels``.
 ///
-/// Opsets 11 through 21 of the default domain are read; `ai.onnx.ml` only for that classifier tail.
+/// Opsets 11 through 26 of the default domain are read (from 22 on, the operators nnkit reads changed
+/// only in the element types they allow: bfloat16, float8, float4, int4; checked against onnx 1.23's
+/// schemas); `ai.onnx.ml` only for that classifier tail and for `Scaler` (scikit-learn's scalers).
 /// Initializers may be float32, float16, bfloat16 or float64, in `raw_data` or typed fields; they
 /// become float32 tensors. External-data tensors are refused. See `spec/onnx.md`.
 public enum ONNXImporter {
     /// Default-domain opset versions read.
-    public static let supportedOpsets: ClosedRange<Int64> = 11...21
+    public static let supportedOpsets: ClosedRange<Int64> = 11...26
 
     /// Reads and imports `url`.
     /// - Throws: ``ONNXImportError``.

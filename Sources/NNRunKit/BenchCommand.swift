@@ -107,6 +107,8 @@ extension BenchCommand {
         /// measure of the work: wall time also counts the time other processes held the cores).
         public var cpuSeconds: Double
         public var cpu: String = BLASKernels.cpuModel
+        /// The plain-record loop's instruction set (``Tabular/PlainRecordPath``).
+        public var path: String = PlainRecordPath.current.name
 
         public var megabytesPerSecond: Double { Double(bytes) / 1e6 / seconds }
         public var megabytesPerCPUSecond: Double { Double(bytes) / 1e6 / cpuSeconds }
@@ -116,6 +118,7 @@ extension BenchCommand {
                 "csv_file": .string(file), "csv_bytes": .int(bytes), "csv_rows": .int(rows), "csv_columns": .int(columns),
                 "csv_threads": .int(threads), "csv_seconds": .double(seconds), "csv_megabytes_per_second": .double(megabytesPerSecond),
                 "csv_cpu_seconds": .double(cpuSeconds), "csv_megabytes_per_cpu_second": .double(megabytesPerCPUSecond), "cpu": .string(cpu),
+                "csv_path": .string(path),
             ])).strictText
         }
     }

@@ -7,15 +7,24 @@ import Tabular
 /// are matched by name (order in the file does not matter, extra columns are ignored, a missing name
 /// is an error naming it). Otherwise the inputs are the file's columns other than `excluded`
 /// (identifier columns passed through, or training targets) in file order, and their count must
-/// equal the model's input width.
+/// equal the model's input width. In that count, a first column named `""` or `Unnamed: 0` (the
+/// index pandas' `to_csv` writes by default, and what it becomes after a round trip through
+/// `read_csv`) is left out when the other columns are exactly the model's inputs; it is never an
+/// input then, and `--keep 1` still copies it.
 public enum InputColumns {
+    /// Whether header name `name` of the first column is pandas' unnamed index.
+    static func isPandasIndex(_ name: String) -> Bool { name.isEmpty || name == "Unnamed: 0" }
+
     /// - Throws: ``CSVError/missingColumn(file:name:available:)`` or ``CSVError/columnCountMismatch(file:found:expected:detail:)``.
     public static func resolve(reader: NumericCSVReader, inputWidth: Int, inputNames: [String]?, excluding excluded: [Int] = []) throws -> [Int] {
         if let inputNames, inputNames.count == inputWidth, reader.header != nil {
             return try reader.columnIndices(named: inputNames)
         }
         let excludedSet = Set(excluded)
-        let candidates = (0..<reader.columnCount).filter { !excludedSet.contains($0) }
+        var candidates = (0..<reader.columnCount).filter { !excludedSet.contains($0) }
+        if candidates.count == inputWidth + 1, candidates.first == 0, let name = reader.header?.first, isPandasIndex(name) {
+            candidates.removeFirst()
+        }
         guard candidates.count == inputWidth else {
             let detail: String
             if inputNames != nil {

@@ -91,6 +91,8 @@ public struct LabelledData {
         var errors: [CSVError] = []
         var errorCount = 0
         var dropped = 0
+        /// Target values read as numbers that were text (not empty, not NaN).
+        var targetTexts = 0
 
         mutating func record(_ e: CSVError) {
             errorCount += 1
@@ -103,6 +105,22 @@ public struct LabelledData {
                            detail: "every one of the \(rows) rows has a missing value; --missing drop left no rows")
         }
         var allDropped: CSVError { allDropped(rows: dropped) }
+
+        /// When the targets were read as numbers and the one target column holds text in most rows
+        /// (class labels such as "setosa" under mse, or under a cross-entropy the model's output does
+        /// not fit): one error naming the column and the losses that read labels, instead of one "is
+        /// not a number" line per row. A few stray texts in a numeric column stay listed as they are.
+        func textTargetError(loss: LossSpec.Name?) -> CSVError? {
+            guard encoding == .numeric, targetColumns.count == 1, targetTexts * 2 > lines.count, let (column, name) = targetPlaces.first else { return nil }
+            for case .notNumeric(_, _, let c, _, let text) in errors where c == column {
+                let reading = loss.map { "with the loss \($0.rawValue) targets are read as numbers" } ?? "targets are read as numbers"
+                return .invalidColumn(file: file, column: column, columnName: name,
+                    detail: "text such as \(CSVError.quoted(text)) in the target column, but \(reading); class labels need a classification loss: "
+                        + "--loss categorical_crossentropy or sparse_categorical_crossentropy for a softmax output with one unit per class, "
+                        + "binary_crossentropy for one sigmoid output")
+            }
+            return nil
+        }
     }
 
     /// Resolves the columns on `reader` (which has read the header, or continues a file whose
@@ -124,7 +142,7 @@ public struct LabelledData {
         }
         let encoding = loss.map { TargetEncoding.choose(loss: $0, outputWidth: outputWidth ?? 0, selectedColumns: targetColumns.count) } ?? .numeric
         var x: [Float] = [], numericTargets: [Float] = [], labelText: [String] = [], lines: [Int] = []
-        var errors: [CSVError] = [], errorCount = 0, dropped = 0
+        var errors: [CSVError] = [], errorCount = 0, dropped = 0, targetTexts = 0
         func record(_ e: CSVError) {
             errorCount += 1
             if errors.count < Self.errorLimit { errors.append(e) }
@@ -145,10 +163,11 @@ public struct LabelledData {
             while try reader.nextRow() {
                 let xStart = x.count, yStart = numericTargets.count
                 var missingHere = false
-                func read(_ c: Int, into values: inout [Float]) {
+                func read(_ c: Int, into values: inout [Float], target: Bool = false) {
                     do {
                         values.append(try reader.value(c))
                     } catch let e as CSVError {
+                        if target, case .notNumeric = e { targetTexts += 1 }
                         if missing == .drop && isMissing(e) { missingHere = true } else { record(e) }
                         values.append(0)
                     } catch {
@@ -164,7 +183,7 @@ public struct LabelledData {
                     }
                     labelText.append(text)
                 } else {
-                    for c in targetColumns { read(c, into: &numericTargets) }
+                    for c in targetColumns { read(c, into: &numericTargets, target: true) }
                 }
                 if missingHere {
                     x.removeSubrange(xStart...)
@@ -179,7 +198,7 @@ public struct LabelledData {
         return Parsed(file: file, header: reader.header, inputColumns: inputColumns, targetColumns: targetColumns,
                       targetPlaces: targetColumns.map { ($0 + 1, reader.columnName($0)) }, encoding: encoding,
                       x: x, numericTargets: numericTargets, labelText: labelText, lines: lines, errors: errors,
-                      errorCount: errorCount, dropped: dropped)
+                      errorCount: errorCount, dropped: dropped, targetTexts: targetTexts)
     }
 
     /// Encodes the targets of `parsed` and throws its recorded errors (with any found here).
@@ -228,6 +247,7 @@ public struct LabelledData {
             }
         }
         self.targetWidth = encoding.readsLabels ? encoding.encodedWidth : p.targetColumns.count
+        if let e = p.textTargetError(loss: loss) { throw e }
         if p.errorCount == 1 { throw p.errors[0] }
         if p.errorCount > 1 { throw CSVError.several(file: p.file, errors: p.errors, total: p.errorCount) }
     }

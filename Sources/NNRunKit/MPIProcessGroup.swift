@@ -153,7 +153,7 @@ public final class MPIProcessGroup: ProcessGroup {
     public func end(_ agreed: DistributedExit) -> Never {
         if let error = agreed.error {
             if let delay = DistributedRun.testReportDelay() { usleep(delay) }
-            Tool.current.writeErrorLine(Tool.current.describe(error))
+            Tool.current.writeErrorLines(Tool.current.describeLines(error))
         }
         finalize()
         exit(agreed.status)
@@ -163,7 +163,9 @@ public final class MPIProcessGroup: ProcessGroup {
     /// `nnrun: rank R: message` and ends every rank of the job with MPI_Abort and the error's status.
     public func abort(_ error: Error) -> Never {
         let status = ExitStatus.reading(error, otherwise: .io).rawValue
-        Tool.current.writeErrorLine("rank \(rank): \(Tool.current.describe(error))")
+        var lines = Tool.current.describeLines(error)
+        lines[0] = "rank \(rank): " + lines[0]
+        Tool.current.writeErrorLines(lines)
         nnkit_mpi_abort(status)
         exit(status)
     }

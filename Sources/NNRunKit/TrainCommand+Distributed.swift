@@ -180,11 +180,16 @@ struct RankAloneError: Error, CustomStringConvertible {
 }
 
 /// An error found on one rank (not rank 0) of a distributed run: printed as `rank R: message`.
-struct RankError: ExitStatusError {
+struct RankError: ExitStatusError, MultiLineError {
     let rank: Int
     let underlying: Error
     var exitStatus: ExitStatus { ExitStatus.reading(underlying, otherwise: .io) }
-    var description: String { "rank \(rank): \(Tool.current.describe(underlying))" }
+    var description: String { messageLines.joined(separator: "\n") }
+    var messageLines: [String] {
+        var lines = Tool.current.describeLines(underlying)
+        lines[0] = "rank \(rank): " + lines[0]
+        return lines
+    }
 }
 
 /// The agreement at the start of a distributed run: a rank that fails while checking its outputs,

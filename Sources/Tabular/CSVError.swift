@@ -8,6 +8,9 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
     case unreadable(file: String, reason: String)
     /// The file holds no records (it may hold a byte-order mark or nothing at all).
     case emptyFile(file: String)
+    /// The file is not CSV text: its first bytes are a known binary format's or hold a NUL byte;
+    /// `looksLike` names what it seems to be, with a remedy (``CSVTextCheck``).
+    case notText(file: String, looksLike: String)
     /// The file has a header row but no data rows.
     case noDataRows(file: String)
     /// A quoted field was still open at the end of the file; `line` is where the quote opened.
@@ -50,6 +53,8 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
             return "\(f): cannot read: \(r)"
         case .emptyFile(let f):
             return "\(f): the file is empty; expected CSV rows of numbers"
+        case .notText(let f, let what):
+            return "\(f): not CSV text: it starts like \(what)"
         case .noDataRows(let f):
             return "\(f): the file has a header row but no data rows"
         case .unterminatedQuote(let f, let l, let c):
@@ -67,7 +72,7 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
         case .emptyValue(let f, let l, let c, let n):
             return "\(f), line \(l), \(Self.column(c, n)): the value is empty; expected a number"
         case .notNumeric(let f, let l, let c, let n, let t):
-            return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not a number"
+            return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not a number" + (Self.hasDecimalComma(t) ? Self.decimalCommaHint : "")
         case .notANumber(let f, let l, let c, let n, let t):
             return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is NaN; expected a finite number"
         case .infinite(let f, let l, let c, let n, let t):
@@ -92,9 +97,22 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
             return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not \(expected)"
         case .invalidColumn(let f, let c, let n, let detail):
             return "\(f), \(Self.column(c, n)): \(detail)"
-        case .several(let f, let errors, let total):
-            let shown = total > errors.count ? " (the first \(errors.count) follow)" : ""
-            return "\(f): \(total) bad values\(shown):\n" + errors.map { "  " + $0.description }.joined(separator: "\n")
+        case .several:
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// The description as lines: one for every case but ``several(file:errors:total:)``, which is a head
+    /// line (`data.csv: 3 bad values:`) and one indented line per listed value. Each line is whole in
+    /// itself (values are quoted with line breaks escaped), so a tool may print each as its own line.
+    public var lines: [String] {
+        guard case .several(let f, let errors, let total) = self else { return [description] }
+        let shown = total > errors.count ? " (the first \(errors.count) follow)" : ""
+        let commas = errors.contains { if case .notNumeric(_, _, _, _, let t) = $0 { Self.hasDecimalComma(t) } else { false } }
+        let head = "\(f): \(total) bad values\(shown)" + (commas ? Self.decimalCommaHint : "") + ":"
+        return [head] + errors.map { e in
+            if case .notNumeric(let f, let l, let c, let n, let t) = e { return "  \(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not a number" }
+            return "  " + e.description
         }
     }
 
@@ -105,6 +123,17 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
         if found < expected { return "\(f), line \(l), column \(found + 1): the row ends after \(fields); expected \(expected)" }
         return "\(f), line \(l), column \(expected + 1): the row has \(fields); expected \(expected)"
     }
+
+    /// Whether `text` is a number written with a decimal comma (`-0,25`, `1,5e3`), as pandas'
+    /// `to_csv(sep=";", decimal=",")` and European spreadsheets write them.
+    static func hasDecimalComma(_ text: String) -> Bool {
+        let t = text.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()
+        guard t.filter({ $0 == "," }).count == 1, !t.contains(".") else { return false }
+        let d = String(t.map { $0 == "," ? "." : $0 })
+        return d.first.map { $0.isNumber || $0 == "-" || $0 == "+" } == true && Double(d) != nil
+    }
+
+    static let decimalCommaHint = "; numbers need '.' as the decimal point (no decimal comma, no thousands separator)"
 
     static func column(_ c: Int, _ name: String?) -> String {
         if let name { return "column \(c) (\(quoted(name)))" }

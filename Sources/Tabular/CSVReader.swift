@@ -350,6 +350,9 @@ public final class CSVReader {
             delimiter = UInt8(ascii: "\t")
         }
         for b in [delimiter, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\"")] { specialBytes[Int(b)] = 1 }
+        if skipsByteOrderMark, let what = CSVTextCheck.binaryKind(UnsafeBufferPointer(start: buffer + position, count: min(end - position, CSVTextCheck.examinedBytes))) {
+            throw CSVError.notText(file: fileName, looksLike: what)
+        }
     }
 }
 

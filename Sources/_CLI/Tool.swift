@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Format
 import Interop
+import Tabular
 
 /// What a command-line tool (`nnrun`, `nnconv`) tells the shared plumbing about itself: its name (the
 /// prefix of every error line), the status of errors nothing else classifies, and its own wording for
@@ -27,6 +28,14 @@ public struct Tool: Sendable {
     /// The one sentence printed for `error` (after `name: `).
     public func describe(_ error: Error) -> String {
         wording(error) ?? String(describing: error)
+    }
+
+    /// The lines printed for `error`: ``describe(_:)``'s sentence, or for a ``MultiLineError`` (the
+    /// list of a CSV file's bad values) its head line and one line per item.
+    public func describeLines(_ error: Error) -> [String] {
+        if let w = wording(error) { return [w] }
+        if let m = error as? MultiLineError { return m.messageLines }
+        return [String(describing: error)]
     }
 
     /// The child process that loads HDF5-based model files for this tool: this executable's hidden
@@ -55,13 +64,13 @@ public struct Tool: Sendable {
         do {
             try command.run()
         } catch let e as ExitStatusError {
-            fail(describe(e), e.exitStatus)
+            fail(describeLines(e), e.exitStatus)
         } catch where [.success, .validationFailure].contains(root.exitCode(for: error)) {
             // Argument errors thrown while running: `validate()`'s, and `nnrun SUBCOMMAND --help`
             // (parsed as ArgumentParser's own help command, which throws to print its text).
             root.exitForArgumentError(error, hint: Self.didYouMean(error, root))
         } catch {
-            fail(describe(error), ExitStatus.reading(error, otherwise: otherwise))
+            fail(describeLines(error), ExitStatus.reading(error, otherwise: otherwise))
         }
         Foundation.exit(ExitStatus.success.rawValue)
     }
@@ -111,16 +120,35 @@ public struct Tool: Sendable {
         return candidates.map { ($0, distance(w, Array($0.lowercased()))) }.filter { $0.1 <= limit }.min { $0.1 < $1.1 }?.0
     }
 
-    private func fail(_ message: String, _ status: ExitStatus) -> Never {
-        writeErrorLine(message)
+    private func fail(_ lines: [String], _ status: ExitStatus) -> Never {
+        writeErrorLines(lines)
         Foundation.exit(status.rawValue)
     }
 
     /// Writes `name: message` to standard error as one line in one `write` (control characters
     /// and line breaks the message quotes from a file escaped), the form of every error line.
     public func writeErrorLine(_ message: String) {
-        FileHandle.standardError.write(Data("\(name): \(TerminalText.escaped(message))\n".utf8))
+        writeErrorLines([message])
     }
+
+    /// Writes `name: first` and then each further line as it is, in one `write`; every line is escaped
+    /// on its own (``TerminalText``), so only the breaks between `lines` reach the terminal.
+    public func writeErrorLines(_ lines: [String]) {
+        guard let first = lines.first else { return }
+        let text = (["\(name): \(TerminalText.escaped(first))"] + lines.dropFirst().map(TerminalText.escaped)).joined(separator: "\n")
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// An error whose message is several lines by design (a head line and a list), each printed as
+/// its own line by ``Tool/writeErrorLines(_:)``; any other error is one line.
+public protocol MultiLineError: Error {
+    /// The message's lines, without line breaks of their own.
+    var messageLines: [String] { get }
+}
+
+extension CSVError: MultiLineError {
+    public var messageLines: [String] { lines }
 }
 
 extension ParsableCommand {

@@ -11,7 +11,8 @@ struct Bench: ParsableCommand {
         batch is not counted. With --csv FILE it instead reads FILE's input columns into float32 batches as \
         predict does (on --threads threads, default as predict: all cores), without predicting, and prints \
         csv_bytes, csv_rows, csv_columns, csv_threads, csv_seconds, csv_megabytes_per_second (the CSV reader's \
-        throughput) and csv_cpu_seconds.
+        throughput), csv_cpu_seconds and csv_path (the instruction set of the number parsing: avx512, avx2, \
+        sse2 or scalar; NNKIT_CSV_PATH chooses a lower one).
         """)
 
     @Argument(help: "The model file.")

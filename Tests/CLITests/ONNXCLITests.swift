@@ -20,12 +20,14 @@ import TestSupport
                            labels: obj["class_labels"] as? [String])
     }
 
-    /// predict on a scikit-learn classifier (ZipMap) writes onnxruntime's class probabilities
-    /// (1e-5 + 1e-4·|p|) and, with --classes, the label skl2onnx records.
-    @Test func predictWritesProbabilitiesAndTheKeptLabels() throws {
-        let c = try fixture("sklearn_mlp_classifier_zipmap")
+    /// predict on a scikit-learn classifier (ZipMap; and a StandardScaler + MLPClassifier pipeline)
+    /// writes onnxruntime's class probabilities (1e-5 + 1e-4·|p|) and, with --classes, the label
+    /// skl2onnx records.
+    @Test(arguments: ["sklearn_mlp_classifier_zipmap", "sklearn_pipeline_standard_scaler_classifier"])
+    func predictWritesProbabilitiesAndTheKeptLabels(name: String) throws {
+        let c = try fixture(name)
         let csv = "a,b,c,d\n" + c.inputs.map { $0.map { "\($0)" }.joined(separator: ",") }.joined(separator: "\n") + "\n"
-        let r = try CommandRunner.nnrun(["predict", Fixtures.url("onnx/sklearn_mlp_classifier_zipmap.onnx").path, "-", "--classes"], stdin: csv)
+        let r = try CommandRunner.nnrun(["predict", Fixtures.url("onnx/\(name).onnx").path, "-", "--classes"], stdin: csv)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n")
         #expect(lines.first == "y0,y1,y2,class")

@@ -96,6 +96,181 @@ import NNRunKit
         #expect(ok.stderr.contains("left out 2 rows with empty or NaN values (--missing drop); 2 remain"), "\(ok.stderr)")
     }
 
+    /// The list of bad values is printed as lines (a head line, then one line per value), not as one
+    /// line with `\u{a}` where the breaks were; a value's own line break or escape character stays
+    /// escaped inside its line.
+    @Test func badValueListPrintsOneLinePerValue() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let csv = try file("a,b,y\n1,2,3\n,2,3\n\"x\ny\",2,3\n1,\u{1B}[31m,3\n", "d.csv", in: dir)
+        for command in ["evaluate", "train"] {
+            let r = try CommandRunner.nnrun([command, m, csv, "--target", "y", "--quiet"].filter { command == "train" || $0 != "--quiet" })
+            #expect(r.status == 3, "\(r.stderr)")
+            let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            #expect(lines == [
+                "nnrun: \(csv): 3 bad values:",
+                "  \(csv), line 3, column 1 (\"a\"): the value is empty; expected a number",
+                "  \(csv), line 4, column 1 (\"a\"): \"x\\ny\" is not a number",
+                "  \(csv), line 6, column 2 (\"b\"): \"\\u{1B}[31m\" is not a number",
+                "",
+            ], "\(r.stderr)")
+        }
+    }
+
+    /// A model file, compressed data, UTF-16 text or other binary bytes given where CSV is expected is
+    /// named for what it is (exit 3), not reported as rows with the wrong number of columns.
+    @Test func dataThatIsNotCSVTextIsNamedForWhatItIs() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let keras = try model(["--inputs", "2", "--layers", "1"], in: dir, name: "k.keras")
+        let h5 = try model(["--inputs", "2", "--layers", "1"], in: dir, name: "k.h5")
+        func bytes(_ b: [UInt8], _ name: String) throws -> String {
+            let url = dir.appendingPathComponent(name)
+            try Data(b).write(to: url)
+            return url.path
+        }
+        let text = "a,b,y\n1,2,3\n"
+        let cases: [(String, String)] = [
+            (m, "an nnkit .nnf model file"), (keras, "a ZIP archive (a Keras .keras model"), (h5, "an HDF5 file (a Keras .h5 model?"),
+            (try bytes([0x1F, 0x8B, 0x08, 0x08] + Array("d.csv".utf8) + [0, 0x4B], "d.csv.gz"), "gzip-compressed data; decompress it first"),
+            (try bytes([0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, "u16.csv"), "UTF-16 text; save it as UTF-8"),
+            (try bytes(text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, "u16-nobom.csv"), "UTF-16 text; save it as UTF-8"),
+            (try bytes(Array("PAR1".utf8) + [0x15, 0x04, 0x15], "d.parquet"), "a Parquet file"),
+            (try bytes(Array("a,b,y\n1,2".utf8) + [0, 3] + Array(",3\n".utf8), "nul.csv"), "binary data (a NUL byte at offset 9)"),
+        ]
+        for (path, what) in cases {
+            for args in [["predict", m, path], ["evaluate", m, path, "--target", "y"], ["train", m, path, "--target", "y", "-o", dir.appendingPathComponent("o.nnf").path]] {
+                let r = try CommandRunner.nnrun(args)
+                #expect(r.status == 3 && r.stderr.hasPrefix("nnrun: \(path): not CSV text: it starts like \(what)"), "\(args): \(r.stderr)")
+                #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            }
+        }
+        let piped = try CommandRunner.run(CommandRunner.tool("nnrun"), ["predict", m, "-"], stdin: try Data(contentsOf: URL(fileURLWithPath: keras)))
+        #expect(piped.status == 3 && piped.stderr.hasPrefix("nnrun: <stdin>: not CSV text: it starts like a ZIP archive"), "\(piped.stderr)")
+        #expect(piped.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.nnf").path))
+    }
+
+    /// Text class labels under a loss that reads numbers (mse, the default without a training state)
+    /// get one line naming the column and the losses that read labels, not one "is not a number"
+    /// line per row; a stray text in a numeric target column is still reported where it is.
+    @Test func textLabelsUnderANumericLossNameTheClassificationLosses() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "4:relu,3:softmax"], in: dir)
+        let csv = try file("a,b,kind\n1,2,cat\n2,1,dog\n0,0,eel\n1,1,cat\n", "d.csv", in: dir)
+        let out = dir.appendingPathComponent("o.nnf").path
+        for args in [["train", m, csv, "--target", "kind", "-o", out, "--quiet"], ["evaluate", m, csv, "--target", "kind"]] {
+            let r = try CommandRunner.nnrun(args)
+            #expect(r.status == 3, "\(r.stderr)")
+            #expect(r.stderr == "nnrun: \(csv), column 3 (\"kind\"): text such as \"cat\" in the target column, but with the loss mean_squared_error "
+                    + "targets are read as numbers; class labels need a classification loss: --loss categorical_crossentropy or "
+                    + "sparse_categorical_crossentropy for a softmax output with one unit per class, binary_crossentropy for one sigmoid output\n")
+        }
+        let ok = try CommandRunner.nnrun(["train", m, csv, "--target", "kind", "-o", out, "--quiet", "--loss", "categorical_crossentropy"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let r1 = try model(["--inputs", "2", "--layers", "1"], in: dir, name: "r.nnf")
+        let stray = try file("a,b,y\n1,2,3\n2,1,N/A\n0,0,1\n1,1,2\n", "s.csv", in: dir)
+        let s = try CommandRunner.nnrun(["evaluate", r1, stray, "--target", "y"])
+        #expect(s.status == 3 && s.stderr == "nnrun: \(stray), line 3, column 3 (\"y\"): \"N/A\" is not a number\n", "\(s.stderr)")
+    }
+
+    /// The unnamed index column pandas' `to_csv` writes by default (header `""`, or `Unnamed: 0` after
+    /// a `read_csv` round trip) is not an input when the other columns are exactly the model's inputs:
+    /// evaluate and predict give the numbers of the file without it; `--keep 1` copies it. A named
+    /// first column still counts.
+    @Test func pandasIndexColumnIsNotAnInput() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "3:tanh,1", "--seed", "5"], in: dir)
+        let rows = ["0.5,-1,2", "1.5,2,-3", "-2,0.25,1"]
+        let plain = try file("a,b,y\n" + rows.joined(separator: "\n") + "\n", "plain.csv", in: dir)
+        let reference = try CommandRunner.nnrun(["evaluate", m, plain, "--target", "y"])
+        let predicted = try CommandRunner.nnrun(["predict", m, plain, "--keep", "y"])
+        #expect(reference.status == 0 && predicted.status == 0, "\(reference.stderr)\(predicted.stderr)")
+        for index in ["", "Unnamed: 0"] {
+            let text = "\(index),a,b,y\n" + rows.enumerated().map { "\($0),\($1)" }.joined(separator: "\n") + "\n"
+            let indexed = try file(text, "indexed.csv", in: dir)
+            let e = try CommandRunner.nnrun(["evaluate", m, indexed, "--target", "y"])
+            #expect(e.status == 0 && e.stdout == reference.stdout, "\(index): \(e.stdout)\(e.stderr)")
+            let p = try CommandRunner.nnrun(["predict", m, indexed, "--keep", "y"])
+            #expect(p.status == 0 && p.stdout == predicted.stdout, "\(index): \(p.stdout)\(p.stderr)")
+            let k = try CommandRunner.nnrun(["predict", m, indexed, "--keep", "1", "--keep", "y"])
+            let outputs = predicted.stdout.split(separator: "\n").dropFirst().map { $0 }
+            #expect(k.status == 0 && k.stdout.split(separator: "\n").dropFirst().map { String($0) } == outputs.enumerated().map { "\($0),\($1)" },
+                    "\(index): \(k.stdout)\(k.stderr)")
+        }
+        let named = try file("id,a,b,y\n" + rows.enumerated().map { "\($0),\($1)" }.joined(separator: "\n") + "\n", "named.csv", in: dir)
+        let n = try CommandRunner.nnrun(["evaluate", m, named, "--target", "y"])
+        #expect(n.status == 3 && n.stderr.contains("the rows have 3 columns, expected 2"), "\(n.stderr)")
+    }
+
+    /// Numbers with a decimal comma (pandas' `to_csv(sep=";", decimal=",")`, European spreadsheets)
+    /// are reported with the reason, once in the head line of a list and on a single error's line.
+    @Test func decimalCommasAreNamedAsTheReason() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let hint = "; numbers need '.' as the decimal point (no decimal comma, no thousands separator)"
+        let many = try file("a;b;y\n0,5;1;2\n1;-2,25;3\n", "many.csv", in: dir)
+        let r = try CommandRunner.nnrun(["evaluate", m, many, "--target", "y"])
+        #expect(r.status == 3 && r.stderr == "nnrun: \(many): 2 bad values\(hint):\n  \(many), line 2, column 1 (\"a\"): \"0,5\" is not a number\n"
+                + "  \(many), line 3, column 2 (\"b\"): \"-2,25\" is not a number\n", "\(r.stderr)")
+        let one = try file("a;b;y\n1;2;3\n1;2,5;3\n", "one.csv", in: dir)
+        let p = try CommandRunner.nnrun(["predict", m, one, "--keep", "y"])
+        #expect(p.status == 3 && p.stderr == "nnrun: \(one), line 3, column 2 (\"b\"): \"2,5\" is not a number\(hint)\n", "\(p.stderr)")
+        let text = try file("a;b;y\n1;2;3\n1;x,y;3\n", "text.csv", in: dir)
+        let t = try CommandRunner.nnrun(["predict", m, text, "--keep", "y"])
+        #expect(t.status == 3 && !t.stderr.contains("decimal"), "\(t.stderr)")
+    }
+
+    /// A name the header repeats is refused as a `--target` or `--keep` reference, naming the
+    /// columns (it used to mean the first silently); the column number still selects it.
+    @Test func aRepeatedHeaderNameIsAmbiguousAsATargetOrKept() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let csv = try file("x,x,y\n1,2,3\n2,3,4\n", "d.csv", in: dir)
+        let want = "nnrun: \(csv), column 2 (\"x\"): the header names \"x\" more than once (columns 1, 2); refer to the column by its number\n"
+        for args in [["evaluate", m, csv, "--target", "x"], ["train", m, csv, "--target", "x", "-o", dir.appendingPathComponent("o.nnf").path],
+                     ["predict", m, csv, "--keep", "x"]] {
+            let r = try CommandRunner.nnrun(args)
+            #expect(r.status == 3 && r.stderr == want, "\(args): \(r.stderr)")
+        }
+        let byNumber = try CommandRunner.nnrun(["evaluate", m, csv, "--target", "1"])
+        #expect(byNumber.status == 0, "\(byNumber.stderr)")
+    }
+
+    /// The header pandas writes for a DataFrame without column names (`0,1,…,n−1`, also after an
+    /// index column's empty name) is a header, not a first data row: predict writes one row per
+    /// data row and evaluate counts the data rows. Column numbers 0, 1 of a 2-column file stay data.
+    @Test func pandasHeaderOfUnnamedColumnsIsAHeader() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let rows = ["0.5,-1,2", "1.5,2,-3"]
+        let named = try file("a,b,y\n" + rows.joined(separator: "\n") + "\n", "named.csv", in: dir)
+        let reference = try CommandRunner.nnrun(["predict", m, named, "--keep", "3"])
+        #expect(reference.status == 0, "\(reference.stderr)")
+        for header in ["0,1,2", ",0,1,2"] {
+            let index = header.hasPrefix(",")
+            let text = header + "\n" + rows.enumerated().map { index ? "\($0),\($1)" : $1 }.joined(separator: "\n") + "\n"
+            let f = try file(text, "unnamed.csv", in: dir)
+            let p = try CommandRunner.nnrun(["predict", m, f, "--keep", "2"])
+            #expect(p.status == 0 && p.stdout.split(separator: "\n").dropFirst() == reference.stdout.split(separator: "\n").dropFirst(),
+                    "\(header): \(p.stdout)\(p.stderr)")
+            #expect(p.stdout.hasPrefix("2,y0\n"), "\(p.stdout)")
+            let e = try CommandRunner.nnrun(["evaluate", m, f, "--target", "2"])
+            #expect(e.status == 0 && e.stdout.contains("rows: 2"), "\(header): \(e.stdout)\(e.stderr)")
+        }
+        let m1 = try model(["--inputs", "1", "--layers", "1"], in: dir, name: "m1.nnf")
+        let data = try file("0,1\n2,3\n", "data.csv", in: dir)
+        let d = try CommandRunner.nnrun(["evaluate", m1, data, "--target", "2"])
+        #expect(d.status == 0 && d.stdout.contains("rows: 2"), "\(d.stdout)\(d.stderr)")
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()

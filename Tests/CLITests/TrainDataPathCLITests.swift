@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tabular
 import TestSupport
 
 /// However `nnrun train` gets a CSV file's numbers, it trains the same model: the CSV reader's fast
@@ -74,5 +75,42 @@ import TestSupport
         #expect(sameHistory, "plain and quoted training give different histories")
         #expect(sameFromKeras, "training from .keras (rows parsed during the import) gives another history")
         #expect(sameWithinBudget, "a memory budget below the data's size changes the model")
+    }
+
+    /// Each build of the number parsing (``Tabular/PlainRecordPath``: scalar, SSE2, AVX2, AVX-512;
+    /// every one this processor runs, forced through `NNKIT_CSV_PATH`) trains the same model with the
+    /// same history, byte for byte, from the plain file of the test above, and `nnrun predict` writes
+    /// the same predictions.
+    @Test(.timeLimit(.minutes(2))) func everyNumberPathTrainsAndPredictsTheSame() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try CommandRunner.initModel(in: dir, inputs: 24, layers: "16:relu,3:softmax", seed: 7)
+        let csv = dir.appendingPathComponent("plain.csv")
+        try Data(Self.table(rows: 6_000, quoted: false).utf8).write(to: csv)
+        var outputs: [(path: String, model: [UInt8], history: [UInt8], predictions: String)] = []
+        for path in PlainRecordPath.available {
+            let out = dir.appendingPathComponent("out-\(path.name).nnf"), history = dir.appendingPathComponent("h-\(path.name).csv")
+            let env = [CommandRunner.tool("nnrun").path]
+            let t = try CommandRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["NNKIT_CSV_PATH=\(path.name)"] + env + [
+                "train", model, csv.path, "--target", "c0,c1,c2", "--loss", "categorical_crossentropy", "--optimizer", "adam",
+                "--epochs", "2", "--batch-size", "64", "--seed", "3", "-o", out.path, "--history", history.path, "-q"])
+            #expect(t.status == 0, "\(path.name): \(t.stderr)")
+            let p = try CommandRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["NNKIT_CSV_PATH=\(path.name)"] + env + [
+                "predict", out.path, csv.path, "--keep", "c0,c1,c2"])
+            #expect(p.status == 0, "\(path.name): \(p.stderr)")
+            // The path was the one asked for (`nnrun bench --csv` names the one in use).
+            let b = try CommandRunner.run(URL(fileURLWithPath: "/usr/bin/env"), ["NNKIT_CSV_PATH=\(path.name)"] + env + [
+                "bench", out.path, "--csv", csv.path])
+            #expect(b.status == 0 && b.stdout.contains("\"csv_path\": \"\(path.name)\""), "\(path.name): \(b.stdout) \(b.stderr)")
+            outputs.append((path.name, Array(try Data(contentsOf: out)), Array(try Data(contentsOf: history)), p.stdout))
+        }
+        #expect(outputs.count == PlainRecordPath.available.count && outputs.count >= 1)
+        #expect(outputs[0].predictions.split(separator: "\n").count == 6_001)
+        for o in outputs.dropFirst() {
+            let (sameModel, sameHistory, samePredictions) = (o.model == outputs[0].model, o.history == outputs[0].history,
+                                                             o.predictions == outputs[0].predictions)
+            #expect(sameModel && sameHistory && samePredictions,
+                    "\(o.path) against \(outputs[0].path): model \(sameModel), history \(sameHistory), predictions \(samePredictions)")
+        }
     }
 }

@@ -11,7 +11,7 @@ enum KerasFixtures {
     /// Cases with Keras 2 files too (tf_keras could build them).
     static let k2Cases = ["xor", "activations_k2", "log_softmax", "no_bias", "dropout_bn", "normalization", "act_layers",
                           "act_layers_defaults", "many_layers", "trained_sgd", "trained_adam", "trained_adamw",
-                          "trained_rmsprop", "trained_adagrad", "flatten_input", "chunked_attrs"]
+                          "trained_rmsprop", "trained_adagrad", "flatten_input", "chunked_attrs", "functional_chain"]
     /// Every case (Keras 3 files exist for all).
     static let allCases = ["activations"] + k2Cases
 

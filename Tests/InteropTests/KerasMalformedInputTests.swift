@@ -128,6 +128,46 @@ import ZIPFoundation
         #expect(c.droppedOptions == [#"layer 1 "d": kernel_regularizer"#])
     }
 
+    /// A Functional model imports when its layers form a chain (fixtures/keras/functional_chain covers
+    /// every layout); a branch, a skip connection, a shared layer, several inputs or an output that is
+    /// not the last layer are refused naming the layer, in Keras 3's and Keras 2's inbound-node forms.
+    @Test func functionalModelsImportOnlyAsAChain() throws {
+        func k3(_ name: String, from: [String]) -> String {
+            let args = from.map { #"{"class_name": "__keras_tensor__", "config": {"shape": [null, 2], "dtype": "float32", "keras_history": [""# + $0 + #"", 0, 0]}}"# }
+            let arg = args.count == 1 ? args[0] : "[" + args.joined(separator: ", ") + "]"
+            return #"{"class_name": "Dense", "config": {"name": ""# + name + #"", "units": 2}, "name": ""# + name + #"", "inbound_nodes": [{"args": ["# + arg + #"], "kwargs": {}}]}"#
+        }
+        func k2(_ name: String, from: String) -> String {
+            #"{"class_name": "Dense", "config": {"name": ""# + name + #"", "units": 2}, "name": ""# + name + #"", "inbound_nodes": [[[""# + from + #"", 0, 0, {}]]]}"#
+        }
+        func model(_ layers: [String], output: String, inputs: String = #"[["x", 0, 0]]"#) throws -> KerasModelConfig {
+            let input = #"{"class_name": "InputLayer", "config": {"batch_shape": [null, 2], "name": "x"}, "name": "x", "inbound_nodes": []}"#
+            let text = #"{"class_name": "Functional", "config": {"name": "f", "layers": ["# + ([input] + layers).joined(separator: ", ")
+                + #"], "input_layers": "# + inputs + #", "output_layers": [[""# + output + #"", 0, 0]]}}"#
+            return try KerasModelConfig(json: try JSONValue.parse(text), kerasMajor: 3, file: "c.json", place: "config")
+        }
+        let chain3 = try model([k3("a", from: ["x"]), k3("b", from: ["a"])], output: "b")
+        #expect(chain3.layers.map(\.name) == ["a", "b"] && chain3.inputWidth == 2)
+        let chain2 = try model([k2("a", from: "x"), k2("b", from: "a")], output: "b")
+        #expect(chain2.layers.map(\.name) == ["a", "b"])
+        let flatInputs = try model([k3("a", from: ["x"])], output: "a", inputs: #"["x", 0, 0]"#)
+        #expect(flatInputs.layers.map(\.name) == ["a"])
+        func refusal(_ body: () throws -> KerasModelConfig) -> String {
+            do { _ = try body(); return "accepted" } catch { return "\(error)" }
+        }
+        let skip = refusal { try model([k3("a", from: ["x"]), k3("b", from: ["a"]), k3("c", from: ["a"])], output: "c") }
+        #expect(skip.contains(#"layer 3 "c": it reads "a", not "b" listed before it (a branch or skip connection)"#), "\(skip)")
+        let merge = refusal { try model([k3("a", from: ["x"]), k3("b", from: ["a", "x"])], output: "b") }
+        #expect(merge.contains(#"layer 2 "b": it reads several tensors or none"#), "\(merge)")
+        let notLast = refusal { try model([k2("a", from: "x"), k2("b", from: "a")], output: "a") }
+        #expect(notLast.contains(#"the output "a" is not the last layer "b""#), "\(notLast)")
+        let twoInputs = refusal { try model([k2("a", from: "x")], output: "a", inputs: #"[["x", 0, 0], ["y", 0, 0]]"#) }
+        #expect(twoInputs.contains("input_layers must name one input"), "\(twoInputs)")
+        let shared = #"{"class_name": "Dense", "config": {"name": "a", "units": 2}, "name": "a", "inbound_nodes": [[["x", 0, 0, {}]], [["x", 0, 0, {}]]]}"#
+        let twice = refusal { try model([shared], output: "a") }
+        #expect(twice.contains(#"layer 1 "a": it is called 2 times (a shared or unused layer)"#), "\(twice)")
+    }
+
     @Test func nonKerasFilesAreRecognisedAsSuch() throws {
         let garbage = dir.appendingPathComponent("garbage.bin")
         try Data("hello, not a model".utf8).write(to: garbage)

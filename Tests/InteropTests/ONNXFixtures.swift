@@ -9,9 +9,11 @@ import TestSupport
 enum ONNXFixtures {
     static let torchCases = ["torch_mlp", "torch_activations_opset11", "torch_activations_opset17", "torch_opset18_mish",
                              "torch_opset20_gelu", "torch_opset21", "torch_batchnorm_noops", "dynamo_matmul_add",
-                             "gemm_alpha_beta_transb0", "initializer_dtypes"]
+                             "gemm_alpha_beta_transb0", "initializer_dtypes", "torch_opset22_activations", "torch_opset26_noops"]
     static let sklearnCases = ["sklearn_mlp_regressor", "sklearn_mlp_regressor_tanh", "sklearn_mlp_classifier",
-                               "sklearn_mlp_classifier_zipmap", "sklearn_mlp_classifier_int_labels", "sklearn_mlp_binary"]
+                               "sklearn_mlp_classifier_zipmap", "sklearn_mlp_classifier_int_labels", "sklearn_mlp_binary",
+                               "sklearn_pipeline_standard_scaler_classifier", "sklearn_pipeline_minmax_scaler_regressor",
+                               "sklearn_pipeline_maxabs_scaler_regressor", "sklearn_pipeline_robust_scaler_regressor"]
     static var allCases: [String] { torchCases + sklearnCases }
 
     static func url(_ name: String) -> URL { Fixtures.url("onnx/\(name).onnx") }

@@ -7,7 +7,7 @@ import _ONNX
 @testable import Interop
 
 /// ONNX import against onnxruntime: every fixture of `fixtures/onnx/generate.py` (PyTorch-shaped
-/// graphs at opsets 11–21, the dynamo exporter's MatMul + Add, Gemm alpha/beta/transB = 0,
+/// graphs at opsets 11–26, the dynamo exporter's MatMul + Add, Gemm alpha/beta/transB = 0,
 /// float16/bfloat16/float64 initializers raw and typed, scikit-learn MLPs through skl2onnx)
 /// imports and reproduces onnxruntime's outputs within 1e-5 + 1e-4·|y| on inputs that include
 /// ±25 standard deviations.
@@ -63,6 +63,20 @@ import _ONNX
         #expect(try binary.model.parameterLayout().outputWidth == 1)
         #expect(binary.metadata.classLabels == ["0", "1"])
         #expect(binary.metadata.extra["import_notes"]?.contains("probability of class 1") == true)
+    }
+
+    /// scikit-learn pipelines of a scaler and an MLP (skl2onnx: `ai.onnx.ml.Scaler` for StandardScaler,
+    /// RobustScaler and MaxAbsScaler; `Mul` + `Add` at opset 22 for MinMaxScaler) import with the
+    /// scaler as a Normalization layer in front of the Dense layers.
+    @Test func scikitLearnPipelineScalersBecomeANormalizationLayer() throws {
+        for name in ["sklearn_pipeline_standard_scaler_classifier", "sklearn_pipeline_minmax_scaler_regressor",
+                     "sklearn_pipeline_maxabs_scaler_regressor", "sklearn_pipeline_robust_scaler_regressor"] {
+            let m = try ONNXImporter.importModel(contentsOf: ONNXFixtures.url(name))
+            #expect(activations(m).first == "normalization", "\(name): \(activations(m))")
+            #expect(activations(m).dropFirst().allSatisfy { $0.hasPrefix("dense:") }, "\(name): \(activations(m))")
+        }
+        let clf = try ONNXImporter.importModel(contentsOf: ONNXFixtures.url("sklearn_pipeline_standard_scaler_classifier"))
+        #expect(clf.metadata.classLabels == ["high", "low", "mid"])
     }
 
     @Test func onnxIsRecognisedByContentWithoutTheExtension() throws {
@@ -140,6 +154,15 @@ import _ONNX
         guard case .unsupportedUse(_, 0, "g", "Gelu", _)? = refusal(tanhGelu) else { Issue.record("tanh gelu accepted"); return }
         let oldOpset = Self.graph([ONNXNode(name: "r", opType: "Relu", inputs: ["x"], outputs: ["y"])], inits: [], opset: 10)
         guard case .unsupportedOpset(_, _, 10, _)? = refusal(oldOpset) else { Issue.record("opset 10 accepted"); return }
+        let newOpset = Self.graph([ONNXNode(name: "r", opType: "Relu", inputs: ["x"], outputs: ["y"])], inits: [], opset: 27)
+        guard case .unsupportedOpset(_, _, 27, _)? = refusal(newOpset) else { Issue.record("opset 27 accepted"); return }
+        let flip = Self.graph([ONNXNode(name: "s", opType: "Scaler", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["y"],
+                                        attributes: [ONNXAttribute("offset", .floats([0, 1])), ONNXAttribute("scale", .floats([1, -2]))])], inits: [])
+        guard case .unsupportedUse(_, 0, "s", "Scaler", let rs)? = refusal(flip) else { Issue.record("negative Scaler scale accepted"); return }
+        #expect(rs.contains("not positive and finite"), "\(rs)")
+        let mulZero = Self.graph([ONNXNode(name: "m", opType: "Mul", inputs: ["x", "c"], outputs: ["y"])],
+                                 inits: [ONNXTensor(name: "c", dims: [2], floats: [1, 0])])
+        guard case .unsupportedUse(_, 0, "m", "Mul", _)? = refusal(mulZero) else { Issue.record("Mul by 0 accepted as a scaler"); return }
         let reshape = Self.graph([ONNXNode(name: "r", opType: "Reshape", inputs: ["x", "s"], outputs: ["y"])],
                                  inits: [ONNXTensor(name: "s", dims: [2], int64s: [1, -1])])
         guard case .unsupportedUse(_, 0, "r", "Reshape", _)? = refusal(reshape) else { Issue.record("shape-changing Reshape accepted"); return }

@@ -41,6 +41,22 @@ size_t nnkit_parse_plain_numeric_records(const uint8_t *bytes, size_t count, uin
                                          float *out, size_t second_width, float *second_out,
                                          size_t max_records, size_t max_record_bytes, size_t *consumed);
 
+/// Which build of the plain-record loop `nnkit_parse_plain_numeric_records` runs (every one gives
+/// the same records, bytes and bits; they differ only in speed): 0 scalar (every field through the
+/// general number parser; what non-x86 processors run), 1 SSE2 (every x86-64), 2 AVX2 (with BMI1,
+/// BMI2 and POPCNT), 3 AVX-512 (F and BW). The best one that cpuid and the operating system (XCR0)
+/// allow is chosen on first use, unless the environment variable NNKIT_CSV_PATH names a lower one
+/// (`scalar`, `sse2`, `avx2`, `avx512`; a name above the best is lowered to it, others are ignored).
+int nnkit_plain_records_level(void);
+
+/// The highest level this processor and build can run.
+int nnkit_plain_records_best_level(void);
+
+/// Test hook: makes `level` (0-3, at most the best level) the one used from now on, process-wide,
+/// and returns 1; returns 0 and changes nothing for a level this processor cannot run. -1 returns to
+/// the choice made on first use (the best level or NNKIT_CSV_PATH's).
+int nnkit_plain_records_set_level(int level);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,9 @@
 #define NNKIT_CPU_H
 #include <stddef.h>
 #include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /// Instruction-set features that matter for choosing OpenBLAS kernels. Each is 1 only when cpuid
 /// reports it and, for AVX and AVX-512, the operating system saves the wider registers (XCR0),
@@ -21,6 +24,8 @@ typedef struct {
     int avx512dq, avx512cd, avx512bw, avx512vl;
     int avx512_bf16;     ///< AVX512_BF16 (Cooper Lake, Sapphire Rapids, Zen 4).
     int sse42;           ///< SSE 4.2 (the crc32 instruction).
+    int popcnt;          ///< POPCNT.
+    int bmi1, bmi2;      ///< BMI1 (tzcnt, andn), BMI2 (bzhi, shlx).
 } nnkit_cpu_features;
 
 /// Reads cpuid and XCR0 (zeros everywhere on other architectures).
@@ -40,4 +45,7 @@ int nnkit_crc32c_hardware_available(void);
 /// `nnkit_crc32c_hardware_available()` returned 1; otherwise returns `crc` unchanged.
 uint32_t nnkit_crc32c_hardware_update(uint32_t crc, const void *bytes, size_t count);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
