@@ -12,7 +12,7 @@ public enum FlagLimits {
     /// `bench --rows`: 1 … 10^12.
     public static let rows = 1...1_000_000_000_000
     /// `--threads`, `--concurrency`: 1 … 1024.
-    public static let threads = 1...1024
+    public static let threads = 1...Network.maxThreads
     /// `--epochs`: 1 … 10^9 (`TrainingConfiguration.maxEpochs`).
     public static let epochs = 1...TrainingConfiguration.maxEpochs
     /// `--early-stopping PATIENCE`: 0 … 10^9.

@@ -70,7 +70,8 @@ public final class Network: @unchecked Sendable {
         model = file.model
         parameters = params
         weightFiles = mapped
-        engine = try NetworkEngine(model: file.model, params: params, dropoutSeed: dropoutSeed, threads: threads)
+        engine = try NetworkEngine(model: file.model, params: params, dropoutSeed: dropoutSeed,
+                                   threads: min(max(1, threads ?? Self.defaultThreads), Self.maxThreads))
     }
 
     /// Number of input columns.
@@ -80,8 +81,12 @@ public final class Network: @unchecked Sendable {
     public var threads: Int { engine.threads }
     /// The threads a network uses when its creator does not say: `NNKIT_THREADS` when it is a
     /// positive integer, else the active processor count (for work beside a network, such as
-    /// reading its CSV file).
-    public static var defaultThreads: Int { NetworkEngine<Parameter>.defaultThreads }
+    /// reading its CSV file); at most ``maxThreads`` (a larger `NNKIT_THREADS` counts as that).
+    public static var defaultThreads: Int { min(NetworkEngine<Parameter>.defaultThreads, maxThreads) }
+    /// The most threads a network uses (1024, `nnrun`'s `--threads` cap): a larger request, from
+    /// `init(_:dropoutSeed:threads:)` or `NNKIT_THREADS`, counts as this many (an `NNKIT_THREADS` of
+    /// 2^62 overflowed the per-thread scratch count and trapped).
+    public static let maxThreads = 1024
     /// Number of output columns.
     public var outputWidth: Int { engine.outputWidth }
     /// The parameters an optimizer updates.

@@ -172,6 +172,26 @@ import TestSupport
         #expect(outs[0] == outs[1] && outs[0].split(separator: "\n").count == 2049)
     }
 
+    /// A huge `NNKIT_THREADS` (2^62, Int.max) trapped with an arithmetic overflow (exit 132) in predict,
+    /// bench and train: it now counts as the most threads nnkit uses, 1024 (the `--threads` cap).
+    @Test func aHugeNNKITThreadsIsCappedAt1024InsteadOfTrapping() throws {
+        let model = path("m.nnf")
+        #expect(try CommandRunner.nnrun(["init", "--inputs", "2", "--layers", "1", "-o", model]).status == 0)
+        let data = Fixtures.url("data/xor.csv").path
+        for n in ["4611686018427387904", "9223372036854775807", "100000"] {
+            let env = URL(fileURLWithPath: "/usr/bin/env"), nnrun = CommandRunner.tool("nnrun").path
+            let bench = try CommandRunner.run(env, ["NNKIT_THREADS=\(n)", nnrun, "bench", model, "--rows", "64"])
+            #expect(bench.status == 0, "\(n): \(bench.status) \(bench.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any]
+            #expect(json?["threads"] as? Int == 1024, "\(n): \(bench.stdout)")
+            let predict = try CommandRunner.run(env, ["NNKIT_THREADS=\(n)", nnrun, "predict", model, data, "--keep", "y"])
+            #expect(predict.status == 0 && predict.stdout.split(separator: "\n").count == 5, "\(n): \(predict.status) \(predict.stderr)")
+            let train = try CommandRunner.run(env, ["NNKIT_THREADS=\(n)", nnrun, "train", model, data, "--target", "y",
+                                                    "--quiet", "-o", path("t.nnf")])
+            #expect(train.status == 0, "\(n): \(train.status) \(train.stderr)")
+        }
+    }
+
     /// `predict -o FILE` never touches an existing FILE when the input has an error after the first
     /// batch; an unwritable `-o` is exit 1 (nnrun predict, nnconv convert).
     @Test func predictKeepsAnExistingOutputOnErrorAndUnwritableIsExit1() throws {
