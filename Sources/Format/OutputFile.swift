@@ -12,9 +12,9 @@ import Darwin
 /// the bytes then go through ``AtomicFile`` to ``url``.
 ///
 /// The rules (also in `spec/threat-model.md`, "Output paths"):
-/// - The path must not be empty. `-` is refused here: commands that document `-` as standard output
-///   (only `nnrun predict -o -`) handle it before calling this; elsewhere a file named `-` is
-///   written as `./-`.
+/// - The path must not be empty, nor end in `/` (which names a directory). `-` is refused here:
+///   commands that document `-` as standard output (only `nnrun predict -o -`) handle it before
+///   calling this; elsewhere a file named `-` is written as `./-`.
 /// - A symbolic link is written through: the file it points at is replaced, the link stays (a
 ///   dangling link or a loop is refused). ``url`` is the resolved path.
 /// - The target must be absent or a regular file: directories, device nodes, FIFOs and sockets are
@@ -44,6 +44,8 @@ public struct OutputFile: Sendable, Equatable {
                                allowInput: String? = nil) throws -> OutputFile {
         guard !path.isEmpty else { throw OutputFileError.emptyPath(option: option) }
         guard path != "-" else { throw OutputFileError.standardOutputNotSupported(option: option) }
+        // `m.nnf/` names a directory (POSIX); the URL would drop the slash and write a file `m.nnf`.
+        guard !path.hasSuffix("/") else { throw OutputFileError.endsInSlash(path: path, option: option) }
         let url = try resolve(path, option: option)
         var st = stat()
         let exists = stat(url.path, &st) == 0
@@ -153,6 +155,8 @@ struct FileIdentity: Equatable, Hashable {
 public enum OutputFileError: Error, CustomStringConvertible, Equatable, Sendable {
     /// `-o ''` and the like.
     case emptyPath(option: String)
+    /// A path ending in `/`, which names a directory (`-o out/m.nnf/`).
+    case endsInSlash(path: String, option: String)
     /// `-` where the command does not document standard output.
     case standardOutputNotSupported(option: String)
     /// The target exists and is a directory, device node, FIFO or socket.
@@ -171,7 +175,7 @@ public enum OutputFileError: Error, CustomStringConvertible, Equatable, Sendable
     /// Whether the error is the user's request (exit 2) rather than the file system's state (exit 1).
     public var isUsage: Bool {
         switch self {
-        case .emptyPath, .standardOutputNotSupported, .notRegularFile, .sameAsInput, .sameAsOtherOutput: true
+        case .emptyPath, .endsInSlash, .standardOutputNotSupported, .notRegularFile, .sameAsInput, .sameAsOtherOutput: true
         case .badSymbolicLink, .notWritable, .locked: false
         }
     }
@@ -179,6 +183,7 @@ public enum OutputFileError: Error, CustomStringConvertible, Equatable, Sendable
     public var description: String {
         switch self {
         case .emptyPath(let o): return "\(o) is empty; give a file name"
+        case .endsInSlash(let p, let o): return "\(p): \(o) ends in /, so it names a directory; give a file name"
         case .standardOutputNotSupported(let o): return "\(o) -: this output cannot go to standard output; write ./- for a file named -"
         case .notRegularFile(let p, let o, let k): return "\(p): \(o) is \(k), not a regular file; nothing was written"
         case .sameAsInput(let p, let o, let i):

@@ -61,6 +61,21 @@ import Glibc
         expectOneLine(try CommandRunner.nnrun(["init", "--inputs", "2", "--layers", "1", "-o", dir.path]), status: 2, "-o is a directory")
     }
 
+    /// `-o out/m.nnf/` (a path ending in `/`, which names a directory) wrote a regular file `out/m.nnf`
+    /// and exited 0 (init, train, predict, nnconv convert). Now refused, exit 2, before any work.
+    @Test func anOutputEndingInASlashIsRefusedNotWrittenAsAFile() throws {
+        defer { cleanUp() }
+        let target = dir.appendingPathComponent("new.nnf").path
+        expectOneLine(try CommandRunner.nnrun(["init", "--inputs", "2", "--layers", "1", "-o", target + "/"]), status: 2,
+                      "\(target)/: -o ends in /, so it names a directory; give a file name")
+        expectOneLine(try CommandRunner.nnrun(["train", model, data, "--target", "y", "--quiet", "-o", target + "/"]), status: 2, "-o ends in /")
+        expectOneLine(try CommandRunner.nnrun(["predict", model, data, "--keep", "y", "-o", dir.path + "/p.csv/"]),
+                      status: 2, "-o ends in /")
+        expectOneLine(try CommandRunner.run(CommandRunner.tool("nnconv"), ["convert", model, target + "/"]), status: 2, "ends in /")
+        #expect(!FileManager.default.fileExists(atPath: target))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("p.csv").path))
+    }
+
     @Test func anOutputThatIsAnInputIsRefusedUnderAnySpelling() throws {
         defer { cleanUp() }
         let before = try bytes(model), dataBefore = try bytes(data)
