@@ -138,7 +138,7 @@ struct ONNXChainLowering {
                 throw ONNXImportError.badGraph(file: file, place: place, reason: "rank \(shape.count); nnkit models take [batch, features] (rank 2)")
             }
             if case .value(let w) = shape[1] {
-                guard w >= 1, w <= Int64(Int32.max) else { throw ONNXImportError.badGraph(file: file, place: place, reason: "feature dimension \(w)") }
+                guard w >= 1, w <= Int64(Int32.max) else { throw ONNXImportError.badGraph(file: file, place: place, reason: "feature dimension \(w); expected 1...\(Int32.max)") }
                 width = Int(w)
             }
         }

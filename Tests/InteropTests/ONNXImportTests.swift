@@ -168,6 +168,16 @@ import _ONNX
         guard case .unsupportedUse(_, 0, "r", "Reshape", _)? = refusal(reshape) else { Issue.record("shape-changing Reshape accepted"); return }
     }
 
+    /// A graph input of feature dimension 0 or 2^62 was refused as "graph input "x": feature dimension 0",
+    /// without saying what is expected; the reason now states the range.
+    @Test func aGraphInputFeatureDimensionOutOfRangeStatesTheRange() throws {
+        for w: Int64 in [0, -3, 1 << 62] {
+            let m = Self.graph([ONNXNode(name: "r", opType: "Relu", inputs: ["x"], outputs: ["y"])], inits: [], width: w)
+            let e = try #require(refusal(m))
+            #expect(e.description.contains("graph input \"x\": feature dimension \(w); expected 1...2147483647"), "\(e)")
+        }
+    }
+
     @Test func externalDataIsRefusedNamingTheTensor() throws {
         let ext = ONNXTensor(name: "W", dims: [2, 2], dataType: .float,
                              storage: .external([ONNXStringPair("location", "../../etc/passwd"), ONNXStringPair("offset", "0")]))
