@@ -47,8 +47,9 @@ public enum EvaluateCommand {
         let (metricNames, skipped) = MetricSelection.split(metrics ?? file.training?.metrics ?? [])
         for n in skipped { ProgressReporter(mode: .lines).warn(n) }
         let lossFunction: Loss, metrics: [Metric]
+        // `--loss` gives a loss with Keras' default options (always valid): a refused loss has the file's.
+        do { lossFunction = try Loss(spec) } catch { throw NNRunError.model(file: modelPath, underlying: "training.loss: \(error)" as ErrorText) }
         do {
-            lossFunction = try Loss(spec)
             metrics = try metricNames.map { try Metric(keras: $0, outputWidth: net.outputWidth, targetWidth: data.targetWidth) }
         } catch {
             throw NNRunError.usage("\(error)")

@@ -87,7 +87,9 @@ public struct TrainCommand {
         }
         var (state, freshOptimizer) = o.startingState(from: original.training)
         let loss: Loss
-        do { loss = try Loss(state.loss) } catch { throw NNRunError.usage("\(error)") }
+        // The flags only name a loss (its options then Keras' defaults, always valid): a refused
+        // loss has the file's options, so the file is named (exit 4), not the command line.
+        do { loss = try Loss(state.loss) } catch { throw NNRunError.model(file: o.modelPath, underlying: "training.loss: \(error)" as ErrorText) }
         let progress = ProgressReporter(mode: o.progress)
         progress.warns = writes  // every rank reads the same files: rank 0 speaks for all
         if let resume, let run {
@@ -322,6 +324,12 @@ public struct TrainCommand {
             switch e {
             case .missingSlot, .unexpectedSlot, .slotShapeMismatch, .invalidIterations:
                 throw NNRunError.model(file: options.modelPath, underlying: "cannot continue the saved optimizer state (\(e)); use --reset-optimizer to start it afresh" as ErrorText)
+            // A hyper-parameter out of range comes from the file: a new optimizer from --optimizer has
+            // Keras' defaults, and --learning-rate/--lr-schedule are checked when parsed.
+            case .invalidHyperparameter(_, let name, _, _) where !(name == "learning_rate" && (options.learningRate != nil || options.learningRateSchedule != nil)):
+                throw NNRunError.model(file: options.modelPath, underlying: "training.optimizer: \(e)" as ErrorText)
+            case .conflictingClipping:
+                throw NNRunError.model(file: options.modelPath, underlying: "training.optimizer: \(e)" as ErrorText)
             default:
                 throw NNRunError.usage("\(e)")
             }
