@@ -271,6 +271,28 @@ import NNRunKit
         #expect(d.status == 0 && d.stdout.contains("rows: 2"), "\(d.stdout)\(d.stderr)")
     }
 
+    /// A hand-written header `a, b, y` names its columns "a", " b", " y": `--target y` finds " y"
+    /// (names match without their surrounding spaces when none matches exactly), and a model trained
+    /// on it matches its input names in a file written without the spaces.
+    @Test func headerNamesMatchWithoutTheirSurroundingSpaces() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let spaced = try file("a, b, y\n1, 2, 3\n2, 3, 4\n", "spaced.csv", in: dir)
+        let plain = try file("y,b,a\n3,2,1\n4,3,2\n", "plain.csv", in: dir)
+        let byName = try CommandRunner.nnrun(["evaluate", m, spaced, "--target", "y"])
+        let byNumber = try CommandRunner.nnrun(["evaluate", m, spaced, "--target", "3"])
+        #expect(byName.status == 0 && byName.stdout == byNumber.stdout, "\(byName.stderr)")
+        let trained = dir.appendingPathComponent("t.nnf").path
+        let t = try CommandRunner.nnrun(["train", m, spaced, "--target", "y", "-o", trained, "--quiet"])
+        #expect(t.status == 0, "\(t.stderr)")
+        let onSpaced = try CommandRunner.nnrun(["evaluate", trained, spaced, "--target", "y"])
+        let onPlain = try CommandRunner.nnrun(["evaluate", trained, plain, "--target", "y"])
+        #expect(onSpaced.status == 0 && onPlain.status == 0 && onSpaced.stdout == onPlain.stdout, "\(onPlain.stderr)")
+        let missing = try CommandRunner.nnrun(["evaluate", m, spaced, "--target", "z"])
+        #expect(missing.status == 3 && missing.stderr.contains(#"no column named "z""#), "\(missing.stderr)")
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()
