@@ -149,17 +149,6 @@ void nnkit_file_map_release(void *base, size_t offset, size_t length) {
     if (to > from) (void)madvise((void *)from, to - from, MADV_DONTNEED);
 }
 
-int nnkit_file_map_prefault(void *base, size_t offset, size_t length) {
-#ifdef MADV_POPULATE_READ
-    uintptr_t from = ((uintptr_t)base + offset) & ~(page_size - 1);
-    uintptr_t to = (uintptr_t)base + offset + length;
-    return madvise((void *)from, to - from, MADV_POPULATE_READ) == 0 || errno != EINVAL;
-#else
-    (void)base; (void)offset; (void)length;
-    return 0;
-#endif
-}
-
 void nnkit_file_unmap(void *base, size_t length, int slot) {
     pthread_mutex_lock(&slots_lock);
     if (slot >= 0 && slot < max_maps && atomic_load(&slots[slot].start) == (uintptr_t)base) atomic_store(&slots[slot].start, 0);

@@ -42,23 +42,6 @@ final class CSVFileMapping {
     /// was mapped): the bytes read there were zeros, not the file's. One atomic load.
     var wasTruncated: Bool { nnkit_file_map_damaged(slot) != 0 }
 
-    /// Bytes from this offset on are not yet prefaulted.
-    private var prefaulted = 0
-    /// Whether the kernel takes MADV_POPULATE_READ.
-    private var canPrefault = true
-    /// Bytes prefaulted at a time.
-    static let prefaultStep = 4 << 20
-
-    /// Maps the pages up to `offset` (and ``prefaultStep`` beyond) into the page tables in one
-    /// system call when they are not yet: fewer page faults than touching them one by one.
-    @inline(__always)
-    func prefault(upTo offset: Int) {
-        guard canPrefault, offset > prefaulted, prefaulted < size else { return }
-        let to = min(size, offset + Self.prefaultStep)
-        canPrefault = nnkit_file_map_prefault(base, prefaulted, to - prefaulted) != 0
-        prefaulted = to
-    }
-
     /// Gives back the pages before `offset` once ``releaseStep`` bytes have been read since the last
     /// time (no bytes before `offset` may be read again).
     @inline(__always)

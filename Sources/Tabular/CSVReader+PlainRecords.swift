@@ -43,17 +43,6 @@ extension CSVReader {
     /// - Returns: the end (exclusive, in `buffer`) of the last whole line buffered; nil when there
     ///   is none (the input ends without a line feed, or a record is longer than the buffer).
     private func bufferWholeLines() throws -> Int? {
-        if mapping != nil {
-            // A mapped file is all there: a read buffer's worth of it at a time (to the last line
-            // feed in the next ``ownBufferSize`` bytes, else the first after them), so that
-            // finding the lines and parsing them work on bytes still in the cache.
-            let window = min(end, position + ownBufferSize)
-            mapping?.prefault(upTo: window)
-            if let last = lastLineFeed(before: window) { return last + 1 }
-            if window < end, let hit = memchr(buffer + window, Int32(UInt8(ascii: "\n")), end - window) {
-                return buffer.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
-            }
-        }
         if let last = lastLineFeed() { return last + 1 }
         if sourceDone { return nil }
         try leaveMapping()  // a mapped file's last line has no line feed: read on after it
@@ -75,9 +64,9 @@ extension CSVReader {
         return lastLineFeed().map { $0 + 1 }
     }
 
-    /// The offset of the last LF in `position..<limit` (default: `end`).
-    private func lastLineFeed(before limit: Int? = nil) -> Int? {
-        var i = (limit ?? end) - 1
+    /// The offset of the last LF in `position..<end`.
+    private func lastLineFeed() -> Int? {
+        var i = end - 1
         while i >= position {
             if buffer[i] == UInt8(ascii: "\n") { return i }
             i -= 1

@@ -27,12 +27,6 @@ void *nnkit_file_map_sequential(int fd, size_t length, int *slot);
 /// its resident memory. A read there afterwards faults the file's page in again.
 void nnkit_file_map_release(void *base, size_t offset, size_t length);
 
-/// Maps the file's pages of `[base + offset, base + offset + length)` into the page tables at once
-/// (MADV_POPULATE_READ, Linux 5.14), instead of one page fault per 64 KiB as they are read. Returns
-/// 0 when the kernel does not know the advice (do not ask again), else 1 (other failures, such as a
-/// range past a truncated file's end, are left to the reads that follow, and the SIGBUS guard).
-int nnkit_file_map_prefault(void *base, size_t offset, size_t length);
-
 /// Unregisters and unmaps a mapping that `nnkit_file_map` or `nnkit_file_map_sequential` returned
 /// (same `length` and `slot`).
 void nnkit_file_unmap(void *base, size_t length, int slot);
