@@ -26,7 +26,7 @@ let package = Package(
         /// Keras importers and exporters (legacy HDF5, weights-only HDF5, `.keras` archives) and ONNX interchange.
         .target(name: "Interop", dependencies: ["Format", "_HDF5", "_ONNX", "CLinux", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// Streaming CSV reading and writing for data files.
-        .target(name: "Tabular", dependencies: ["CFastFloat", "CFileMap"]),
+        .target(name: "Tabular", dependencies: ["CFastFloat"]),
         /// The logic of the `nnrun` commands (predict streaming, training runs, summaries, plots), kept
         /// out of the executable; tested through the `nnrun` binary (CLITests), not imported by a test target.
         .target(name: "NNRunKit", dependencies: ["Format", "Interop", "Runtime", "Tabular", "_CLI", "CMPI"]),
@@ -56,7 +56,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         /// cpuid (BLAS kernel choice, CPU model) and the CRC-32C instructions (SSE 4.2, ARMv8).
         .target(name: "CNNKitCPU"),
-        /// Read-only file mappings with a SIGBUS guard, so a model or CSV file truncated while mapped is an error, not a crash.
+        /// Read-only file mappings with a SIGBUS guard, so a model file truncated while mapped is an error, not a crash.
         .target(name: "CFileMap"),
         /// Open MPI for `nnrun train --distributed`, loaded with dlopen only when asked for (so nnrun needs no
         /// libmpi otherwise); handles and functions by dlsym, a watchdog on every collective. Only NNRunKit imports it.

@@ -113,14 +113,12 @@ static void install_guard(void) {
     if (sigaction(SIGBUS, &action, &previous_action) != 0) guard_error = errno ? errno : EINVAL;
 }
 
-// Maps and registers (nnkit_file_map and nnkit_file_map_sequential).
-static void *map_registered(int fd, size_t length, int populate, int *slot) {
+void *nnkit_file_map(int fd, size_t length, int *slot) {
     if (length == 0) { errno = EINVAL; return NULL; }
     pthread_once(&guard_once, install_guard);
     if (guard_error != 0) { errno = guard_error; return NULL; }
-    void *base = mmap(NULL, length, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
+    void *base = mmap(NULL, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (base == MAP_FAILED) return NULL;
-    if (!populate) (void)madvise(base, length, MADV_SEQUENTIAL);  // advice only: its failure changes nothing
     uintptr_t start = (uintptr_t)base;
     uintptr_t end = (start + length + page_size - 1) & ~(page_size - 1);
     pthread_mutex_lock(&slots_lock);
@@ -137,16 +135,6 @@ static void *map_registered(int fd, size_t length, int populate, int *slot) {
     munmap(base, length);
     errno = EMFILE;
     return NULL;
-}
-
-void *nnkit_file_map(int fd, size_t length, int *slot) { return map_registered(fd, length, 1, slot); }
-
-void *nnkit_file_map_sequential(int fd, size_t length, int *slot) { return map_registered(fd, length, 0, slot); }
-
-void nnkit_file_map_release(void *base, size_t offset, size_t length) {
-    uintptr_t from = ((uintptr_t)base + offset + page_size - 1) & ~(page_size - 1);
-    uintptr_t to = ((uintptr_t)base + offset + length) & ~(page_size - 1);
-    if (to > from) (void)madvise((void *)from, to - from, MADV_DONTNEED);
 }
 
 void nnkit_file_unmap(void *base, size_t length, int slot) {

@@ -45,7 +45,6 @@ extension CSVReader {
     private func bufferWholeLines() throws -> Int? {
         if let last = lastLineFeed() { return last + 1 }
         if sourceDone { return nil }
-        try leaveMapping()  // a mapped file's last line has no line feed: read on after it
         if position > 0 {
             let pending = end - position
             if pending > 0 { buffer.update(from: buffer + position, count: pending) }
@@ -92,23 +91,16 @@ extension CSVReader {
     /// with the same plan.
     func planPlainRecords(max maxRecords: Int, plan: inout PlainRecordPlan) throws -> Int {
         plan.lineEnds.removeAll(keepingCapacity: true)
-        guard maxRecords > 0, started, delimiterAllowsPlainRecords, let limit = try bufferWholeLines() else {
-            try checkMapping()
-            return 0
-        }
-        // New bytes: a refill of the buffer, or each MiB of a mapped file (negative, so as not to
-        // meet a refill count).
-        let generation = mapping == nil ? refills : -1 - (position >> 20)
-        if plan.refills != generation {
+        guard maxRecords > 0, started, delimiterAllowsPlainRecords, let limit = try bufferWholeLines() else { return 0 }
+        if plan.refills != refills {
             // New bytes: threads again.
-            plan.refills = generation
+            plan.refills = refills
             plan.declined = false
             plan.lookahead = PlainRecordPlan.minimumLookahead
         }
         // After a decline, look ahead a few lines at a time (doubling while records are plain), so
         // that frequent declines do not each cost a scan of a whole batch of lines.
         lineEnds(upTo: limit, count: plan.declined ? min(maxRecords, plan.lookahead) : maxRecords, into: &plan.lineEnds)
-        try checkMapping()
         return plan.lineEnds.count
     }
 
@@ -118,11 +110,9 @@ extension CSVReader {
     /// at column `slots[f] - width` when `slots[f] >= width`). Advances past the records parsed and
     /// counts their lines.
     /// - Returns: the number of records parsed (0: the general path reads the next record).
-    /// - Throws: ``CSVError/unreadable(file:reason:)`` when a mapped file was truncated under the
-    ///   reader (``checkMapping()``).
     func readPlainNumericRecords(_ plan: inout PlainRecordPlan, fieldCount: Int, slots: UnsafePointer<Int32>, width: Int,
                                  into out: UnsafeMutablePointer<Float>, second: (width: Int, out: UnsafeMutablePointer<Float>?) = (0, nil),
-                                 threads: Int) throws -> Int {
+                                 threads: Int) -> Int {
         let ends = plan.lineEnds
         guard let limit = ends.last else { return 0 }
         let parts = plan.declined ? 1 : max(1, min(threads, (limit - position) / Self.parallelPartBytes, ends.count))
@@ -161,10 +151,8 @@ extension CSVReader {
         } else if plan.declined {
             plan.lookahead = min(2 * plan.lookahead, 1 << 16)
         }
-        try checkMapping()
         guard parsed > 0 else { return 0 }
         position = start + consumed
-        mapping?.release(upTo: position)
         line += parsed
         recordLine = line - 1
         // The record fields of ``next()`` no longer describe the current record.

@@ -35,8 +35,7 @@ public final class CSVReader {
 
     let source: ByteSource
     /// The read buffer, `bufferCapacity` bytes; the unread bytes are `position..<end`. It grows
-    /// only while the first line is buffered for delimiter detection. While ``mapping`` is set it is
-    /// the mapped file itself (read-only, not owned), `position` its file offset.
+    /// only while the first line is buffered for delimiter detection.
     var buffer: UnsafeMutablePointer<UInt8>
     var bufferCapacity: Int
     var position = 0
@@ -48,11 +47,6 @@ public final class CSVReader {
     var refills = 0
     /// Bytes the source has returned so far.
     var sourceBytes = 0
-    /// The regular file being read in place, or nil (``buffer`` is the reader's own).
-    /// `CSVReader+Mapping.swift`.
-    var mapping: CSVFileMapping?
-    /// The size of an own read buffer.
-    let ownBufferSize: Int
     private let givenDelimiter: UInt8?
     /// Whether a UTF-8 byte-order mark at the start of the source is skipped (false for a source
     /// that starts in the middle of a file).
@@ -85,7 +79,6 @@ public final class CSVReader {
         self.line = firstLine
         self.skipsByteOrderMark = byteOrderMark
         self.bufferCapacity = max(16, bufferSize)
-        self.ownBufferSize = bufferCapacity
         self.buffer = .allocate(capacity: bufferCapacity)
         self.maxRecordBytes = maxRecordBytes
         self.fieldByteCapacity = 256
@@ -96,19 +89,16 @@ public final class CSVReader {
 
     deinit {
         specialBytes.deallocate()
-        if mapping == nil { buffer.deallocate() }
+        buffer.deallocate()
         fieldBytes.deallocate()
         fieldEnds.deallocate()
     }
 
-    /// Opens `path` (`-` is standard input, named `<stdin>` in errors). A regular file is mapped
-    /// and read in place (`CSVReader+Mapping.swift`); anything else (standard input, a pipe, a
-    /// FIFO, a device, a file that cannot be mapped) is read with `read(2)`.
+    /// Opens `path` (`-` is standard input, named `<stdin>` in errors).
     /// - Throws: ``CSVError/unreadable(file:reason:)``.
     public convenience init(path: String, delimiter: UInt8? = nil) throws {
         let source = try FileDescriptorSource(path: path)
         self.init(source: source, fileName: source.name, delimiter: delimiter)
-        if path != "-" { mapFile(source) }
     }
 
     // MARK: - The current record
@@ -151,24 +141,8 @@ public final class CSVReader {
     }()
 
     /// Advances to the next record. Returns false at the end of the input.
-    /// - Throws: ``CSVError`` for unreadable input, quoting errors and records over the size limit;
-    ///   ``CSVError/unreadable(file:reason:)`` when a mapped file was truncated under the reader.
+    /// - Throws: ``CSVError`` for unreadable input, quoting errors and records over the size limit.
     public func next() throws -> Bool {
-        guard mapping != nil else { return try nextRecord() }
-        let more: Bool
-        do {
-            more = try nextRecord()
-        } catch {
-            try checkMapping()  // zeros where the file was cut off explain any error they caused
-            throw error
-        }
-        try checkMapping()
-        mapping?.release(upTo: position)
-        return more
-    }
-
-    /// ``next()`` without the mapping's checks.
-    private func nextRecord() throws -> Bool {
         if !started { try start() }
         fieldByteCount = 0
         fieldEndCount = 0
@@ -306,7 +280,6 @@ public final class CSVReader {
     private func fill() throws -> Bool {
         if position < end { return true }
         if sourceDone { return false }
-        try leaveMapping()
         position = 0
         end = 0
         let n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: bufferCapacity))
@@ -328,15 +301,8 @@ public final class CSVReader {
         var inQuotes = false
         var counts = (comma: 0, semicolon: 0, tab: 0)
         var bomChecked = !skipsByteOrderMark
-        // A mapped file is scanned as far as reading it would have buffered (the buffer doubled
-        // until it held more than a record), not through to its end when it has no line break.
-        var scanLimit = Int.max
-        if mapping != nil {
-            scanLimit = ownBufferSize
-            while scanLimit - 3 <= maxRecordBytes { scanLimit *= 2 }
-        }
         scan: while true {
-            while scanned < min(end, scanLimit) {
+            while scanned < end {
                 if !bomChecked {
                     // Decided as soon as the bytes so far differ from the mark, so that a short
                     // first line from a pipe ("1\n") is not held back waiting for a third byte.
@@ -365,7 +331,6 @@ public final class CSVReader {
             }
             if sourceDone || end - position > maxRecordBytes { break }
             // Read more after the bytes already buffered.
-            try leaveMapping()
             if end == bufferCapacity {
                 buffer = reallocated(buffer, keeping: end, capacity: bufferCapacity * 2)
                 bufferCapacity *= 2

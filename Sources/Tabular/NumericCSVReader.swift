@@ -256,22 +256,15 @@ public final class NumericCSVReader {
         let before = values.count, secondBefore = second.count
         values.append(contentsOf: repeatElement(0, count: candidates * width))
         second.append(contentsOf: repeatElement(0, count: candidates * secondWidth))
-        let parsed: Int
-        do {
-            parsed = try values.withUnsafeMutableBufferPointer { v in
-                try second.withUnsafeMutableBufferPointer { v2 in
-                    try slots.withUnsafeBufferPointer { s in
-                        try csv.readPlainNumericRecords(&plan, fieldCount: columnCount, slots: s.baseAddress!, width: width,
-                                                        into: v.baseAddress! + before,
-                                                        second: (secondWidth, secondWidth > 0 ? v2.baseAddress! + secondBefore : nil),
-                                                        threads: threads)
-                    }
+        let parsed = values.withUnsafeMutableBufferPointer { v in
+            second.withUnsafeMutableBufferPointer { v2 in
+                slots.withUnsafeBufferPointer { s in
+                    csv.readPlainNumericRecords(&plan, fieldCount: columnCount, slots: s.baseAddress!, width: width,
+                                                into: v.baseAddress! + before,
+                                                second: (secondWidth, secondWidth > 0 ? v2.baseAddress! + secondBefore : nil),
+                                                threads: threads)
                 }
             }
-        } catch {
-            values.removeLast(candidates * width)  // the room made for them: no rows from a failed read
-            second.removeLast(candidates * secondWidth)
-            throw error
         }
         values.removeLast((candidates - parsed) * width)
         second.removeLast((candidates - parsed) * secondWidth)

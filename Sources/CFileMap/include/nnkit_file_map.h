@@ -17,18 +17,7 @@
 /// error when the guard cannot be installed.
 void *nnkit_file_map(int fd, size_t length, int *slot);
 
-/// As `nnkit_file_map`, for reading once from start to end (the CSV reader): the pages are not
-/// populated up front but faulted in as they are read, with MADV_SEQUENTIAL advice (aggressive
-/// read-ahead from the file, pages behind dropped early from the page cache's active list).
-void *nnkit_file_map_sequential(int fd, size_t length, int *slot);
-
-/// Drops the pages wholly inside `[base + offset, base + offset + length)` of a mapping from this
-/// process (MADV_DONTNEED; they stay in the page cache), so that bytes read once stop counting in
-/// its resident memory. A read there afterwards faults the file's page in again.
-void nnkit_file_map_release(void *base, size_t offset, size_t length);
-
-/// Unregisters and unmaps a mapping that `nnkit_file_map` or `nnkit_file_map_sequential` returned
-/// (same `length` and `slot`).
+/// Unregisters and unmaps a mapping that `nnkit_file_map` returned (same `length` and `slot`).
 void nnkit_file_unmap(void *base, size_t length, int slot);
 
 /// 1 when a read inside the mapping of `slot` touched a page the file no longer had (it was
