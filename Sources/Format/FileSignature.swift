@@ -27,6 +27,14 @@ public enum FileSignature: Equatable, Sendable {
     /// Reads the signature of the file at `url` (at most 8 bytes at each offset probed).
     /// - Throws: ``ReadError``.
     public static func read(_ url: URL) throws(ReadError) -> FileSignature {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            // Opening succeeds and reading fails with an opaque Foundation error; say what it is.
+            let savedModel = FileManager.default.fileExists(atPath: url.appendingPathComponent("saved_model.pb").path)
+            throw .cannotOpen(reason: "it is a directory" + (savedModel
+                ? " (a TensorFlow SavedModel, which nnkit does not read: load it in TensorFlow and save a Keras file with model.save(\"model.keras\"), or convert it to ONNX)"
+                : "; expected a model file (.nnf, .keras, .h5 or .onnx)"))
+        }
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: url) } catch {
             throw .cannotOpen(reason: (error as NSError).localizedDescription)

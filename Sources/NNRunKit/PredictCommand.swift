@@ -40,6 +40,14 @@ public struct PredictCommand {
         var writer = PredictionWriter(inputWidth: network.inputWidth, outputWidth: network.outputWidth, metadata: file.metadata)
         writer.batchSize = batchSize
         writer.classes = classes
+        if classes && network.outputWidth == 1 {
+            guard let t = PredictionWriter.binaryThreshold(for: file) else {
+                throw NNRunError.usage("\(modelPath): --classes needs a classifier, and this model's one output is neither a probability "
+                    + "(a sigmoid last activation: class 1 from 0.5) nor the logit of a binary cross-entropy from_logits (class 1 from 0); "
+                    + "with several outputs --classes takes the largest")
+            }
+            writer.binaryThreshold = t
+        }
         writer.keep = keep
         writer.writesHeader = header.isInInput
         if case .names(let names) = header { try checkNamedColumns(names, writer: writer) }

@@ -23,6 +23,9 @@ public struct PredictionWriter {
     public var batchSize: Int = 1024
     /// Append the predicted class.
     public var classes = false
+    /// For a single output, the value from which the class is 1: 0.5 for a probability (sigmoid),
+    /// 0 for a logit (``binaryThreshold(for:)``).
+    public var binaryThreshold: Float = 0.5
     /// Columns copied through, first in the output (``Tabular/ColumnSelector`` references: names, numbers from 1, ranges).
     public var keep: [String] = []
     /// Write the header row (false for an input without header, so that the outputs of the pieces
@@ -42,16 +45,36 @@ public struct PredictionWriter {
     }
 
     /// The class name for one output row: arg-max (first maximum) over the outputs, or for a single
-    /// output `value >= 0.5`; the model's class labels name it when there are enough, else the index.
+    /// output `value >= binaryThreshold`; the model's class labels name it when there are enough, else the index.
     public func className(_ row: UnsafeBufferPointer<Float>) -> String {
         var k = 0
         if outputWidth == 1 {
-            k = row[0] >= 0.5 ? 1 : 0
+            k = row[0] >= binaryThreshold ? 1 : 0
         } else {
             for j in 1..<outputWidth where row[j] > row[k] { k = j }
         }
         if let labels = metadata.classLabels, k < labels.count { return labels[k] }
         return String(k)
+    }
+
+    /// Where a model with one output splits its two classes: 0.5 when the output is a probability
+    /// (its last activation is sigmoid or hard_sigmoid), 0 when it is the logit of a binary
+    /// cross-entropy `from_logits` (the training state says so). Nil for any other single output (a
+    /// regression, or an activation whose range is not a probability): it has no classes.
+    public static func binaryThreshold(for file: ModelFile) -> Float? {
+        if file.training?.loss.name == .binaryCrossentropy, file.training?.loss.fromLogits == true { return 0 }
+        for layer in file.model.layers.reversed() {
+            let activation: ActivationName
+            switch layer.kind {
+            case .dropout, .flatten, .input: continue
+            case .dense(let d): activation = d.activation
+            case .activation(let a): activation = a
+            default: return nil
+            }
+            if activation == .linear, case .activation = layer.kind { continue }  // Activation("linear") changes nothing
+            return activation == .sigmoid || activation == .hardSigmoid ? 0.5 : nil
+        }
+        return nil
     }
 
     /// The columns of `reader` that are copied through (``keep``) and that feed the model, 0-based.

@@ -72,7 +72,7 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
         case .emptyValue(let f, let l, let c, let n):
             return "\(f), line \(l), \(Self.column(c, n)): the value is empty; expected a number"
         case .notNumeric(let f, let l, let c, let n, let t):
-            return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not a number"
+            return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not a number" + (Self.hasDecimalComma(t) ? Self.decimalCommaHint : "")
         case .notANumber(let f, let l, let c, let n, let t):
             return "\(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is NaN; expected a finite number"
         case .infinite(let f, let l, let c, let n, let t):
@@ -108,7 +108,12 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
     public var lines: [String] {
         guard case .several(let f, let errors, let total) = self else { return [description] }
         let shown = total > errors.count ? " (the first \(errors.count) follow)" : ""
-        return ["\(f): \(total) bad values\(shown):"] + errors.map { "  " + $0.description }
+        let commas = errors.contains { if case .notNumeric(_, _, _, _, let t) = $0 { Self.hasDecimalComma(t) } else { false } }
+        let head = "\(f): \(total) bad values\(shown)" + (commas ? Self.decimalCommaHint : "") + ":"
+        return [head] + errors.map { e in
+            if case .notNumeric(let f, let l, let c, let n, let t) = e { return "  \(f), line \(l), \(Self.column(c, n)): \(Self.quoted(t)) is not a number" }
+            return "  " + e.description
+        }
     }
 
     /// `file, line L, column C: the row ends after F fields; expected E` (C is the first missing
@@ -118,6 +123,17 @@ public indirect enum CSVError: Error, Equatable, CustomStringConvertible {
         if found < expected { return "\(f), line \(l), column \(found + 1): the row ends after \(fields); expected \(expected)" }
         return "\(f), line \(l), column \(expected + 1): the row has \(fields); expected \(expected)"
     }
+
+    /// Whether `text` is a number written with a decimal comma (`-0,25`, `1,5e3`), as pandas'
+    /// `to_csv(sep=";", decimal=",")` and European spreadsheets write them.
+    static func hasDecimalComma(_ text: String) -> Bool {
+        let t = text.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()
+        guard t.filter({ $0 == "," }).count == 1, !t.contains(".") else { return false }
+        let d = String(t.map { $0 == "," ? "." : $0 })
+        return d.first.map { $0.isNumber || $0 == "-" || $0 == "+" } == true && Double(d) != nil
+    }
+
+    static let decimalCommaHint = "; numbers need '.' as the decimal point (no decimal comma, no thousands separator)"
 
     static func column(_ c: Int, _ name: String?) -> String {
         if let name { return "column \(c) (\(quoted(name)))" }

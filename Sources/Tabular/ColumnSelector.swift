@@ -34,6 +34,7 @@ public struct ColumnSelector: Sendable, Equatable, CustomStringConvertible {
 
     /// The 0-based column indices, in order, without duplicates.
     /// - Throws: ``CSVError/missingColumn(file:name:available:)`` for an unknown name,
+    ///   ``CSVError/invalidColumn(file:column:columnName:detail:)`` for a name the header repeats,
     ///   ``CSVError/columnOutOfRange(file:reference:columnCount:)`` for a number that is 0 or past the last column.
     public func resolve(in reader: NumericCSVReader) throws -> [Int] {
         var out: [Int] = []
@@ -47,7 +48,13 @@ public struct ColumnSelector: Sendable, Equatable, CustomStringConvertible {
         for item in items {
             switch item {
             case .name(let n):
-                if let i = reader.columnIndex(named: n) { try add(i, n); continue }
+                let all = reader.allColumns(named: n)
+                if all.count > 1 {
+                    // pandas writes repeated names as they are (and reads them back as x, x.1): which one is meant is not knowable.
+                    throw CSVError.invalidColumn(file: reader.fileName, column: all[1] + 1, columnName: n,
+                        detail: "the header names \"\(n)\" more than once (columns \(all.prefix(3).map { String($0 + 1) }.joined(separator: ", "))); refer to the column by its number")
+                }
+                if let i = all.first { try add(i, n); continue }
                 if let (a, b) = nameRange(n, in: reader) {
                     for i in min(a, b)...max(a, b) { try add(i, n) }
                     continue

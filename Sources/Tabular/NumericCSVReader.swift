@@ -2,7 +2,8 @@
 ///
 /// By default (``CSVHeader/detect``) the first record is a header when any of its fields is not
 /// numeric (empty fields, `nan` and `inf` count as numeric-looking, so a first data row with a bad
-/// value is reported as such rather than mistaken for a header); ``CSVHeader/none`` and
+/// value is reported as such rather than mistaken for a header), or when it is pandas' header of
+/// unnamed columns, `0,1,…,n−1` (``isPandasColumnIndex(_:)``); ``CSVHeader/none`` and
 /// ``CSVHeader/names(_:)`` read every record as data, for streams without a header. Every row must
 /// have as many fields as the first record (or as the names given). Selected columns are parsed as
 /// float32 with ``NumberParser``; other columns are not parsed, so text identifier columns may be
@@ -45,6 +46,7 @@ public final class NumericCSVReader {
                 let r = csv.withField(i) { NumberParser.parse($0) }
                 if r == .notNumeric { isHeader = true; break }
             }
+            if !isHeader { isHeader = Self.isPandasColumnIndex(csv.fields) }
             header = isHeader ? csv.fields : nil
             pendingFirstRow = !isHeader
         case .none:
@@ -59,6 +61,16 @@ public final class NumericCSVReader {
                 throw CSVError.fieldCountDiffersFromNames(file: csv.fileName, line: csv.recordLine, found: csv.fieldCount, expected: names.count)
             }
         }
+    }
+
+    /// Whether a first record of numbers is the header pandas writes for a DataFrame without column
+    /// names (`pd.DataFrame(array).to_csv(…)`): the column numbers `0,1,…,n−1` spelled exactly so, with
+    /// n ≥ 3, optionally after the empty name of its index column (`,0,1,…`). Read as data, it would
+    /// be one extra row (one extra prediction, a training example made of column numbers).
+    static func isPandasColumnIndex(_ fields: [String]) -> Bool {
+        let names = fields.first == "" ? fields.dropFirst() : fields[...]
+        guard names.count >= 3 else { return false }
+        return names.enumerated().allSatisfy { $0.element == String($0.offset) }
     }
 
     /// Continues the rows of a file whose first record another reader has read: `csv` reads a part
@@ -97,6 +109,11 @@ public final class NumericCSVReader {
     /// dictionary built once), so matching a million names is linear.
     public func columnIndex(named name: String) -> Int? {
         headerIndex[name]?.first
+    }
+
+    /// Every 0-based column the header names `name`, in file order (empty when none does).
+    public func allColumns(named name: String) -> [Int] {
+        headerIndex[name] ?? []
     }
 
     /// Header name → every column index with that name, built on first use.

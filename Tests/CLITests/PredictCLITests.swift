@@ -1,4 +1,5 @@
 import Foundation
+import Format
 import Testing
 import TestSupport
 
@@ -59,6 +60,62 @@ private func write(_ text: String, _ name: String, in dir: URL) throws -> String
             let fields = l.split(separator: ",")
             let v = try #require(Float(fields[fields.count - 2]))
             #expect(fields.last == (v >= 0.5 ? "1" : "0"))
+        }
+    }
+
+    /// `--classes` on a model with one output: class 1 from 0.5 for a sigmoid probability, from 0 for
+    /// the logit of a binary cross-entropy `from_logits`; any other single output (a regression) is
+    /// refused with exit 2 before anything is written, instead of thresholding it at 0.5.
+    @Test func classesOfOneOutputFollowWhatTheOutputIs() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let grid = stride(from: -3.0, through: 3.0, by: 0.25).flatMap { a in stride(from: -3.0, through: 3.0, by: 0.25).map { "\(a),\($0)" } }
+        let input = try write("a,b\n" + grid.joined(separator: "\n") + "\n", "in.csv", in: dir)
+        let linear = dir.appendingPathComponent("linear.nnf")
+        let i = try CommandRunner.nnrun(["init", "--inputs", "2", "--layers", "1", "--seed", "3", "-o", linear.path])
+        #expect(i.status == 0, "\(i.stderr)")
+        let out = dir.appendingPathComponent("out.csv")
+        let refused = try CommandRunner.nnrun(["predict", linear.path, input, "--classes", "-o", out.path])
+        #expect(refused.status == 2 && refused.stdout.isEmpty, "\(refused.stderr)")
+        #expect(refused.stderr.contains("--classes needs a classifier, and this model's one output is neither a probability"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        var file = try NNF.read(contentsOf: linear)
+        file.training = TrainingState(loss: LossSpec(name: .binaryCrossentropy, fromLogits: true), optimizer: OptimizerSpec(name: .adam))
+        let logits = dir.appendingPathComponent("logits.nnf")
+        try NNF.write(file, to: logits)
+        let p = try CommandRunner.nnrun(["predict", logits.path, input, "--classes"])
+        #expect(p.status == 0, "\(p.stderr)")
+        var between = 0
+        for line in p.stdout.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: ",")
+            let v = try #require(Float(fields[0]))
+            #expect(fields[1] == (v >= 0 ? "1" : "0"), "\(line)")
+            if v >= 0 && v < 0.5 { between += 1 }
+        }
+        #expect(between > 0, "no logit in [0, 0.5): the test would not tell 0 from 0.5")
+        let sigmoid = try CommandRunner.nnrun(["predict", dir.appendingPathComponent("m.nnf").path, input, "--classes"])
+        #expect(sigmoid.status == 0, "\(sigmoid.stderr)")
+    }
+
+    /// A directory given as MODEL (a TensorFlow SavedModel, or a slip of the shell) is named as such
+    /// by both tools (exit 1), not reported with Foundation's "The operation could not be completed".
+    @Test func aDirectoryAsModelIsNamedForWhatItIs() throws {
+        let dir = try workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try write("a,b\n0,0\n", "in.csv", in: dir)
+        let savedModel = dir.appendingPathComponent("exported")
+        try FileManager.default.createDirectory(at: savedModel, withIntermediateDirectories: false)
+        try Data().write(to: savedModel.appendingPathComponent("saved_model.pb"))
+        let plain = dir.appendingPathComponent("folder")
+        try FileManager.default.createDirectory(at: plain, withIntermediateDirectories: false)
+        let nnconv = CommandRunner.tool("nnconv")
+        for (path, what) in [(savedModel.path, "it is a directory (a TensorFlow SavedModel, which nnkit does not read"),
+                             (plain.path, "it is a directory; expected a model file (.nnf, .keras, .h5 or .onnx)")] {
+            let runs = [try CommandRunner.nnrun(["predict", path, input]), try CommandRunner.nnrun(["inspect", path]),
+                        try CommandRunner.run(nnconv, ["convert", path, dir.appendingPathComponent("o.nnf").path])]
+            for r in runs {
+                #expect(r.status == 1 && r.stderr.contains("\(path): cannot open: \(what)") && !r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
+            }
         }
     }
 

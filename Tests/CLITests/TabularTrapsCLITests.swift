@@ -207,6 +207,70 @@ import NNRunKit
         #expect(n.status == 3 && n.stderr.contains("the rows have 3 columns, expected 2"), "\(n.stderr)")
     }
 
+    /// Numbers with a decimal comma (pandas' `to_csv(sep=";", decimal=",")`, European spreadsheets)
+    /// are reported with the reason, once in the head line of a list and on a single error's line.
+    @Test func decimalCommasAreNamedAsTheReason() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let hint = "; numbers need '.' as the decimal point (no decimal comma, no thousands separator)"
+        let many = try file("a;b;y\n0,5;1;2\n1;-2,25;3\n", "many.csv", in: dir)
+        let r = try CommandRunner.nnrun(["evaluate", m, many, "--target", "y"])
+        #expect(r.status == 3 && r.stderr == "nnrun: \(many): 2 bad values\(hint):\n  \(many), line 2, column 1 (\"a\"): \"0,5\" is not a number\n"
+                + "  \(many), line 3, column 2 (\"b\"): \"-2,25\" is not a number\n", "\(r.stderr)")
+        let one = try file("a;b;y\n1;2;3\n1;2,5;3\n", "one.csv", in: dir)
+        let p = try CommandRunner.nnrun(["predict", m, one, "--keep", "y"])
+        #expect(p.status == 3 && p.stderr == "nnrun: \(one), line 3, column 2 (\"b\"): \"2,5\" is not a number\(hint)\n", "\(p.stderr)")
+        let text = try file("a;b;y\n1;2;3\n1;x,y;3\n", "text.csv", in: dir)
+        let t = try CommandRunner.nnrun(["predict", m, text, "--keep", "y"])
+        #expect(t.status == 3 && !t.stderr.contains("decimal"), "\(t.stderr)")
+    }
+
+    /// A name the header repeats is refused as a `--target` or `--keep` reference, naming the
+    /// columns (it used to mean the first silently); the column number still selects it.
+    @Test func aRepeatedHeaderNameIsAmbiguousAsATargetOrKept() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let csv = try file("x,x,y\n1,2,3\n2,3,4\n", "d.csv", in: dir)
+        let want = "nnrun: \(csv), column 2 (\"x\"): the header names \"x\" more than once (columns 1, 2); refer to the column by its number\n"
+        for args in [["evaluate", m, csv, "--target", "x"], ["train", m, csv, "--target", "x", "-o", dir.appendingPathComponent("o.nnf").path],
+                     ["predict", m, csv, "--keep", "x"]] {
+            let r = try CommandRunner.nnrun(args)
+            #expect(r.status == 3 && r.stderr == want, "\(args): \(r.stderr)")
+        }
+        let byNumber = try CommandRunner.nnrun(["evaluate", m, csv, "--target", "1"])
+        #expect(byNumber.status == 0, "\(byNumber.stderr)")
+    }
+
+    /// The header pandas writes for a DataFrame without column names (`0,1,…,n−1`, also after an
+    /// index column's empty name) is a header, not a first data row: predict writes one row per
+    /// data row and evaluate counts the data rows. Column numbers 0, 1 of a 2-column file stay data.
+    @Test func pandasHeaderOfUnnamedColumnsIsAHeader() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let rows = ["0.5,-1,2", "1.5,2,-3"]
+        let named = try file("a,b,y\n" + rows.joined(separator: "\n") + "\n", "named.csv", in: dir)
+        let reference = try CommandRunner.nnrun(["predict", m, named, "--keep", "3"])
+        #expect(reference.status == 0, "\(reference.stderr)")
+        for header in ["0,1,2", ",0,1,2"] {
+            let index = header.hasPrefix(",")
+            let text = header + "\n" + rows.enumerated().map { index ? "\($0),\($1)" : $1 }.joined(separator: "\n") + "\n"
+            let f = try file(text, "unnamed.csv", in: dir)
+            let p = try CommandRunner.nnrun(["predict", m, f, "--keep", "2"])
+            #expect(p.status == 0 && p.stdout.split(separator: "\n").dropFirst() == reference.stdout.split(separator: "\n").dropFirst(),
+                    "\(header): \(p.stdout)\(p.stderr)")
+            #expect(p.stdout.hasPrefix("2,y0\n"), "\(p.stdout)")
+            let e = try CommandRunner.nnrun(["evaluate", m, f, "--target", "2"])
+            #expect(e.status == 0 && e.stdout.contains("rows: 2"), "\(header): \(e.stdout)\(e.stderr)")
+        }
+        let m1 = try model(["--inputs", "1", "--layers", "1"], in: dir, name: "m1.nnf")
+        let data = try file("0,1\n2,3\n", "data.csv", in: dir)
+        let d = try CommandRunner.nnrun(["evaluate", m1, data, "--target", "2"])
+        #expect(d.status == 0 && d.stdout.contains("rows: 2"), "\(d.stdout)\(d.stderr)")
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()
