@@ -46,7 +46,9 @@ let package = Package(
 
         // MARK: - C shims
 
-        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        /// libhdf5 (Debian libhdf5-dev), opened with dlopen the first time an HDF5 file is (so a process
+        /// that never touches one does not load its ~35 libraries); hdf5.h's functions forward to it.
+        .target(name: "CHDF5", linkerSettings: [.linkedLibrary("dl")]),
         /// prctl(2) for the import child (variadic, so not importable): PR_SET_PDEATHSIG.
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),

@@ -30,9 +30,12 @@ public enum ModelLoader {
     ///   ``KerasImportError/io`` when it cannot be read.
     public static func detect(contentsOf url: URL) throws -> Kind {
         switch try FileSignature.keras(url) {
-        case .zip: return .keras(.kerasArchive)
+        case .zip:
+            try requireHDF5(for: url)   // its weights are model.weights.h5
+            return .keras(.kerasArchive)
         case .nnf: return .nnf
         case .hdf5:
+            try requireHDF5(for: url)
             let file: H5File
             do { file = try H5File(openingReadOnly: url) } catch {
                 throw KerasImportError.badStructure(file: url.path, place: "/", reason: "the file starts like HDF5 but libhdf5 cannot open it: \(error)")
@@ -52,6 +55,14 @@ public enum ModelLoader {
                 ? "the text \"" + String(decoding: head, as: UTF8.self).replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r") + "…\" (is it a data file?)"
                 : head.map { String(format: "%02X", $0) }.joined(separator: " ")
             throw KerasImportError.unknownLayout(file: url.path, found: head.isEmpty ? "the file is empty" : "it starts with \(shown), and it is not an ONNX model (a ModelProto starts with 08, its ir_version field, or the name ends in .onnx)")
+        }
+    }
+
+    /// Refuses a file that needs libhdf5 (loaded on first use) when the library cannot be loaded, as
+    /// an I/O error naming the file, before anything else is tried.
+    static func requireHDF5(for url: URL) throws {
+        do { try H5File.requireLibrary(for: url.path) } catch let e as HDF5Error {
+            throw KerasImportError.io(file: url.path, reason: e.message)
         }
     }
 
@@ -111,7 +122,10 @@ public enum ModelSaveFormat: String, Sendable, CaseIterable {
     ///   `.keras`) is asked to store a string with a NUL character, which HDF5 strings cannot hold
     ///   (`.nnf` JSON and ONNX protobuf strings can).
     public func write(_ model: ModelFile, to url: URL) throws {
-        if self == .h5 || self == .keras { try Self.checkHDF5Strings(model, file: url.path) }
+        if self == .h5 || self == .keras {
+            try H5File.requireLibrary(for: url.path)
+            try Self.checkHDF5Strings(model, file: url.path)
+        }
         switch self {
         case .nnf: try NNF.write(model, to: url)
         case .h5: try NNFHDF5.write(model, to: url)

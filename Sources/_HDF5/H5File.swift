@@ -39,6 +39,14 @@ public final class H5File {
         get throws { try H5Group(openRootOf: self) }
     }
 
+    /// Loads libhdf5 if this process has not yet (it is opened on first use, see `nnkit_hdf5.h`), so
+    /// that a command can refuse before doing any work when the library is missing.
+    /// - Throws: ``HDF5Error`` of kind ``HDF5Error/Kind/libraryUnavailable`` naming `path` (the file
+    ///   that needs the library) and every library name tried.
+    public static func requireLibrary(for path: String) throws {
+        try H5Library.load(file: path)
+    }
+
     /// Opens an existing file read-only.
     /// - Parameters:
     ///   - url: a local file.
@@ -49,7 +57,7 @@ public final class H5File {
     /// - Throws: ``HDF5Error`` with `call == "H5Fopen"` and the library's message when the file is
     ///   missing or not HDF5.
     public init(openingReadOnly url: URL, limits: H5Limits = .default, displayPath: String? = nil) throws {
-        H5Library.ensureInitialized()
+        try H5Library.load(file: displayPath ?? url.path)
         path = displayPath ?? url.path
         self.limits = limits
         sizeOnDisk = Self.size(of: url)
@@ -58,7 +66,7 @@ public final class H5File {
 
     /// Opens an existing file for reading and writing (used to patch files, e.g. to build hostile test files).
     public init(openingForUpdate url: URL, limits: H5Limits = .default) throws {
-        H5Library.ensureInitialized()
+        try H5Library.load(file: url.path)
         path = url.path
         self.limits = limits
         sizeOnDisk = Self.size(of: url)
@@ -71,7 +79,7 @@ public final class H5File {
     /// every h5py release), which also lets attributes exceed 64 KiB.
     /// - Throws: ``HDF5Error`` with `call == "H5Fcreate"` when the file cannot be created.
     public init(creatingTruncating url: URL, limits: H5Limits = .default) throws {
-        H5Library.ensureInitialized()
+        try H5Library.load(file: url.path)
         path = url.path
         self.limits = limits
         sizeOnDisk = 0

@@ -5,10 +5,25 @@ import CHDF5
 /// libhdf5 1.10.8 on the build machine is built thread-safe (`H5_HAVE_THREADSAFE`); its error
 /// stack is per thread, so reading it right after a failing call on the same thread is sound.
 enum H5Library {
-    /// Opens the library once per process.
+    /// Opens the library once per process (after ``load(file:)`` succeeded).
     private static let initialized: Void = {
         _ = H5open()
     }()
+
+    /// Loads libhdf5 (dlopen, once per process: see `nnkit_hdf5.h`), opens it and silences its error
+    /// printing on the calling thread. Every way to an HDF5 object starts at an ``H5File``
+    /// initializer, which calls this first.
+    /// - Throws: ``HDF5Error/Kind/libraryUnavailable`` naming `file` when the library cannot be
+    ///   loaded (not installed, or not the version nnkit was built with), with each name tried.
+    static func load(file: String) throws {
+        var reason = [CChar](repeating: 0, count: 1024)
+        guard nnk_hdf5_load(&reason, reason.count) == 1 else {
+            let why = String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw HDF5Error(kind: .libraryUnavailable, call: "dlopen", file: file, object: "/",
+                            message: "libhdf5 is needed for this file but could not be loaded (\(why)); install it (Debian: apt-get install libhdf5-dev)")
+        }
+        ensureInitialized()
+    }
 
     /// Access property lists whose external-link callback refuses every traversal, so that even a
     /// path libhdf5 resolves internally never leaves the file (created once; `H5P_DEFAULT` if that failed).
@@ -23,7 +38,7 @@ enum H5Library {
         return plist
     }
 
-    /// Opens the library and silences its automatic error printing on the calling thread. The
+    /// Opens the already loaded library and silences its automatic error printing on the calling thread. The
     /// thread-safe build keeps that setting per thread, so a process-wide once is not enough (tests
     /// running on a second thread printed libhdf5's error stack); setting it is a cheap assignment.
     static func ensureInitialized() {

@@ -19,6 +19,9 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
         case notFound
         /// A dataset is stored through an HDF5 filter (compression plugin) this libhdf5 does not have.
         case filterUnavailable
+        /// libhdf5 itself could not be loaded (it is opened on first use): not installed, or not the
+        /// version nnkit was built with. `message` says which library names were tried.
+        case libraryUnavailable
     }
 
     public var kind: Kind

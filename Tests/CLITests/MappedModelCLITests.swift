@@ -39,7 +39,11 @@ import TestSupport
         let deadline = Date().addingTimeInterval(60)
         var mapped = false
         while !mapped && Date() < deadline && p.isRunning {
-            let maps = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/maps", encoding: .utf8)) ?? ""
+            // Read to the end: `String(contentsOfFile:)` returns only the first page of a procfs file
+            // (its size is 0), and where the mapping lands in that list depends on the address layout.
+            let handle = FileHandle(forReadingAtPath: "/proc/\(p.processIdentifier)/maps")
+            let maps = String(decoding: (try? handle?.readToEnd()) ?? Data(), as: UTF8.self)
+            try? handle?.close()
             mapped = maps.contains(model.path)
             if !mapped { usleep(10_000) }
         }

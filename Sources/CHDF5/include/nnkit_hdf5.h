@@ -1,7 +1,26 @@
-// libhdf5 for Swift. Only `_HDF5` imports this module.
+// libhdf5 for Swift, loaded with dlopen on first use (hdf5_loader.c). Only `_HDF5` imports this module.
+//
+// nnrun and nnconv do not link libhdf5: on Debian it brings about 35 libraries (libcurl, Kerberos,
+// GnuTLS, ...) whose loading cost every process start about 9 ms of wall time (5 ms of CPU) on an
+// AMD EPYC, also for the commands that never touch an HDF5 file (`nnrun predict model.nnf`). The
+// functions and globals of hdf5.h that nnkit uses are defined in hdf5_loader.c instead (hidden
+// symbols, each forwarding to the library's own), and `nnk_hdf5_load` opens the library the first
+// time a file is opened. The declarations are the installed hdf5.h's, so a prototype that does not
+// match the library's headers fails to compile.
 #ifndef NNKIT_CHDF5_SHIM_H
 #define NNKIT_CHDF5_SHIM_H
-#include <hdf5.h>
+#include <stddef.h>
+#if __has_include(<hdf5/serial/hdf5.h>)
+#include <hdf5/serial/hdf5.h>   // Debian and Ubuntu (libhdf5-dev)
+#else
+#include <hdf5.h>               // where the headers sit in the default include path
+#endif
+
+/// Opens libhdf5 once per process (thread-safe) and checks that its major.minor version is the one
+/// of the headers nnkit was built with. Returns 1 when the library is usable; 0 otherwise, with a
+/// NUL-terminated reason in `error` (which library names were tried and why each failed). Later
+/// calls return the first call's result and reason.
+int nnk_hdf5_load(char *error, size_t error_size);
 
 // The H5T_NATIVE_* and H5P_DEFAULT names are macros that expand to a library call
 // (H5open() plus a global); Swift cannot import them, so each gets a function.
