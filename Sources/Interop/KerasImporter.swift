@@ -128,7 +128,7 @@ public enum KerasImporter {
         let configWithWeights = config.layers.indices.filter { KerasModelAssembler.hasWeights(config.layers[$0].kind) }
         guard withWeights.count == configWithWeights.count else {
             throw KerasImportError.layerCountMismatch(file: file, expected: configWithWeights.count, found: withWeights.count,
-                detail: "configuration: \(configWithWeights.map { config.layers[$0].name }.joined(separator: ", ")); file: \(withWeights.map(\.name).joined(separator: ", "))")
+                detail: "configuration: \(KerasImportError.nameList(configWithWeights.map { config.layers[$0].name })); file: \(KerasImportError.nameList(withWeights.map(\.name)))")
         }
         var perLayer = [[KerasWeight]](repeating: [], count: config.layers.count)
         for (k, fl) in zip(configWithWeights, withWeights) { perLayer[k] = fl.weights }
@@ -239,7 +239,7 @@ public enum KerasImporter {
             let extraGroups = try root.group(layersPath).members().map(\.name).filter { !keys.contains($0) }
             for g in extraGroups where try root.contains("\(layersPath)/\(g)/vars") && !(try root.group("\(layersPath)/\(g)/vars").members().isEmpty) {
                 throw KerasImportError.layerCountMismatch(file: h5.path, expected: config.layers.count, found: config.layers.count + extraGroups.count,
-                    detail: "the weights file has variables for \(layersPath)/\(g), which no layer of the configuration (\(keys.joined(separator: ", "))) matches")
+                    detail: "the weights file has variables for \(layersPath)/\(g), which no layer of the configuration (\(KerasImportError.nameList(keys))) matches")
             }
         }
         var assembler = KerasModelAssembler(file: h5.path, config: config)

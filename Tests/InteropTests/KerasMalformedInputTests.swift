@@ -73,6 +73,22 @@ import ZIPFoundation
         }
     }
 
+    /// A configuration of 100 000 Dense layers against a weights file of 2 listed every name in one
+    /// error line (789 KB); the line now shows the first and last 20 names and how many are left out.
+    @Test func aLayerCountMismatchOfManyLayersNamesTheFirstAndLast() throws {
+        let text = String(decoding: try fixtureData("xor", "k2_config.json"), as: UTF8.self)
+        let extra = (0..<5000).map { #"{"class_name": "Dense", "config": {"name": "extra\#($0)", "units": 1, "activation": "linear"}}"# }
+        let config = dir.appendingPathComponent("config.json")
+        try Data(text.replacingOccurrences(of: "]}, \"keras_version\"", with: ", \(extra.joined(separator: ", "))]}, \"keras_version\"").utf8).write(to: config)
+        #expect {
+            try KerasImporter.importModel(contentsOf: KerasFixtures.url("xor", .k2Weights), config: config)
+        } throws: { e in
+            guard case .layerCountMismatch(_, 5002, 2, _) = e as? KerasImportError else { return false }
+            let line = "\(e)"
+            return line.count < 2000 && line.contains("extra17, … (4962 more), extra4980") && line.contains("extra4999; file: ")
+        }
+    }
+
     /// A configuration with one Dense more than the weights file: the counts and names are reported.
     @Test func layerCountMismatchIsReported() throws {
         var text = String(decoding: try fixtureData("xor", "k2_config.json"), as: UTF8.self)
