@@ -23,7 +23,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         do {
             value = try decoder.decode(JSONValue.self, from: data)
         } catch let e as DecodingError {
-            throw JSONValueError.syntax(Self.describe(e))
+            throw JSONValueError.syntax(syntaxErrorPlace(in: data) ?? Self.describe(e))
         }
         // Keras (Python's json) keeps the last of two equal keys, Foundation the first: refuse both readings.
         if let d = data.withUnsafeBytes({ JSONDuplicateKeys.first(in: $0) }) {
@@ -34,6 +34,25 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// Parses JSON text. See ``parse(_:)-(Data)``.
     public static func parse(_ text: String) throws -> JSONValue { try parse(Data(text.utf8)) }
+
+    /// The first syntax error of `data` with its line and column (1-based; the column counts bytes),
+    /// e.g. "invalid value at line 3, column 7", or nil when none is found. Foundation's `JSONDecoder`
+    /// on Linux says only "The given data was not valid JSON."; `JSONSerialization` names the byte
+    /// offset ("Invalid value around character 6."), turned into a line and column here.
+    static func syntaxErrorPlace(in data: Data) -> String? {
+        let text: String
+        do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]); return nil } catch {
+            guard let d = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String else { return nil }
+            text = d
+        }
+        guard let r = text.range(of: " around character "),
+              let offset = Int(text[r.upperBound...].prefix { $0.isNumber }), offset >= 0, offset <= data.count else { return text }
+        let before = data.prefix(offset)
+        let line = before.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+        let column = offset - (before.lastIndex(of: 0x0A).map { before.distance(from: before.startIndex, to: $0) + 1 } ?? 0) + 1
+        let what = text[..<r.lowerBound]
+        return what.prefix(1).lowercased() + what.dropFirst() + " at line \(line), column \(column)"
+    }
 
     private static func describe(_ e: DecodingError) -> String {
         switch e {
