@@ -322,6 +322,8 @@ import NNRunKit
         #expect(f0.tensors.map { $0.tensor.floats() } == f1.tensors.map { $0.tensor.floats() })
         let count = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y", "--input-columns", "a"])
         #expect(count.status == 3 && count.stderr.contains("--input-columns selects 1 column; the model takes 2 inputs"), "\(count.stderr)")
+        let hint = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y"])
+        #expect(hint.status == 3 && hint.stderr.hasSuffix("; --input-columns names the model's inputs (the other columns are left out))\n"), "\(hint.stderr)")
         let overlap = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y", "--input-columns", "a,y"])
         #expect(overlap.status == 3 && overlap.stderr.contains("--input-columns selects column y, which is also a kept or target column"), "\(overlap.stderr)")
     }
