@@ -202,7 +202,8 @@ public enum IsolatedImportError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .crashed(let f, let s): "\(f): not a readable HDF5 file: libhdf5 crashed (signal \(s)) while reading it"
-        case .timedOut(let f, let s): "\(f): not a readable HDF5 file: libhdf5 did not finish within \(Self.seconds(s)) s"
+        case .timedOut(let f, let s):
+            "\(f): not a readable HDF5 file: libhdf5 did not finish within \(Self.seconds(s)) s (the limit: \(IsolatedImport.timeoutVariable), default 60 s + 1 s per MiB)"
         case .failed(_, _, let m): m
         case .cannotRun(let f, let r): "\(f): \(r)"
         }

@@ -104,7 +104,8 @@ import TestSupport
         #expect(r.stderr == "nnrun: \(segv): not a readable HDF5 file: libhdf5 crashed (signal 11) while reading it\n")
         let hang = Fixtures.url("corrupt/libhdf5-known/global-heap-hang.weights.h5").path
         let (h, t) = try run("nnconv", ["inspect", hang, "--config", Fixtures.url("keras/xor/k3_config.json").path])
-        #expect(h.stderr == "nnconv: \(hang): not a readable HDF5 file: libhdf5 did not finish within 1 s\n")
+        // The message names the variable that sets the limit (it did not: a slow machine's user could not know).
+        #expect(h.stderr == "nnconv: \(hang): not a readable HDF5 file: libhdf5 did not finish within 1 s (the limit: NNKIT_IMPORT_TIMEOUT, default 60 s + 1 s per MiB)\n")
         #expect(t >= 1 && t < 30, "took \(t) s")
     }
 
