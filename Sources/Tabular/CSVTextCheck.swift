@@ -26,7 +26,12 @@ enum CSVTextCheck {
         }
         if starts(Array("PAR1".utf8)) { return "a Parquet file; write the table as CSV (pandas: DataFrame.to_csv)" }
         guard let nul = bytes.firstIndex(of: 0) else { return nil }
-        if starts([0xFF, 0xFE]) || starts([0xFE, 0xFF]) || (nul <= 1 && bytes.count >= 4 && (bytes[nul + 2] == 0)) {
+        // Zeros only (/dev/zero, a preallocated or sparse file) are not UTF-16 text, which they matched.
+        if bytes.allSatisfy({ $0 == 0 }) {
+            return "nothing but NUL bytes (a zero-filled or preallocated file, or /dev/zero); expected comma-, semicolon- or tab-separated text"
+        }
+        // UTF-16 without a byte-order mark: the first code unit's other byte is not NUL.
+        if starts([0xFF, 0xFE]) || starts([0xFE, 0xFF]) || (nul <= 1 && bytes.count >= 4 && bytes[nul + 2] == 0 && bytes[nul ^ 1] != 0) {
             return "UTF-16 text; save it as UTF-8 (CSV UTF-8 in spreadsheet programs)"
         }
         return "binary data (a NUL byte at offset \(nul)); expected comma-, semicolon- or tab-separated text"

@@ -139,6 +139,9 @@ import NNRunKit
             (try bytes(text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, "u16-nobom.csv"), "UTF-16 text; save it as UTF-8"),
             (try bytes(Array("PAR1".utf8) + [0x15, 0x04, 0x15], "d.parquet"), "a Parquet file"),
             (try bytes(Array("a,b,y\n1,2".utf8) + [0, 3] + Array(",3\n".utf8), "nul.csv"), "binary data (a NUL byte at offset 9)"),
+            // Zeros (/dev/zero, a preallocated file) were named "UTF-16 text".
+            (try bytes([UInt8](repeating: 0, count: 5000), "zeros.csv"), "nothing but NUL bytes (a zero-filled or preallocated file, or /dev/zero)"),
+            (try bytes([0, 0, 0, 0x41, 0x2C], "zeros-then-text.csv"), "binary data (a NUL byte at offset 0)"),
         ]
         for (path, what) in cases {
             for args in [["predict", m, path], ["evaluate", m, path, "--target", "y"], ["train", m, path, "--target", "y", "-o", dir.appendingPathComponent("o.nnf").path]] {
