@@ -33,16 +33,18 @@ public enum EvaluateCommand {
     ///   - report: add an ``EvaluationReport`` (classifiers: confusion matrix and per-class scores;
     ///     regressors: RMSE, MAE, R²).
     ///   - metrics: metric names replacing the file's (unsupported names are skipped with a warning).
+    ///   - inputs: `--input-columns` (``InputColumns``), or nil.
     /// - Throws: ``NNRunError``.
     public static func run(modelPath: String, dataPath: String, targets: [String], loss: String?, batchSize: Int,
-                           missing: MissingPolicy = .error, metrics: [String]? = nil, report: Bool = false) throws -> Result {
+                           missing: MissingPolicy = .error, metrics: [String]? = nil, report: Bool = false, inputs: [String]? = nil) throws -> Result {
         let file = try ModelIO.load(modelPath, loading: .map)
         let net: Network
         do { net = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
         var spec = file.training?.loss ?? LossSpec(name: .meanSquaredError)
         if let l = loss.flatMap(TrainOptions.loss(named:)), l != spec.name { spec = LossSpec(name: l) }
         let data = try LabelledData(path: dataPath, targets: targets, inputWidth: net.inputWidth, modelInputNames: file.metadata.inputNames,
-                                    loss: spec.name, outputWidth: net.outputWidth, classLabels: file.metadata.classLabels, missing: missing)
+                                    loss: spec.name, outputWidth: net.outputWidth, classLabels: file.metadata.classLabels, missing: missing,
+                                    inputs: inputs)
         data.report(to: ProgressReporter(mode: .lines))
         let (metricNames, skipped) = MetricSelection.split(metrics ?? file.training?.metrics ?? [])
         for n in skipped { ProgressReporter(mode: .lines).warn(n) }

@@ -15,8 +15,24 @@ public enum InputColumns {
     /// Whether header name `name` of the first column is pandas' unnamed index.
     static func isPandasIndex(_ name: String) -> Bool { name.isEmpty || name == "Unnamed: 0" }
 
+    /// - Parameter selection: `--input-columns`: the inputs, as ``ColumnSelector`` references (names,
+    ///   numbers from 1, ranges) in the model's input order; nil matches by name or position as above.
     /// - Throws: ``CSVError/missingColumn(file:name:available:)`` or ``CSVError/columnCountMismatch(file:found:expected:detail:)``.
-    public static func resolve(reader: NumericCSVReader, inputWidth: Int, inputNames: [String]?, excluding excluded: [Int] = []) throws -> [Int] {
+    public static func resolve(reader: NumericCSVReader, inputWidth: Int, inputNames: [String]?, excluding excluded: [Int] = [],
+                               selection: [String]? = nil) throws -> [Int] {
+        if let selection {
+            var chosen: [Int] = [], seen = Set<Int>()
+            for s in selection { for c in try ColumnSelector(s).resolve(in: reader) where seen.insert(c).inserted { chosen.append(c) } }
+            if let c = chosen.first(where: Set(excluded).contains) {
+                throw CSVError.columnCountMismatch(file: reader.fileName, found: chosen.count, expected: inputWidth,
+                                                   detail: "--input-columns selects column \(reader.columnLabel(c)), which is also a kept or target column")
+            }
+            guard chosen.count == inputWidth else {
+                throw CSVError.columnCountMismatch(file: reader.fileName, found: chosen.count, expected: inputWidth,
+                                                   detail: "--input-columns selects \(chosen.count) column\(chosen.count == 1 ? "" : "s"); the model takes \(inputWidth) input\(inputWidth == 1 ? "" : "s")")
+            }
+            return chosen
+        }
         if let inputNames, inputNames.count == inputWidth, reader.header != nil {
             return try reader.columnIndices(named: inputNames)
         }

@@ -6,7 +6,7 @@ import Tabular
 extension LabelledData {
     /// One rank's part of the training file of a distributed run (`nnrun train --distributed`):
     /// the rows of its byte range, encoded as a single run would encode them (see
-    /// ``read(path:targets:inputWidth:modelInputNames:loss:outputWidth:classLabels:missing:group:)``).
+    /// ``read(path:targets:inputWidth:modelInputNames:loss:outputWidth:classLabels:missing:inputs:group:)``).
     struct Shard {
         /// This rank's rows (its *home* rows), with the targets encoded and `lines` the file's lines;
         /// `droppedRows` and `warnings` are the whole file's.
@@ -58,10 +58,10 @@ extension LabelledData {
     /// row, a bad column), rank 0 reads the whole file as a single run does and throws that run's
     /// error (with the file's line and column), and the other ranks throw ``QuietRankFailure``; so
     /// the message is exactly a single run's, printed once. Only a failing run pays for the second read.
-    /// - Throws: as ``init(path:targets:inputWidth:modelInputNames:loss:outputWidth:classLabels:missing:prefetched:fastPath:)``,
+    /// - Throws: as ``init(path:targets:inputWidth:modelInputNames:loss:outputWidth:classLabels:missing:prefetched:fastPath:inputs:)``,
     ///   on rank 0; ``QuietRankFailure`` on the others.
     static func read(path: String, targets: [String], inputWidth: Int, modelInputNames: [String]?, loss: LossSpec.Name?,
-                     outputWidth: Int?, classLabels: [String]?, missing: MissingPolicy, group: ProcessGroup) throws -> Shard {
+                     outputWidth: Int?, classLabels: [String]?, missing: MissingPolicy, inputs: [String]? = nil, group: ProcessGroup) throws -> Shard {
         let rank = group.rank, size = group.size
         // (Checked before anything opens it: opening a FIFO would wait for a writer.)
         try CSVFileSplit.requireRegularFile(path)
@@ -102,7 +102,7 @@ extension LabelledData {
         var parsed: Parsed?
         do {
             parsed = try parse(reader, targets: targets, inputWidth: inputWidth, modelInputNames: modelInputNames, loss: loss,
-                               outputWidth: outputWidth, missing: missing,
+                               outputWidth: outputWidth, missing: missing, inputs: inputs,
                                prefetch: { Prefetch.read(size: bytes.count, targets: targets) { partReader() } })
         } catch {
             parsed = nil
@@ -135,7 +135,7 @@ extension LabelledData {
         func wholeFileError() throws -> Never {
             guard rank == 0 else { throw QuietRankFailure() }
             _ = try LabelledData(path: path, targets: targets, inputWidth: inputWidth, modelInputNames: modelInputNames, loss: loss,
-                                 outputWidth: outputWidth, classLabels: classLabels, missing: missing)
+                                 outputWidth: outputWidth, classLabels: classLabels, missing: missing, inputs: inputs)
             throw NNRunError.distributed("the ranks found an error in \(path) that reading the whole file does not find (a file with more than \(labelLimit) distinct labels, or a file that changed while it was read)")
         }
         if all.contains(where: \.failed) { try wholeFileError() }

@@ -61,20 +61,21 @@ public struct LabelledData {
     ///     again when they fit the columns and the targets are numbers; otherwise ignored. Without
     ///     it, numeric targets are read through a ``Prefetch`` made here.
     ///   - fastPath: false reads value by value only (the reference the fast path is tested against).
+    ///   - inputs: `--input-columns` (``InputColumns/resolve(reader:inputWidth:inputNames:excluding:selection:)``), or nil.
     /// - Throws: ``CSVError`` for bad data or columns (exit 3).
     public init(path: String, targets: [String], inputWidth: Int, modelInputNames: [String]?,
                 loss: LossSpec.Name? = nil, outputWidth: Int? = nil, classLabels: [String]? = nil,
-                missing: MissingPolicy = .error, prefetched: Prefetch? = nil, fastPath: Bool = true) throws {
+                missing: MissingPolicy = .error, prefetched: Prefetch? = nil, fastPath: Bool = true, inputs: [String]? = nil) throws {
         let reader = try NumericCSVReader(CSVReader(path: path))
         let parsed = try Self.parse(reader, targets: targets, inputWidth: inputWidth, modelInputNames: modelInputNames, loss: loss,
-                                    outputWidth: outputWidth, missing: missing,
+                                    outputWidth: outputWidth, missing: missing, inputs: inputs,
                                     prefetch: { prefetched ?? (fastPath ? Prefetch.read(path: path, targets: targets) : nil) })
         if parsed.lines.isEmpty && parsed.dropped > 0 { throw parsed.allDropped }
         try self.init(parsed, loss: loss, classLabels: classLabels)
     }
 
     /// The rows of a CSV file (or a part of one) as read, before the targets are encoded: what
-    /// ``init(path:targets:inputWidth:modelInputNames:loss:outputWidth:classLabels:missing:prefetched:fastPath:)``
+    /// ``init(path:targets:inputWidth:modelInputNames:loss:outputWidth:classLabels:missing:prefetched:fastPath:inputs:)``
     /// reads, and each rank of a distributed run reads from its byte range (`LabelledData+Shard.swift`).
     struct Parsed {
         var file: String
@@ -128,14 +129,16 @@ public struct LabelledData {
     /// (``Parsed/errors``); errors of the file's structure (quotes, ragged rows) are thrown.
     /// - Parameter prefetch: for numeric targets, the rows read by the fast path (``Prefetch``), or nil.
     static func parse(_ reader: NumericCSVReader, targets: [String], inputWidth: Int, modelInputNames: [String]?,
-                      loss: LossSpec.Name?, outputWidth: Int?, missing: MissingPolicy, prefetch: () -> Prefetch?) throws -> Parsed {
+                      loss: LossSpec.Name?, outputWidth: Int?, missing: MissingPolicy, inputs: [String]? = nil,
+                      prefetch: () -> Prefetch?) throws -> Parsed {
         let file = reader.fileName
         var targetColumns: [Int] = []
         var targetSet = Set<Int>()  // membership in constant time: a million target columns stay linear
         for t in targets {
             for c in try ColumnSelector(t).resolve(in: reader) where targetSet.insert(c).inserted { targetColumns.append(c) }
         }
-        let inputColumns = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: modelInputNames, excluding: targetColumns)
+        let inputColumns = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: modelInputNames, excluding: targetColumns,
+                                                    selection: inputs)
         if let overlap = inputColumns.first(where: targetSet.contains) {
             throw CSVError.columnCountMismatch(file: file, found: reader.columnCount, expected: inputWidth + targetColumns.count,
                                                detail: "column \(reader.columnLabel(overlap)) is both an input of the model and a target")

@@ -12,6 +12,8 @@ public struct PredictCommand {
     public var batchSize: Int
     public var classes: Bool
     public var keep: [String]
+    /// `--input-columns`: the model's inputs (``InputColumns``); nil matches names or positions.
+    public var inputColumns: [String]?
     /// Whether the input starts with a header (``CSVHeader/detect``) or has none (`--no-header`,
     /// `--columns`); without one the output has no header row either.
     public var header: CSVHeader
@@ -49,6 +51,7 @@ public struct PredictCommand {
             writer.binaryThreshold = t
         }
         writer.keep = keep
+        writer.inputColumns = inputColumns
         writer.writesHeader = header.isInInput
         if case .names(let names) = header { try checkNamedColumns(names, writer: writer) }
         // Open the input before touching the output, so a missing input leaves no output file.

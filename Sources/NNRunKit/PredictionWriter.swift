@@ -28,6 +28,8 @@ public struct PredictionWriter {
     public var binaryThreshold: Float = 0.5
     /// Columns copied through, first in the output (``Tabular/ColumnSelector`` references: names, numbers from 1, ranges).
     public var keep: [String] = []
+    /// `--input-columns`: the model's inputs (``InputColumns``); nil matches names or positions.
+    public var inputColumns: [String]?
     /// Write the header row (false for an input without header, so that the outputs of the pieces
     /// of a split input can be concatenated).
     public var writesHeader = true
@@ -82,7 +84,8 @@ public struct PredictionWriter {
     ///   do not match the model (``InputColumns/resolve(reader:inputWidth:inputNames:excluding:)``).
     public func columns(in reader: NumericCSVReader) throws -> (keep: [Int], inputs: [Int]) {
         let keepColumns = try keep.map { try ColumnSelector($0).resolve(in: reader) }.flatMap { $0 }
-        let inputs = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: metadata.inputNames, excluding: keepColumns)
+        let inputs = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: metadata.inputNames, excluding: keepColumns,
+                                              selection: inputColumns)
         return (keepColumns, inputs)
     }
 

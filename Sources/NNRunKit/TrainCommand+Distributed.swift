@@ -33,7 +33,7 @@ struct DistributedRun {
         epochs = options.epochs
         let o = options
         let fields: [String] = [
-            o.modelPath, o.dataPath, o.targets.joined(separator: "\u{1F}"), o.outputPath ?? "", "\(o.epochs)", "\(o.batchSize)",
+            o.modelPath, o.dataPath, o.targets.joined(separator: "\u{1F}"), (o.inputColumns ?? ["(all)"]).joined(separator: "\u{1F}"), o.outputPath ?? "", "\(o.epochs)", "\(o.batchSize)",
             o.optimizer ?? "", o.learningRate.map { "\($0.bitPattern)" } ?? "", o.learningRateSchedule ?? "", o.loss ?? "",
             "\(o.shuffle)", "\(o.seed)", o.validationSplit.map { "\($0.bitPattern)" } ?? "", o.validationPath ?? "",
             "\(String(describing: o.validationSplitMode))", "\(o.earlyStoppingPatience ?? -1)", "\(o.minDelta.bitPattern)",

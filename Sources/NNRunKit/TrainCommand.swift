@@ -100,10 +100,12 @@ public struct TrainCommand {
         let readStarted = DispatchTime.now().uptimeNanoseconds
         var shard = try group.map { g in
             try LabelledData.read(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
-                                  loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, group: g)
+                                  loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing,
+                                  inputs: o.inputColumns, group: g)
         }
         var data = try shard?.data ?? LabelledData(path: o.dataPath, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames,
-                                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched)
+                                                    loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched,
+                                                    inputs: o.inputColumns)
         prefetched = nil
         data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
@@ -139,7 +141,8 @@ public struct TrainCommand {
             // (Distributed: every rank reads it whole; a FIFO would feed one rank and block another's open.)
             if group != nil { try CSVFileSplit.requireRegularFile(path) }
             let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames,
-                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: data.classLabels, missing: o.missing)
+                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: data.classLabels, missing: o.missing,
+                                     inputs: o.inputColumns.map { data.inputNames ?? $0 })  // the training file's selected names
             v.report(to: progress)
             try v.requireTargets(for: loss, outputWidth: outputWidth, file: path)
             let (vx, vy) = try v.matrices()

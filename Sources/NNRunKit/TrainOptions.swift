@@ -11,6 +11,9 @@ public struct TrainOptions {
     public var dataPath: String
     /// Target column references (``ColumnSelector`` syntax), each possibly comma-separated.
     public var targets: [String]
+    /// `--input-columns`: the model's inputs (``ColumnSelector`` references, in input order); nil
+    /// matches the model's input names or takes every other column (``InputColumns``).
+    public var inputColumns: [String]?
     /// nil: replace `modelPath` (only allowed for `.nnf` files).
     public var outputPath: String?
     public var epochs = 1

@@ -105,16 +105,26 @@ public final class NumericCSVReader {
         columnName(index) ?? "column \(index + 1)"
     }
 
-    /// Index (0-based) of the first column with this header name, or nil. Constant time (a
-    /// dictionary built once), so matching a million names is linear.
+    /// Index (0-based) of the first column with this header name (``allColumns(named:)``), or nil.
+    /// Constant time (a dictionary built once), so matching a million names is linear.
     public func columnIndex(named name: String) -> Int? {
-        headerIndex[name]?.first
+        allColumns(named: name).first
     }
 
-    /// Every 0-based column the header names `name`, in file order (empty when none does).
+    /// Every 0-based column the header names `name`, in file order (empty when none does). Names
+    /// match exactly; when none does, they match without the spaces around them, so `y` finds the
+    /// column of a hand-written header `a, b, y` (whose names are "a", " b", " y").
     public func allColumns(named name: String) -> [Int] {
-        headerIndex[name] ?? []
+        if let exact = headerIndex[name] { return exact }
+        return trimmedHeaderIndex[name.trimmingSpaces()] ?? []
     }
+
+    /// ``headerIndex`` with the names' surrounding spaces removed, built on first use.
+    private lazy var trimmedHeaderIndex: [String: [Int]] = {
+        var d: [String: [Int]] = [:]
+        for (i, n) in (header ?? []).enumerated() { d[n.trimmingSpaces(), default: []].append(i) }
+        return d
+    }()
 
     /// Header name → every column index with that name, built on first use.
     private lazy var headerIndex: [String: [Int]] = {
@@ -129,7 +139,8 @@ public final class NumericCSVReader {
     ///   (every name is missing when the file has no header).
     public func columnIndices(named names: [String]) throws -> [Int] {
         try names.map { name in
-            guard let all = headerIndex[name], let i = all.first else {
+            let all = allColumns(named: name)
+            guard let i = all.first else {
                 throw CSVError.missingColumn(file: fileName, name: name, available: header ?? [])
             }
             // Two columns of the same name: which one the model means is not knowable.

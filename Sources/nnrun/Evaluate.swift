@@ -14,6 +14,8 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var targets: TargetOptions
 
+    @OptionGroup var inputs: InputColumnOptions
+
     @OptionGroup var batch: BatchOptions
 
     @OptionGroup var metricOptions: MetricOptions
@@ -36,7 +38,7 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let result = try EvaluateCommand.run(modelPath: model, dataPath: data, targets: targets.target,
                                              loss: loss, batchSize: batch.batchSize ?? 32, missing: targets.missing,
-                                             metrics: metricOptions.names, report: report)
+                                             metrics: metricOptions.names, report: report, inputs: inputs.selection)
         print(json ? result.json() : result.text(), terminator: "")
     }
 }

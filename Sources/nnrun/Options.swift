@@ -26,6 +26,17 @@ struct TargetOptions: ParsableArguments {
     }
 }
 
+/// `--input-columns` of predict, train and evaluate.
+struct InputColumnOptions: ParsableArguments {
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "The model's inputs, in its input order: header names, column numbers counted from 1, number or name ranges, comma-separated or repeated (e.g. x0-x5, 2-7). Other columns (an id) are left out. Default: the model's recorded input names, else every column but the target or kept ones.",
+        valueName: "COLUMNS"))
+    var inputColumns: [String] = []
+
+    /// The references given, or nil when the option was not used.
+    var selection: [String]? { inputColumns.isEmpty ? nil : inputColumns }
+}
+
 /// `--metrics` of train and evaluate.
 struct MetricOptions: ParsableArguments {
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(

@@ -45,6 +45,8 @@ struct Predict: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Copy these columns to the output, before the predictions, as text (an id to join the rows back on): header names, numbers counted from 1, number or name ranges, comma-separated or repeated (id, 1, 2-3). With --no-header: numbers only. In positional input, kept columns are not inputs.", valueName: "COLUMNS"))
     var keep: [String] = []
 
+    @OptionGroup var inputs: InputColumnOptions
+
     @Flag(help: "The input has no header row: its first line is data and the inputs are its columns by position (all but --keep ones). The output then has no header row either.")
     var noHeader = false
 
@@ -72,8 +74,9 @@ struct Predict: ParsableCommand {
     func run() throws {
         let interrupt = InterruptFlag()
         interrupt.install()
-        try PredictCommand(modelPath: model, inputPath: input, outputPath: output,
-                           batchSize: batch.batchSize ?? 1024, classes: classes, keep: keep, header: header)
-            .run(shouldStop: { interrupt.isRaised })
+        var command = PredictCommand(modelPath: model, inputPath: input, outputPath: output,
+                                     batchSize: batch.batchSize ?? 1024, classes: classes, keep: keep, header: header)
+        command.inputColumns = inputs.selection
+        try command.run(shouldStop: { interrupt.isRaised })
     }
 }

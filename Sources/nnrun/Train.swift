@@ -48,6 +48,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var targets: TargetOptions
 
+    @OptionGroup var inputs: InputColumnOptions
+
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trained model; the extension picks the format: .nnf, .keras (Keras 3 archive) or .h5 (HDF5 that Keras load_model opens). Default: MODEL, replaced atomically.", valueName: "OUT.nnf|.keras|.h5"))
     var output: String?
 
@@ -170,6 +172,7 @@ struct Train: ParsableCommand {
         options.plotLog = plotLog
         options.resetOptimizer = resetOptimizer
         options.missing = targets.missing
+        options.inputColumns = inputs.selection
         options.metrics = metricOptions.names
         options.progress = quiet ? .none : (ProgressReporter.standardErrorIsTerminal ? .bar : .lines)
         ProgressReporter.ignoreBrokenPipes()

@@ -271,6 +271,61 @@ import NNRunKit
         #expect(d.status == 0 && d.stdout.contains("rows: 2"), "\(d.stdout)\(d.stderr)")
     }
 
+    /// A hand-written header `a, b, y` names its columns "a", " b", " y": `--target y` finds " y"
+    /// (names match without their surrounding spaces when none matches exactly), and a model trained
+    /// on it matches its input names in a file written without the spaces.
+    @Test func headerNamesMatchWithoutTheirSurroundingSpaces() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "1"], in: dir)
+        let spaced = try file("a, b, y\n1, 2, 3\n2, 3, 4\n", "spaced.csv", in: dir)
+        let plain = try file("y,b,a\n3,2,1\n4,3,2\n", "plain.csv", in: dir)
+        let byName = try CommandRunner.nnrun(["evaluate", m, spaced, "--target", "y"])
+        let byNumber = try CommandRunner.nnrun(["evaluate", m, spaced, "--target", "3"])
+        #expect(byName.status == 0 && byName.stdout == byNumber.stdout, "\(byName.stderr)")
+        let trained = dir.appendingPathComponent("t.nnf").path
+        let t = try CommandRunner.nnrun(["train", m, spaced, "--target", "y", "-o", trained, "--quiet"])
+        #expect(t.status == 0, "\(t.stderr)")
+        let onSpaced = try CommandRunner.nnrun(["evaluate", trained, spaced, "--target", "y"])
+        let onPlain = try CommandRunner.nnrun(["evaluate", trained, plain, "--target", "y"])
+        #expect(onSpaced.status == 0 && onPlain.status == 0 && onSpaced.stdout == onPlain.stdout, "\(onPlain.stderr)")
+        let missing = try CommandRunner.nnrun(["evaluate", m, spaced, "--target", "z"])
+        #expect(missing.status == 3 && missing.stderr.contains(#"no column named "z""#), "\(missing.stderr)")
+    }
+
+    /// `--input-columns` names a model's inputs when the file has other columns too (an id), for a
+    /// model without input names (a Keras file, `nnrun init`): predict, evaluate and train give the
+    /// numbers of the file without those columns, the trained model records the selected names, and
+    /// a wrong count or an overlap with the target is an error naming the option.
+    @Test func inputColumnsSelectTheInputsOfAModelWithoutNames() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "3:tanh,1", "--seed", "5"], in: dir)
+        let plain = try file("a,b,y\n0.5,-1,2\n1.5,2,-3\n-2,0.25,1\n", "plain.csv", in: dir)
+        let withID = try file("id,b,note,a,y\nr1,-1,x,0.5,2\nr2,2,y,1.5,-3\nr3,0.25,z,-2,1\n", "id.csv", in: dir)
+        let e0 = try CommandRunner.nnrun(["evaluate", m, plain, "--target", "y"])
+        let e1 = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y", "--input-columns", "a,b"])
+        #expect(e0.status == 0 && e1.status == 0 && e0.stdout == e1.stdout, "\(e1.stderr)")
+        let e2 = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "5", "--input-columns", "4", "--input-columns", "2"])
+        #expect(e2.status == 0 && e2.stdout == e0.stdout, "\(e2.stderr)")
+        let p0 = try CommandRunner.nnrun(["predict", m, plain, "--keep", "y"])
+        let p1 = try CommandRunner.nnrun(["predict", m, withID, "--input-columns", "a,b", "--keep", "id"])
+        func outputs(_ text: String) -> [String] { text.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) } }
+        #expect(p0.status == 0 && p1.status == 0 && outputs(p1.stdout) == outputs(p0.stdout) && outputs(p0.stdout).count == 3,
+                "\(p0.stdout)\(p1.stdout)\(p1.stderr)")
+        let t0 = dir.appendingPathComponent("t0.nnf").path, t1 = dir.appendingPathComponent("t1.nnf").path
+        let r0 = try CommandRunner.nnrun(["train", m, plain, "--target", "y", "-o", t0, "--epochs", "3", "--no-shuffle", "--quiet"])
+        let r1 = try CommandRunner.nnrun(["train", m, withID, "--target", "y", "--input-columns", "a,b", "-o", t1, "--epochs", "3", "--no-shuffle", "--quiet"])
+        #expect(r0.status == 0 && r1.status == 0, "\(r1.stderr)")
+        let f0 = try NNF.read(contentsOf: URL(fileURLWithPath: t0)), f1 = try NNF.read(contentsOf: URL(fileURLWithPath: t1))
+        #expect(f1.metadata.inputNames == ["a", "b"])
+        #expect(f0.tensors.map { $0.tensor.floats() } == f1.tensors.map { $0.tensor.floats() })
+        let count = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y", "--input-columns", "a"])
+        #expect(count.status == 3 && count.stderr.contains("--input-columns selects 1 column; the model takes 2 inputs"), "\(count.stderr)")
+        let overlap = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y", "--input-columns", "a,y"])
+        #expect(overlap.status == 3 && overlap.stderr.contains("--input-columns selects column y, which is also a kept or target column"), "\(overlap.stderr)")
+    }
+
     /// Numeric options take negative numbers to their range check (not "Missing value").
     @Test func negativeNumbersReachTheRangeCheck() throws {
         let dir = try Fixtures.temporaryDirectory()
