@@ -49,7 +49,9 @@ public enum InputColumns {
                 detail = "the model takes \(inputWidth) input\(inputWidth == 1 ? "" : "s") and has no input names to match columns by"
             }
             let excludedNote = excluded.isEmpty ? "" : "; not counting \(excluded.count) kept or target column\(excluded.count == 1 ? "" : "s")"
-            throw CSVError.columnCountMismatch(file: reader.fileName, found: candidates.count, expected: inputWidth, detail: detail + excludedNote)
+            // More columns than inputs and a header to name them by: the option that picks the inputs.
+            let hint = candidates.count > inputWidth && reader.header != nil ? "; --input-columns names the model's inputs (the other columns are left out)" : ""
+            throw CSVError.columnCountMismatch(file: reader.fileName, found: candidates.count, expected: inputWidth, detail: detail + excludedNote + hint)
         }
         return candidates
     }

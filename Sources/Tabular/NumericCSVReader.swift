@@ -35,7 +35,9 @@ public final class NumericCSVReader {
     public init(_ csv: CSVReader, header headerMode: CSVHeader = .detect) throws {
         self.csv = csv
         self.headerMode = headerMode
-        let hasRecord = try csv.next()
+        var hasRecord = try csv.next()
+        // Blank lines before the header (or first row) are skipped, as pandas does, when looking for one.
+        while hasRecord, headerMode == .detect, csv.fieldCount == 1, csv.withField(0, { $0.isEmpty }) { hasRecord = try csv.next() }
         isEmpty = !hasRecord
         switch headerMode {
         case .detect:
@@ -152,18 +154,30 @@ public final class NumericCSVReader {
         }
     }
 
-    /// Advances to the next data row; false at the end. Checks the row's width.
+    /// Whether the current record is an empty line of a file read with ``CSVHeader/detect`` that has
+    /// several columns, where it cannot be a row: skipped, as pandas' `read_csv` skips blank lines (an
+    /// editor or `echo >>` often leaves one at the end). In a one-column file an empty line is an
+    /// empty value; a stream read with ``CSVHeader/none`` or ``CSVHeader/names(_:)`` (a partition
+    /// piped through `nnrun predict`, one output row per input row) reports it as a short row.
+    private var isBlankLine: Bool {
+        headerMode == .detect && columnCount > 1 && csv.fieldCount == 1 && csv.withField(0) { $0.isEmpty }
+    }
+
+    /// Advances to the next data row (skipping blank lines, ``isBlankLine``); false at the end.
+    /// Checks the row's width.
     /// - Throws: ``CSVError/raggedRow(file:line:found:expected:)``, ``CSVError/noDataRows(file:)`` when
     ///   the end comes before any data row, or a reading error.
     public func nextRow() throws -> Bool {
         if pendingFirstRow {
             pendingFirstRow = false
         } else {
-            guard try csv.next() else {
-                // Without a header in the input, no record means no rows; a header alone is an error.
-                if rowsRead == 0 && headerMode.isInInput { throw CSVError.noDataRows(file: fileName) }
-                return false
-            }
+            repeat {
+                guard try csv.next() else {
+                    // Without a header in the input, no record means no rows; a header alone is an error.
+                    if rowsRead == 0 && headerMode.isInInput { throw CSVError.noDataRows(file: fileName) }
+                    return false
+                }
+            } while isBlankLine
             guard csv.fieldCount == columnCount else {
                 throw CSVError.raggedRow(file: fileName, line: csv.recordLine, found: csv.fieldCount, expected: columnCount)
             }

@@ -322,8 +322,44 @@ import NNRunKit
         #expect(f0.tensors.map { $0.tensor.floats() } == f1.tensors.map { $0.tensor.floats() })
         let count = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y", "--input-columns", "a"])
         #expect(count.status == 3 && count.stderr.contains("--input-columns selects 1 column; the model takes 2 inputs"), "\(count.stderr)")
+        let hint = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y"])
+        #expect(hint.status == 3 && hint.stderr.hasSuffix("; --input-columns names the model's inputs (the other columns are left out))\n"), "\(hint.stderr)")
         let overlap = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y", "--input-columns", "a,y"])
         #expect(overlap.status == 3 && overlap.stderr.contains("--input-columns selects column y, which is also a kept or target column"), "\(overlap.stderr)")
+    }
+
+    /// Blank lines (before the header, between rows, at the end; LF or CRLF) are skipped as pandas'
+    /// `read_csv` skips them, in a file of several columns: evaluate, predict and train give the clean
+    /// file's numbers (train through the fast path too). In a one-column file an empty line stays an
+    /// empty value.
+    @Test func blankLinesAreSkippedAsPandasDoes() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try model(["--inputs", "2", "--layers", "3:tanh,1", "--seed", "5"], in: dir)
+        let rows = (0..<40).map { "\(Double($0 % 7) / 2),\(Double($0 % 5) - 2),\($0 % 3)" }
+        let clean = try file("a,b,y\n" + rows.joined(separator: "\n") + "\n", "clean.csv", in: dir)
+        let blank = try file("\n\na,b,y\n" + rows[..<20].joined(separator: "\n") + "\n\n" + rows[20...].joined(separator: "\n") + "\n\n", "blank.csv", in: dir)
+        let crlf = try file(("a,b,y\n" + rows.joined(separator: "\n") + "\n\n").replacingOccurrences(of: "\n", with: "\r\n"), "crlf.csv", in: dir)
+        let reference = try CommandRunner.nnrun(["evaluate", m, clean, "--target", "y"])
+        let predicted = try CommandRunner.nnrun(["predict", m, clean, "--keep", "y"])
+        let trained = dir.appendingPathComponent("t0.nnf").path
+        let t0 = try CommandRunner.nnrun(["train", m, clean, "--target", "y", "-o", trained, "--epochs", "2", "--batch-size", "8", "--no-shuffle", "--quiet"])
+        #expect(reference.status == 0 && predicted.status == 0 && t0.status == 0, "\(reference.stderr)\(t0.stderr)")
+        for f in [blank, crlf] {
+            let e = try CommandRunner.nnrun(["evaluate", m, f, "--target", "y"])
+            #expect(e.status == 0 && e.stdout == reference.stdout, "\(f): \(e.stdout)\(e.stderr)")
+            let p = try CommandRunner.nnrun(["predict", m, f, "--keep", "y"])
+            #expect(p.status == 0 && p.stdout == predicted.stdout, "\(f): \(p.stderr)")
+            let out = dir.appendingPathComponent("t1.nnf")
+            let t = try CommandRunner.nnrun(["train", m, f, "--target", "y", "-o", out.path, "--epochs", "2", "--batch-size", "8", "--no-shuffle", "--quiet"])
+            #expect(t.status == 0, "\(t.stderr)")
+            #expect(try NNF.read(contentsOf: out).tensors.map { $0.tensor.floats() }
+                    == NNF.read(contentsOf: URL(fileURLWithPath: trained)).tensors.map { $0.tensor.floats() }, "\(f)")
+        }
+        let m1 = try model(["--inputs", "1", "--layers", "1"], in: dir, name: "m1.nnf")
+        let one = try file("a\n1\n\n2\n", "one.csv", in: dir)
+        let o = try CommandRunner.nnrun(["predict", m1, one])
+        #expect(o.status == 3 && o.stderr.contains("line 3, column 1 (\"a\"): the value is empty"), "\(o.stderr)")
     }
 
     /// Numeric options take negative numbers to their range check (not "Missing value").

@@ -60,8 +60,17 @@ private func readError(_ text: String) -> CSVError? {
         #expect(readError("a,b\n1,2\n3,4,5\n") == .raggedRow(file: "d.csv", line: 3, found: 3, expected: 2))
     }
 
-    @Test func blankLineInsideDataIsRagged() {
-        #expect(readError("a,b\n1,2\n\n3,4\n") == .raggedRow(file: "d.csv", line: 3, found: 1, expected: 2))
+    /// A blank line is skipped as pandas skips it when the header is detected (the default); in a
+    /// stream without header (`--no-header`, `--columns`) it is a short row (StreamingPredictCLITests).
+    @Test func blankLineInsideDataIsSkippedWhenTheHeaderIsDetected() throws {
+        #expect(readError("a,b\n1,2\n\n3,4\n") == nil)
+        let r = try NumericCSVReader(CSVReader(source: MemorySource("a,b\n1,2\n\n3,4\n\n"), fileName: "d.csv"))
+        var rows: [[Float]] = []
+        while try r.nextRow() { rows.append([try r.value(0), try r.value(1)]) }
+        #expect(rows == [[1, 2], [3, 4]])
+        let none = try NumericCSVReader(CSVReader(source: MemorySource("1,2\n\n3,4\n"), fileName: "d.csv"), header: .none)
+        #expect(try none.nextRow())
+        #expect(throws: CSVError.raggedRow(file: "d.csv", line: 2, found: 1, expected: 2)) { try none.nextRow() }
     }
 
     @Test func emptyValueNamesLineAndColumnByName() {
