@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(name: "blas-kernel-check", dependencies: ["Runtime"], path: "Tests/BLASKernelCheck"),
         .testTarget(name: "FormatTests", dependencies: ["Format", "_HDF5", "TestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["_HDF5", "TestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport", "_HDF5"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Format", "TestSupport", "_HDF5", "CNNKitCPU"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Runtime", "Format", "_HDF5", "_ONNX", "TestSupport"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Format", "Tabular", "TestSupport", "NNRunKit"]),

@@ -1,3 +1,4 @@
+import CNNKitCPU
 import Format
 
 #if canImport(Glibc)
@@ -291,7 +292,17 @@ public final class Adam: Optimizer {
 }
 
 /// Adam's per-parameter update (``ParameterUpdate``).
+///
+/// On x86-64 with AVX or AVX-512F (``vectorLevel``) the update runs in C (`nnkit_adam_update`,
+/// Sources/CNNKitCPU/adam.c) on 8 or 16 floats at a time: Swift compiles for baseline x86-64 (SSE2,
+/// 4 floats) and cannot choose instruction sets per function. Both compute ``AdamKernel``'s
+/// float32 operations in the same order, unfused, so the bits are the same
+/// (`OptimizerVectorPathTests`); elsewhere ``AdamKernel`` runs.
 struct AdamUpdate: ParameterUpdate {
+    /// The vector width the update uses: 0 (``AdamKernel`` in Swift), 1 (AVX) or 2 (AVX-512F);
+    /// the widest this processor runs. Tests lower it to compare the paths.
+    nonisolated(unsafe) static var vectorLevel = Int(nnkit_adam_available_level())
+
     let beta1: Float
     let beta2: Float
     let oneMinusBeta1: Float
@@ -307,8 +318,13 @@ struct AdamUpdate: ParameterUpdate {
         let beta1Power = powf(beta1, step.localStep)
         let beta2Power = powf(beta2, step.localStep)
         let alpha = step.learningRate * (1 - beta2Power).squareRoot() / (1 - beta1Power)
-        let kernel = AdamKernel(w: wp, out: op, g: gp, m: m, mOut: mOut, v: v, vOut: vOut,
-                                vHat: amsgrad ? UnsafePointer(slots[2].baseAddress) : nil, vHatOut: amsgrad ? newSlots[2].baseAddress : nil,
+        let vHat = amsgrad ? UnsafePointer(slots[2].baseAddress) : nil, vHatOut = amsgrad ? newSlots[2].baseAddress : nil
+        if Self.vectorLevel > 0 {
+            // The same arithmetic 8 or 16 lanes at a time (AVX, AVX-512F), in C: the bits do not change.
+            return nnkit_adam_update(Int32(Self.vectorLevel), w.count, wp, op, gp, m, mOut, v, vOut, vHat, vHatOut,
+                                     oneMinusBeta1, oneMinusBeta2, alpha, epsilon) != 0
+        }
+        let kernel = AdamKernel(w: wp, out: op, g: gp, m: m, mOut: mOut, v: v, vOut: vOut, vHat: vHat, vHatOut: vHatOut,
                                 oneMinusBeta1: oneMinusBeta1, oneMinusBeta2: oneMinusBeta2, alpha: alpha, epsilon: epsilon)
         return kernel.run(count: w.count)
     }

@@ -1,7 +1,8 @@
 // What the processor offers, for the Swift code that needs instructions or facts Swift cannot
-// reach: cpuid (which BLAS kernels fit this CPU, the CPU model for benchmark reports) and the
-// CRC-32C instructions (SSE 4.2 `crc32`, ARMv8 `crc32c*`). Only Runtime (kernel choice, CPU model)
-// and Format (checksums) import this module.
+// reach: cpuid (which BLAS kernels fit this CPU, the CPU model for benchmark reports), the
+// CRC-32C instructions (SSE 4.2 `crc32`, ARMv8 `crc32c*`) and Adam's update on AVX/AVX-512 vectors
+// (Swift compiles for baseline x86-64 and cannot choose instruction sets per function). Only
+// Runtime (kernel choice, CPU model, Adam) and Format (checksums) import this module.
 #ifndef NNKIT_CPU_H
 #define NNKIT_CPU_H
 #include <stddef.h>
@@ -44,6 +45,29 @@ int nnkit_crc32c_hardware_available(void);
 /// (start from 0xFFFFFFFF, xor the result with 0xFFFFFFFF at the end). Call only when
 /// `nnkit_crc32c_hardware_available()` returned 1; otherwise returns `crc` unchanged.
 uint32_t nnkit_crc32c_hardware_update(uint32_t crc, const void *bytes, size_t count);
+
+// MARK: Adam (adam.c)
+
+/// The widest vector width `nnkit_adam_update` can use in this process: 0 none (other
+/// architectures, or x86-64 without AVX), 1 AVX (8 floats), 2 AVX-512F (16 floats). From cpuid and
+/// XCR0 (`nnkit_cpu_detect`), read once.
+int nnkit_adam_available_level(void);
+
+/// One Adam step over `count` elements, with exactly the float32 arithmetic of Runtime's
+/// `AdamKernel` (Keras 3 `Adam.update_step`), element by element: `m = m0 + (g - m0) * c1`,
+/// `v = v0 + (g * g - v0) * c2`, with AMSGrad `v = max(vhat0, v)` (`v >= vhat0 ? v : vhat0`, so a NaN
+/// `v` keeps `vhat0`), then `out = w - (m * alpha) / (sqrt(v) + epsilon)`. Every operation is the
+/// correctly rounded IEEE-754 one and none is fused, so each level gives the same bits.
+///
+/// - `m_out`, `v_out` receive the new moments; `vhat`/`vhat_out` are both NULL without AMSGrad.
+/// - Outputs may be the very arrays of the inputs (in place): each element's inputs are loaded
+///   before its outputs are stored. Partial overlap is not allowed.
+/// - `level`: 1 or 2 (see `nnkit_adam_available_level`; a level above it is lowered to it).
+/// - Returns 1 when every `out` value is finite, 0 when one is NaN or ±infinity.
+int nnkit_adam_update(int level, size_t count, const float *w, float *out, const float *g,
+                      const float *m, float *m_out, const float *v, float *v_out,
+                      const float *vhat, float *vhat_out,
+                      float c1, float c2, float alpha, float epsilon);
 
 #ifdef __cplusplus
 }
