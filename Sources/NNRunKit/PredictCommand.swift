@@ -82,7 +82,8 @@ public struct PredictCommand {
             case .missingColumn(_, let name, _):
                 let matched = Set(writer.metadata.inputNames ?? [])  // suggest only names left free
                 let hint = Suggestion.nearest(name, in: names.filter { !matched.contains($0) }).map { "; did you mean \(CSVError.quoted($0))?" } ?? ""
-                let what = writer.metadata.inputNames?.contains(name) == true ? "the model's input" : "--keep"
+                let selected = (writer.inputColumns ?? []).flatMap { ColumnSelector($0).items }.contains(.name(name))
+                let what = selected ? "--input-columns" : writer.metadata.inputNames?.contains(name) == true ? "the model's input" : "--keep"
                 throw NNRunError.usage("\(given): \(what) \(CSVError.quoted(name)) is not among them\(hint)")
             case .columnCountMismatch(_, let found, let expected, let detail):
                 throw NNRunError.usage("\(given), leaving \(found) input column\(found == 1 ? "" : "s"); expected \(expected) (\(detail))")

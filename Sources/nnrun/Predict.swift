@@ -57,9 +57,11 @@ struct Predict: ParsableCommand {
         if let columns {
             do { _ = try CSVHeader.parseNames(columns) } catch { throw ValidationError("--columns: \(error)") }
         } else if noHeader {
-            for k in keep {
-                for case .name(let n) in ColumnSelector(k).items {
-                    throw ValidationError("--keep \(n): with --no-header the columns have no names; give its number counted from 1, or name the columns with --columns")
+            for (option, references) in [("--keep", keep), ("--input-columns", inputs.inputColumns)] {
+                for k in references {
+                    for case .name(let n) in ColumnSelector(k).items {
+                        throw ValidationError("\(option) \(n): with --no-header the columns have no names; give its number counted from 1, or name the columns with --columns")
+                    }
                 }
             }
         }

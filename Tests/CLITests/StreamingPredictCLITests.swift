@@ -112,6 +112,8 @@ import TestSupport
         (["--columns", "x1,x2", "--keep", "id"], "--columns gives 2 names (\"x1\", \"x2\"): --keep \"id\" is not among them"),
         (["--columns", "x1,x2", "--keep", "3"], "--keep 3 is not a column number from 1 to 2"),
         (["--no-header", "--keep", "id"], "--keep id: with --no-header the columns have no names"),
+        (["--no-header", "--input-columns", "x1,x2"], "--input-columns x1: with --no-header the columns have no names"),
+        (["--columns", "id,x1,x2", "--input-columns", "x1,x3", "--keep", "id"], "--columns gives 3 names (\"id\", \"x1\", \"x2\"): --input-columns \"x3\" is not among them"),
     ])
     func badColumnOptionsAreUsageErrorsEvenForAnEmptyInput(_ extra: [String], _ message: String) throws {
         let w = try Self.workspace()

@@ -316,6 +316,10 @@ import NNRunKit
         func outputs(_ text: String) -> [String] { text.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[1]) } }
         #expect(p0.status == 0 && p1.status == 0 && outputs(p1.stdout) == outputs(p0.stdout) && outputs(p0.stdout).count == 3,
                 "\(p0.stdout)\(p1.stdout)\(p1.stderr)")
+        let stream = try CommandRunner.nnrun(["predict", m, "-", "--no-header", "--input-columns", "4,2", "--keep", "1"],
+                                             stdin: "r1,-1,x,0.5,2\nr2,2,y,1.5,-3\nr3,0.25,z,-2,1\n")
+        #expect(stream.status == 0 && stream.stdout.split(separator: "\n").map { String($0.split(separator: ",")[1]) } == outputs("h\n" + p0.stdout.split(separator: "\n").dropFirst().joined(separator: "\n")),
+                "\(stream.stdout)\(stream.stderr)")
         let t0 = dir.appendingPathComponent("t0.nnf").path, t1 = dir.appendingPathComponent("t1.nnf").path
         let r0 = try CommandRunner.nnrun(["train", m, plain, "--target", "y", "-o", t0, "--epochs", "3", "--no-shuffle", "--quiet"])
         let r1 = try CommandRunner.nnrun(["train", m, withID, "--target", "y", "--input-columns", "a,b", "-o", t1, "--epochs", "3", "--no-shuffle", "--quiet"])

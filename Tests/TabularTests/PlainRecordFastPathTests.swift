@@ -30,11 +30,14 @@ import Foundation
     /// mantissas, exponents from -70 to +60, subnormals, float32 midpoints, signs, leading zeros),
     /// one per line (every seventh line ending in CRLF), read on one and on two threads: each value
     /// is, bit for bit, the float C's `strtof` gives. Values `strtof` takes as infinite are left out
-    /// (they are errors). Most rows must have taken the fast path (the rest: a leading `+`).
+    /// (they are errors). Most rows must have taken the fast path (the rest: a leading `+`). On one
+    /// thread, the strings without `+` also go through the plain-record loop under every number path
+    /// this processor runs (``PlainRecordPath``, forced in turn): each gives `strtof`'s floats too.
     @Test(.timeLimit(.minutes(2)), arguments: [1, 2])
     func everyValueIsTheFloatStrtofGives(threads: Int) throws {
         var csv = Array("x\n".utf8)
         var expected: [Float] = []
+        var plain: [UInt8] = [], plainExpected: [UInt32] = []
         var line = 0
         generatedDecimalStrings(count: 1_200_000, seed: 2026_12_01) { text in
             guard let v = strtofWhole(text), v.isFinite else { return }
@@ -42,7 +45,20 @@ import Foundation
             line += 1
             csv += line % 7 == 0 ? [13, 10] : [10]
             expected.append(v)
+            if threads == 1, text.first != UInt8(ascii: "+") {
+                plain += text
+                plain.append(10)
+                plainExpected.append(v.bitPattern)
+            }
         }
+        for path in threads == 1 ? PlainRecordPath.available : [] {
+            let o = PlainRecordPathTests.parse(plain, path: path, fields: 1, slots: [0], width: 1, secondWidth: 0)
+            #expect(o.calls.count == 1 && o.records == plainExpected.count, "\(path.name): \(o.calls.prefix(3))")
+            if let i = o.bits.indices.first(where: { $0 >= plainExpected.count || o.bits[$0] != plainExpected[$0] }) {
+                Issue.record("\(path.name): record \(i + 1): \(Float(bitPattern: o.bits[i]))")
+            }
+        }
+        #expect(threads == 2 || plainExpected.count >= 900_000)
         #expect(expected.count >= 1_000_000)
         let r = try reader(csv, threads: threads)
         let (values, rows) = try readAll(r, columns: [0])

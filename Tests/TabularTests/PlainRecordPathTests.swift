@@ -43,6 +43,9 @@ import Glibc
         #expect(PlainRecordPath.available.last == expected && PlainRecordPath.available.first == .scalar)
     }
 
+    /// Held while a path is forced (tests of other suites force paths through ``parse(_:path:fields:slots:width:secondWidth:)`` too).
+    static let forcing = NSLock()
+
     /// What `nnkit_parse_plain_numeric_records` gives over a buffer when, as the CSV reader does,
     /// each declined record is skipped (to its line feed) and parsing resumes after it: for each call,
     /// the records and bytes taken; and the bit patterns of all the records' values.
@@ -56,6 +59,8 @@ import Glibc
     /// (slots from `width` on go to a second matrix of `secondWidth` columns). Values of the records
     /// taken follow one another in `bits`, a call's first matrix before its second.
     static func parse(_ bytes: [UInt8], path: PlainRecordPath, fields: Int, slots: [Int32], width: Int, secondWidth: Int) -> Outcome {
+        forcing.lock()  // no other test changes the path meanwhile
+        defer { forcing.unlock() }
         precondition(PlainRecordPath.use(path))
         defer { PlainRecordPath.use(nil) }
         let lines = bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } + 1
@@ -168,8 +173,9 @@ import Glibc
         var rng = SeededGenerator(seed: 2026_1201_11)
         let inversePowers: [Double] = (0...22).map { Double("1e-\($0)")! }
         var text = "", expected: [Float] = [], nearMidpoint = 0
-        while expected.count < 200_000 {
-            // A float32 between 2^-20 and 2^40, the midpoint above it, written with 9-14 significant
+        while expected.count < 50_000 {
+            // (About 3 in 10 land there, most of them exact midpoints with few digits.)
+        // A float32 between 2^-20 and 2^40, the midpoint above it, written with 9-14 significant
             // digits in plain notation (at most 15 bytes), perhaps one unit of the last digit off.
             let f = Float(sign: .plus, exponent: Int(rng.next() % 60) - 20, significand: 1 + Float(rng.next() % (1 << 23)) / Float(1 << 23))
             let mid = (Double(f) + Double(f.nextUp)) / 2
@@ -192,7 +198,7 @@ import Glibc
             text += s + "," + (rng.next() % 2 == 0 ? "-" : "") + s + "\n"
             expected.append(strtofWhole(Array(s.utf8))!)
         }
-        #expect(nearMidpoint >= 50, "numbers whose product lies within 3 ulps of a midpoint: \(nearMidpoint)")
+        #expect(nearMidpoint >= 1_000, "numbers whose product lies within 3 ulps of a midpoint: \(nearMidpoint)")
         let bytes = Array(text.utf8)
         var outcomes: [Outcome] = []
         for path in PlainRecordPath.available {
@@ -203,32 +209,5 @@ import Glibc
             outcomes.append(o)
         }
         #expect(outcomes.allSatisfy { $0 == outcomes[0] })
-    }
-
-    /// The million generated decimal strings of `PlainRecordFastPathTests` (long mantissas, large
-    /// and tiny exponents, subnormals, midpoints, signs, leading zeros), read through the CSV
-    /// reader with each path forced: the floats `strtof` gives, bit for bit, on every path.
-    @Test(.timeLimit(.minutes(3))) func everyPathGivesStrtofsFloatsForAMillionStrings() throws {
-        var csv = Array("x\n".utf8)
-        var expected: [UInt32] = []
-        generatedDecimalStrings(count: 1_400_000, seed: 2026_12_01_10) { text in
-            guard let v = strtofWhole(text), v.isFinite, text.first != UInt8(ascii: "+") else { return }
-            csv += text
-            csv.append(10)
-            expected.append(v.bitPattern)
-        }
-        #expect(expected.count >= 1_000_000)
-        for path in PlainRecordPath.available {
-            #expect(PlainRecordPath.use(path))
-            defer { PlainRecordPath.use(nil) }
-            let r = try NumericCSVReader(CSVReader(source: MemorySource(csv), fileName: "g.csv"))
-            r.threads = 2
-            var values: [Float] = []
-            while try r.readRows(max: 4096, columns: [0], into: &values) > 0 {}
-            #expect(values.count == expected.count, "\(path.name)")
-            let bad = zip(values, expected).enumerated().first { $0.element.0.bitPattern != $0.element.1 }
-            #expect(bad == nil, "\(path.name): line \((bad?.offset ?? 0) + 2): \(bad.map { "\($0.element.0)" } ?? "")")
-            #expect(r.plainRowsRead == expected.count, "\(path.name): every row plain")
-        }
     }
 }
