@@ -201,9 +201,9 @@ public enum IsolatedImportError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .crashed(let f, let s): "\(f): not a readable HDF5 file: libhdf5 crashed (signal \(s)) while reading it"
+        case .crashed(let f, let s): "\(f): \(Self.reader(of: f)) crashed (signal \(s)) while reading it"
         case .timedOut(let f, let s):
-            "\(f): not a readable HDF5 file: libhdf5 did not finish within \(Self.seconds(s)) s (the limit: \(IsolatedImport.timeoutVariable), default 60 s + 1 s per MiB)"
+            "\(f): \(Self.reader(of: f)) did not finish within \(Self.seconds(s)) s (the limit: \(IsolatedImport.timeoutVariable), default 60 s + 1 s per MiB)"
         case .failed(_, _, let m): m
         case .cannotRun(let f, let r): "\(f): \(r)"
         }
@@ -213,6 +213,18 @@ public enum IsolatedImportError: Error, CustomStringConvertible {
     public func message(strippingPrefix prefix: String) -> String {
         let text = description
         return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+    }
+
+    /// What failed on `file` in the child, by its first bytes: libhdf5 for HDF5 and ZIP (`.keras`)
+    /// files and files that cannot be read now, else the ONNX reader (an ONNX file was reported as
+    /// "not a readable HDF5 file: libhdf5 …").
+    static func reader(of file: String) -> String {
+        let hdf5 = "not a readable HDF5 file: libhdf5"
+        guard let h = FileHandle(forReadingAtPath: file) else { return hdf5 }
+        defer { try? h.close() }
+        let head = [UInt8]((try? h.read(upToCount: 4)) ?? Data())
+        if head.isEmpty || head == [0x89, 0x48, 0x44, 0x46] || head == [0x50, 0x4B, 0x03, 0x04] { return hdf5 }
+        return "not a readable ONNX model: the ONNX reader (libprotobuf-c)"
     }
 
     static func seconds(_ s: Double) -> String {

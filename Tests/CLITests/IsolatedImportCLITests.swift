@@ -97,6 +97,15 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty, "temporary files left behind")
     }
 
+    /// An ONNX import that runs out of time was reported as "not a readable HDF5 file: libhdf5 did not
+    /// finish"; it names the ONNX reader.
+    @Test func anONNXImportOutOfTimeNamesTheONNXReader() throws {
+        let onnx = Fixtures.url("onnx/dynamo_matmul_add.onnx").path
+        let r = try CommandRunner.run(URL(fileURLWithPath: "/usr/bin/env"),
+                                      ["NNKIT_IMPORT_TIMEOUT=0.000000001", "TMPDIR=\(tmp.path)", CommandRunner.tool("nnrun").path, "inspect", onnx])
+        #expect(r.status == 4 && r.stderr == "nnrun: \(onnx): not a readable ONNX model: the ONNX reader (libprotobuf-c) did not finish within 1e-09 s (the limit: NNKIT_IMPORT_TIMEOUT, default 60 s + 1 s per MiB)\n", "\(r.stderr)")
+    }
+
     /// The two failure modes are reported as what they are (the README's description of the corpus).
     @Test func crashAndHangAreNamed() throws {
         let segv = Fixtures.url("corrupt/libhdf5-known/global-heap-segv.h5").path
