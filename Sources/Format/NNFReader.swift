@@ -233,7 +233,9 @@ struct NNFReader {
                 let detail = (ctx.underlyingError as? CustomStringConvertible)?.description ?? ""
                 var start = String(decoding: json.prefix(48), as: UTF8.self).map { $0.isASCII && !$0.isNewline ? String($0) : "?" }.joined()
                 while start.last == " " { start.removeLast() }
-                return .malformedHeader(file: file, reason: (detail.isEmpty ? ctx.debugDescription : detail) + " (the header begins with `\(start)`)")
+                // Foundation's decoder names no place ("The given data was not valid JSON."): the line and column.
+                let reason = JSONValue.syntaxErrorPlace(in: json).map { "\($0) of the header" } ?? (detail.isEmpty ? ctx.debugDescription : detail)
+                return .malformedHeader(file: file, reason: reason + " (the header begins with `\(start)`)")
             }
             let keys = ctx.codingPath
             if keys.count == 4, keys[0].stringValue == "model", keys[1].stringValue == "layers",

@@ -178,6 +178,9 @@ func nnfError(_ bytes: [UInt8], _ name: String = "bad.nnf") -> NNFError? {
         guard case .malformedHeader(let f, _)? = e else { Issue.record("got \(String(describing: e))"); return }
         #expect(f == "bad.nnf")
         expectMessage(e, contains: "not a valid JSON object", "begins with `{\"model\": [1, 2`")
+        // The first bad byte is named by line and column (it said only "The given data was not valid JSON.").
+        let place = nnfError(NNFSurgery.assemble(json: Array("{\"model\":\n {\"x\": }}".utf8), data: s.data))
+        expectMessage(place, contains: "not a valid JSON object: invalid value at line 2, column 8 of the header")
         // A JSON value that is not an object is reported as malformed as well.
         guard case .malformedHeader? = nnfError(NNFSurgery.assemble(json: Array("[1]".utf8), data: [])) else {
             Issue.record("top-level array accepted"); return
