@@ -26,6 +26,18 @@ static inline float adam_one(size_t i, const float *w, float *out, const float *
     return o;
 }
 
+/// The whole update one float at a time (processors without AVX, and level 0).
+static int adam_scalar(size_t count, const float *w, float *out, const float *g, const float *m, float *m_out,
+                       const float *v, float *v_out, const float *vhat, float *vhat_out,
+                       float c1, float c2, float alpha, float epsilon) {
+    float tail = 0.0f;
+    for (size_t i = 0; i < count; i++) {
+        float o = adam_one(i, w, out, g, m, m_out, v, v_out, vhat, vhat_out, c1, c2, alpha, epsilon);
+        tail += o - o;
+    }
+    return tail == 0.0f;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -102,12 +114,7 @@ int nnkit_adam_update(int level, size_t count, const float *w, float *out, const
     if (level > available) level = available;
     if (level >= 2) return adam_avx512(count, w, out, g, m, m_out, v, v_out, vhat, vhat_out, c1, c2, alpha, epsilon);
     if (level == 1) return adam_avx(count, w, out, g, m, m_out, v, v_out, vhat, vhat_out, c1, c2, alpha, epsilon);
-    float tail = 0.0f;
-    for (size_t i = 0; i < count; i++) {
-        float o = adam_one(i, w, out, g, m, m_out, v, v_out, vhat, vhat_out, c1, c2, alpha, epsilon);
-        tail += o - o;
-    }
-    return tail == 0.0f;
+    return adam_scalar(count, w, out, g, m, m_out, v, v_out, vhat, vhat_out, c1, c2, alpha, epsilon);
 }
 
 #else
@@ -119,12 +126,7 @@ int nnkit_adam_update(int level, size_t count, const float *w, float *out, const
                       const float *vhat, float *vhat_out,
                       float c1, float c2, float alpha, float epsilon) {
     (void)level;
-    float tail = 0.0f;
-    for (size_t i = 0; i < count; i++) {
-        float o = adam_one(i, w, out, g, m, m_out, v, v_out, vhat, vhat_out, c1, c2, alpha, epsilon);
-        tail += o - o;
-    }
-    return tail == 0.0f;
+    return adam_scalar(count, w, out, g, m, m_out, v, v_out, vhat, vhat_out, c1, c2, alpha, epsilon);
 }
 
 #endif
