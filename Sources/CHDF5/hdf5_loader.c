@@ -84,8 +84,7 @@
     X(herr_t, H5Tset_order, (hid_t type_id, H5T_order_t order), (type_id, order)) \
     X(herr_t, H5Tset_size, (hid_t type_id, size_t size), (type_id, size)) \
     X(herr_t, H5Tset_strpad, (hid_t type_id, H5T_str_t strpad), (type_id, strpad)) \
-    X(htri_t, H5Zfilter_avail, (H5Z_filter_t id), (id)) \
-    X(herr_t, H5get_libversion, (unsigned *majnum, unsigned *minnum, unsigned *relnum), (majnum, minnum, relnum))
+    X(htri_t, H5Zfilter_avail, (H5Z_filter_t id), (id))
 
 // The globals that hdf5.h's macro expressions read (H5T_NATIVE_FLOAT is `(H5open(), H5T_NATIVE_FLOAT_g)`).
 #define NNK_HDF5_GLOBALS(X) \
@@ -126,7 +125,7 @@ static int try_library(const char *library) {
         note("%s%s", *load_error ? "; " : "", why ? why : library);
         return 0;
     }
-    herr_t (*version)(unsigned *, unsigned *, unsigned *) = (herr_t (*)(unsigned *, unsigned *, unsigned *))dlsym(lib, "H5get_libversion");
+    __typeof__(&H5get_libversion) version = (__typeof__(&H5get_libversion))dlsym(lib, "H5get_libversion");
     unsigned major = 0, minor = 0, release = 0;
     if (!version) {
         note("%s%s is not libhdf5 (it has no H5get_libversion)", *load_error ? "; " : "", library);
@@ -135,11 +134,10 @@ static int try_library(const char *library) {
     }
     if (version(&major, &minor, &release) < 0 ||
         major != H5_VERS_MAJOR || minor != H5_VERS_MINOR || release != H5_VERS_RELEASE) {
-        char detail[160];
-        snprintf(detail, sizeof detail, "is libhdf5 %u.%u.%u, but nnkit was built with the headers of %d.%d.%d",
-                 major, minor, release, H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
-        note("%s%s ", *load_error ? "; " : "", library);
-        note("%s%s", detail, "");
+        char detail[192];
+        snprintf(detail, sizeof detail, "%s is libhdf5 %u.%u.%u, but nnkit was built with the headers of %d.%d.%d",
+                 library, major, minor, release, H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
+        note("%s%s", *load_error ? "; " : "", detail);
         dlclose(lib);
         return 0;
     }

@@ -4,6 +4,7 @@
 #include "nnkit_cpu.h"
 
 #include <math.h>
+#include <stdatomic.h>
 
 #pragma clang fp contract(off)
 
@@ -98,12 +99,15 @@ __attribute__((target("avx512f"))) static int adam_avx512(size_t count, const fl
 }
 
 int nnkit_adam_available_level(void) {
-    static int level = -1;   // a benign race: every thread computes the same value
-    if (level < 0) {
+    // Threads that race here all compute the same value; the atomic makes the race well defined.
+    static _Atomic int level = -1;
+    int known = atomic_load_explicit(&level, memory_order_relaxed);
+    if (known < 0) {
         nnkit_cpu_features f = nnkit_cpu_detect();
-        level = f.avx512f ? 2 : f.avx ? 1 : 0;
+        known = f.avx512f ? 2 : f.avx ? 1 : 0;
+        atomic_store_explicit(&level, known, memory_order_relaxed);
     }
-    return level;
+    return known;
 }
 
 int nnkit_adam_update(int level, size_t count, const float *w, float *out, const float *g,

@@ -300,8 +300,8 @@ public final class Adam: Optimizer {
 /// (`OptimizerVectorPathTests`); elsewhere ``AdamKernel`` runs.
 struct AdamUpdate: ParameterUpdate {
     /// The vector width the update uses: 0 (``AdamKernel`` in Swift), 1 (AVX) or 2 (AVX-512F);
-    /// the widest this processor runs. Tests lower it to compare the paths.
-    nonisolated(unsafe) static var vectorLevel = Int(nnkit_adam_available_level())
+    /// the widest this processor runs (the tests call both kernels directly to compare them).
+    static let vectorLevel = Int(nnkit_adam_available_level())
 
     let beta1: Float
     let beta2: Float
