@@ -37,7 +37,7 @@ public final class NumericCSVReader {
         self.headerMode = headerMode
         var hasRecord = try csv.next()
         // Blank lines before the header (or first row) are skipped, as pandas does, when looking for one.
-        while hasRecord, headerMode == .detect, csv.fieldCount == 1, csv.withField(0, { $0.isEmpty }) { hasRecord = try csv.next() }
+        while hasRecord, headerMode == .detect, csv.isEmptyLine { hasRecord = try csv.next() }
         isEmpty = !hasRecord
         switch headerMode {
         case .detect:
@@ -122,19 +122,18 @@ public final class NumericCSVReader {
     }
 
     /// ``headerIndex`` with the names' surrounding spaces removed, built on first use.
-    private lazy var trimmedHeaderIndex: [String: [Int]] = {
-        var d: [String: [Int]] = [:]
-        for (i, n) in (header ?? []).enumerated() { d[n.trimmingSpaces(), default: []].append(i) }
-        return d
-    }()
+    private lazy var trimmedHeaderIndex = Self.columnsByName(header) { $0.trimmingSpaces() }
 
     /// Header name → every column index with that name, built on first use.
-    private lazy var headerIndex: [String: [Int]] = {
+    private lazy var headerIndex = Self.columnsByName(header) { $0 }
+
+    /// `key(name)` → every 0-based column of that key, in file order.
+    private static func columnsByName(_ header: [String]?, key: (String) -> String) -> [String: [Int]] {
         var d: [String: [Int]] = [:]
         d.reserveCapacity(header?.count ?? 0)
-        for (i, n) in (header ?? []).enumerated() { d[n, default: []].append(i) }
+        for (i, n) in (header ?? []).enumerated() { d[key(n), default: []].append(i) }
         return d
-    }()
+    }
 
     /// Indices of the named columns, in the order given.
     /// - Throws: ``CSVError/missingColumn(file:name:available:)`` for the first name not in the header
@@ -160,7 +159,7 @@ public final class NumericCSVReader {
     /// empty value; a stream read with ``CSVHeader/none`` or ``CSVHeader/names(_:)`` (a partition
     /// piped through `nnrun predict`, one output row per input row) reports it as a short row.
     private var isBlankLine: Bool {
-        headerMode == .detect && columnCount > 1 && csv.fieldCount == 1 && csv.withField(0) { $0.isEmpty }
+        headerMode == .detect && columnCount > 1 && csv.isEmptyLine
     }
 
     /// Advances to the next data row (skipping blank lines, ``isBlankLine``); false at the end.
@@ -327,4 +326,9 @@ public final class NumericCSVReader {
         let rows = try readRows(max: .max, columns: columns, into: &values)
         return (values, rows)
     }
+}
+
+private extension CSVReader {
+    /// Whether the current record is a single empty field: an empty line.
+    var isEmptyLine: Bool { fieldCount == 1 && withField(0) { $0.isEmpty } }
 }
