@@ -90,6 +90,24 @@ import TestSupport
         #expect(errors.count == 2 && errors[0] == errors[1] && errors[0].contains("line 39001"), "\(errors)")
     }
 
+    /// The prefetch parses into room sized by a guess from the first row's length (a quarter more
+    /// rows than the file would hold at that length). Rows much shorter than the first outgrow it:
+    /// the rest of the file still arrives, in order, with the ordinary read's values and lines.
+    @Test func rowsShorterThanTheFirstOutgrowTheGuessedRoom() throws {
+        var text = "a,b,y\n-1234567.125,0.000012345678,1.5e-7\n"
+        for r in 0..<30_000 { text += "\(r % 10),\(r % 7),\(r % 3)\n" }
+        let path = try file("short.csv", text)
+        for threads in [1, 2] {
+            let prefetch = LabelledData.Prefetch.read(path: path, targets: ["y"], threads: threads)
+            #expect(prefetch?.rows == 30_001)
+            let plain = try LabelledData(path: path, targets: ["y"], inputWidth: 2, modelInputNames: nil, fastPath: false)
+            let fast = try LabelledData(path: path, targets: ["y"], inputWidth: 2, modelInputNames: nil, prefetched: prefetch)
+            #expect(prefetch?.rows == 0, "the prefetched rows were not used")
+            #expect(fast.rows == 30_001 && fast.x[0] == -1234567.125 && fast.x[60_001] == Float(29_999 % 7))
+            expectSame(plain, fast)
+        }
+    }
+
     /// A model that matches its inputs by name takes a subset of the columns in another order: the
     /// prefetch gathers them; several target columns keep `--target` order.
     @Test func inputsMatchedByNameAreGathered() throws {
