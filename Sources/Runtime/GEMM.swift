@@ -78,16 +78,17 @@ extension RuntimeScalar {
     static var splitGemmFlops: Int { 16_000_000 }
 
     /// ``RuntimeScalar/gemm`` with C cut into `threads` slabs run on ``WorkerPool`` when the
-    /// product is large enough (training's GEMMs, whose batch is not chunked like inference's).
+    /// product has at least `minFlops` (2·m·n·k; training's GEMMs, whose batch is not chunked like
+    /// inference's, and the layers of small inference batches, ``NetworkEngine/splitsColumns(rows:)``).
     ///
     /// C is cut along its longer side: row slabs (rows of op(A)) or column slabs (columns of
     /// op(B)), each a multiple of 16 but the last. Every element of C is still the same dot
     /// product over the whole k, in the same order, so the result does not depend on the split.
     static func splitGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                           a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
-                          beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, threads: Int) {
+                          beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, threads: Int, minFlops: Int = splitGemmFlops) {
         let parts = min(threads, max(m, n) / 16)
-        guard parts > 1, 2 * m * n * k >= splitGemmFlops else {
+        guard parts > 1, 2 * m * n * k >= minFlops else {
             gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                  beta: beta, c: c, ldc: ldc)
             return

@@ -75,6 +75,26 @@ struct PredictChunkingTests {
         }
     }
 
+    /// A small batch worth two threads (fewer than 32 rows each) stays one chunk whose layers are
+    /// split by columns; its predictions are the one-thread predictions (each element the same dot
+    /// product in the same order: compared bit for bit).
+    @Test func smallParallelBatchesSplitColumnsWithTheOneThreadResults() throws {
+        let (two, one) = try Self.engines(inputs: 784, hidden: 512, 256)
+        #expect(two.splitsColumns(rows: 2) && two.splitsColumns(rows: 17) && two.splitsColumns(rows: 32))
+        #expect(!two.splitsColumns(rows: 33) && !two.splitsColumns(rows: 1024))  // chunks of 32 rows or more
+        #expect(!two.splitsColumns(rows: 1) && !one.splitsColumns(rows: 32))
+        var rng = SplitMix64(seed: 5)
+        for rows in [2, 17, 32] {
+            let x = (0..<(rows * 784)).map { _ in rng.nextUnitFloat() * 2 - 1 }
+            var a = [Float](repeating: .nan, count: rows * 10), b = a
+            x.withUnsafeBufferPointer { xp in
+                a.withUnsafeMutableBufferPointer { two.predict(xp.baseAddress!, rows: rows, into: $0.baseAddress!) }
+                b.withUnsafeMutableBufferPointer { one.predict(xp.baseAddress!, rows: rows, into: $0.baseAddress!) }
+            }
+            #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(rows) rows")
+        }
+    }
+
     /// Wide layers still get chunks of 256 rows (each GEMM call packs the weights again, ≈ 1/rows
     /// of its work): issue 10's P1 network, 784-512-256-10, whose 64 Ki-element chunks would be 83 rows.
     @Test func wideLayersGetChunksOfAtLeast256Rows() throws {

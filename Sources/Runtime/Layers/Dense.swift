@@ -21,12 +21,14 @@ struct DenseLayer: Sendable {
     /// - Parameter threads: threads a large GEMM may be split over (``RuntimeScalar/splitGemm``);
     ///   inference passes 1, its chunks being parallel already.
     func forward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int,
-                                 params: [W], pre: UnsafeMutablePointer<W.Scalar>?, threads: Int = 1) {
+                                 params: [W], pre: UnsafeMutablePointer<W.Scalar>?, threads: Int = 1,
+                                 splitFlops: Int = W.Scalar.splitGemmFlops) {
         typealias T = W.Scalar
         let z = pre ?? y
         params[kernel].withValues { k in
             T.splitGemm(transA: false, transB: false, m: rows, n: units, k: inWidth, alpha: 1,
-                        a: x, lda: inWidth, b: k.baseAddress!, ldb: units, beta: 0, c: z, ldc: units, threads: threads)
+                        a: x, lda: inWidth, b: k.baseAddress!, ldb: units, beta: 0, c: z, ldc: units, threads: threads,
+                        minFlops: splitFlops)
         }
         if let bias {
             params[bias].withValues { biasAndActivation(z: z, y: y, bias: $0.baseAddress!, rows: 0..<rows) }
