@@ -37,13 +37,13 @@ extension NetworkEngine {
     /// Reads the parameters only; scratch comes from a locked pool, so concurrent calls are safe.
     func predict(_ x: UnsafePointer<T>, rows: Int, into out: UnsafeMutablePointer<T>) {
         guard rows > 0 else { return }
+        if splitsColumns(rows: rows) {
+            predictChunk(x, rows: rows, into: out, threads: threads)
+            return
+        }
         let (chunks, per) = chunking(rows: rows)
         if chunks == 1 {
             predictChunk(x, rows: rows, into: out)
-            return
-        }
-        if splitsColumns(rows: rows) {
-            predictChunk(x, rows: rows, into: out, threads: threads)
             return
         }
         if threads == 1 {
@@ -77,8 +77,9 @@ extension NetworkEngine {
     /// by columns over the threads (a batch worth splitting, with fewer than ``columnSplitRows``
     /// rows for each thread). Each element is still the same dot product in the same order.
     func splitsColumns(rows: Int) -> Bool {
+        guard threads > 1, rows <= chunkRows, Double(rows) * Double(costPerRow) >= Self.parallelCost else { return false }
         let (chunks, per) = chunking(rows: rows)
-        return threads > 1 && chunks > 1 && per < Self.columnSplitRows && rows <= chunkRows
+        return chunks == 1 ? rows == 1 : per < Self.columnSplitRows
     }
 
     /// How ``predict(_:rows:into:)`` cuts `rows`: the number of chunks and the rows per chunk
