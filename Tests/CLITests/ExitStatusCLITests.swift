@@ -59,18 +59,10 @@ import _CLI
     @Test(arguments: [false, true]) func predictInterruptedWhileWaitingForInputExits130WithoutAnOutputFile(toFile: Bool) throws {
         let model = try CommandRunner.initModel(in: dir, inputs: 2, layers: "1:sigmoid")
         let out = path("scores.csv")
-        let p = Process()
-        p.executableURL = CommandRunner.tool("nnrun")
-        p.arguments = ["predict", model, "-"] + (toFile ? ["-o", out] : [])
-        let input = Pipe(), output = Pipe(), err = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = err
-        signal(SIGPIPE, SIG_IGN)
-        try p.run()
-        let outC = ChildProcess.PipeCollector(output), errC = ChildProcess.PipeCollector(err)
+        let started = try CommandRunner.startNNRun(["predict", model, "-"] + (toFile ? ["-o", out] : []))
+        let p = started.process, outC = ChildProcess.PipeCollector(started.stdoutPipe), errC = started.stderr
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        try input.fileHandleForWriting.write(contentsOf: Data("a,b\n0.5,1\n".utf8))
+        try started.stdin.write(contentsOf: Data("a,b\n0.5,1\n".utf8))
         if toFile {
             let deadline = Date().addingTimeInterval(60)
             while !Self.catchesSIGINT(p.processIdentifier) && Date() < deadline { usleep(20_000) }
@@ -83,7 +75,7 @@ import _CLI
         }
         kill(p.processIdentifier, SIGINT)
         usleep(200_000)
-        try input.fileHandleForWriting.close()
+        try started.stdin.close()
         try #require(ChildProcess.waitForExit(p, timeout: 60), "nnrun did not end within 60 s of the end of its input")
         _ = errC.waitForEnd(timeout: 30)
         #expect(p.terminationStatus == 130, "\(errC.text)")
