@@ -91,7 +91,7 @@ public enum KerasImporter {
                                           file: configURL.path, place: "model configuration")
             if options.includeTraining, let cc = modelJSON["compile_config"], !cc.isNull {
                 training = try lenientTraining(&trainingNote) {
-                    try KerasTrainingConfig.parse(loss: cc["loss"], optimizer: cc["optimizer"], metrics: cc["metrics"], file: configURL.path, place: "compile_config")
+                    try KerasTrainingConfig.parse(cc, optimizerKey: "optimizer", file: configURL.path, place: "compile_config")
                 }
             }
         } else {
@@ -103,8 +103,7 @@ public enum KerasImporter {
             if options.includeTraining, let tc = try root.kerasString("training_config") {
                 let t = try parseJSON(Data(tc.utf8), file: file, place: "training_config attribute")
                 training = try lenientTraining(&trainingNote) {
-                    try KerasTrainingConfig.parse(loss: t["loss"], optimizer: t["optimizer_config"], metrics: t["metrics"],
-                                                  file: file, place: "training_config attribute")
+                    try KerasTrainingConfig.parse(t, optimizerKey: "optimizer_config", file: file, place: "training_config attribute")
                 }
             }
             config = try KerasModelConfig(json: modelJSON, kerasMajor: KerasLayout.kerasMajor(version), file: file, place: "model_config attribute")
@@ -222,7 +221,7 @@ public enum KerasImporter {
         var trainingNote: String? = nil
         if options.includeTraining, let cc = modelJSON["compile_config"], !cc.isNull {
             training = try lenientTraining(&trainingNote) {
-                try KerasTrainingConfig.parse(loss: cc["loss"], optimizer: cc["optimizer"], metrics: cc["metrics"], file: configFile, place: "compile_config")
+                try KerasTrainingConfig.parse(cc, optimizerKey: "optimizer", file: configFile, place: "compile_config")
             }
         }
         let root = try h5.root
