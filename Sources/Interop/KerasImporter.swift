@@ -291,9 +291,10 @@ public enum KerasImporter {
         return m
     }
 
-    /// Puts the column names and class labels nnkit wrote into an archive's `metadata.json`
+    /// Puts the column names, class labels and epoch count nnkit wrote into an archive's `metadata.json`
     /// (``KerasExporter/nnkitMetadataKey``) back into `model`; a list whose length does not fit the
-    /// model is ignored with an import note.
+    /// model, or an epoch count that is not an integer in `0...TrainingState.maxCounter`, is ignored
+    /// with an import note (the epochs also when the model has no training state).
     static func readNNKitNames(_ names: JSONValue, into model: inout ModelFile) {
         func strings(_ key: String) -> [String]? {
             guard let a = names[key]?.array else { return nil }
@@ -309,6 +310,13 @@ public enum KerasImporter {
             if n.count == outputs { model.metadata.outputNames = n } else { notes.append("metadata.json: \(n.count) output names for \(outputs) outputs ignored") }
         }
         if let n = strings("class_labels") { model.metadata.classLabels = n }
+        if let e = names["epochs"], model.training != nil {
+            if let epochs = e.int, (0...TrainingState.maxCounter).contains(epochs) {
+                model.training?.epochs = epochs
+            } else {
+                notes.append("metadata.json: epochs \(e.text) ignored (expected an integer in 0...\(TrainingState.maxCounter))")
+            }
+        }
         if !notes.isEmpty {
             model.metadata.extra["import_notes"] = ((model.metadata.extra["import_notes"].map { [$0] } ?? []) + notes).joined(separator: "; ")
         }
