@@ -212,7 +212,9 @@ public final class Network: @unchecked Sendable {
     /// Backward pass for the last ``forward(_:training:)``: writes every trainable parameter's
     /// `gradient` from dLoss/dOutput (`[batch, outputWidth]`, already divided by the batch size
     /// if the loss is a batch mean, as ``LossResult/gradient`` is).
-    /// - Throws: ``RuntimeError/backwardWithoutForward`` without a forward of this batch size,
+    /// - Throws: ``RuntimeError/backwardWithoutForward`` without a forward of this batch size
+    ///   since the last ``trainStep(_:_:loss:metrics:)`` or ``evaluate(_:_:loss:metrics:)`` (each
+    ///   ends with its own backward, reading its batch in place, and is forgotten after it),
     ///   ``RuntimeError/shapeMismatch`` for a gradient of the wrong shape.
     public func backward(lossGradient g: Matrix) throws {
         guard let ws = engine.current, ws.rows == g.rows else { throw RuntimeError.backwardWithoutForward }
@@ -255,9 +257,12 @@ public final class Network: @unchecked Sendable {
         guard rows > 0 else {
             return BatchResult(loss: 0, metricSums: metrics.map { _ in 0 }, metricStates: metrics.map { [Double](repeating: 0, count: $0.stateCount(outputWidth: cols)) }, rows: 0)
         }
+        // The batch is read in place: it outlives the backward pass inside this closure, and the
+        // engine forgets it when the step ends.
+        defer { engine.forgetForward() }
         return try x.values.withUnsafeBufferPointer { xp in
             try y.values.withUnsafeBufferPointer { yp in
-                let out = engine.forward(xp.baseAddress!, rows: rows, training: training)
+                let out = engine.forward(xp.baseAddress!, rows: rows, training: training, borrowInput: true)
                 let value = try engine.lossAndBackward(targets: yp.baseAddress!, loss: loss, backward: backward)
                 let sums = metrics.map { $0.isMean ? $0.sum(UnsafePointer(out), yp.baseAddress!, rows: rows, cols: cols) : 0 }
                 let states = metrics.map { m -> [Double] in

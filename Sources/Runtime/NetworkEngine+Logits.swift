@@ -16,9 +16,9 @@ extension NetworkEngine {
     }
 
     /// The input of layer `i`'s activation in the current workspace (Dense: its pre-activation).
-    func logits(of i: Int, in ws: Workspace<T>) -> UnsafeMutablePointer<T> {
-        if case .logits(inPreActivation: true) = ops[i].logitsRole(training: ws.forwardMode ?? true) { return ws.pre[i] ?? ws.outputs[i] }
-        return i == 0 ? ws.input : ws.outputs[i - 1]
+    func logits(of i: Int, in ws: Workspace<T>) -> UnsafePointer<T> {
+        if case .logits(inPreActivation: true) = ops[i].logitsRole(training: ws.forwardMode ?? true) { return UnsafePointer(ws.pre[i] ?? ws.outputs[i]) }
+        return i == 0 ? ws.source : UnsafePointer(ws.outputs[i - 1])
     }
 
     /// Backward pass from layer `top` down, with dLoss/d(output of `top`) already in `ws.gradA`.
@@ -33,10 +33,10 @@ extension NetworkEngine {
         let bottom = inputGradient != nil ? 0 : (lowestTrainableLayer ?? ops.count)
         var i = top
         while i >= bottom && i >= 0 {
-            let x = i == 0 ? ws.input : ws.outputs[i - 1]
+            let x = i == 0 ? ws.source : UnsafePointer(ws.outputs[i - 1])
             let needDx = i > bottom || inputGradient != nil
             let dx = i == 0 ? inputGradient : (needDx ? other : nil)
-            let step = BackwardStep(x: UnsafePointer(x), y: UnsafePointer(ws.outputs[i]), dy: cur, dx: dx, rows: rows, buffers: ws.buffers(i),
+            let step = BackwardStep(x: x, y: UnsafePointer(ws.outputs[i]), dy: cur, dx: dx, rows: rows, buffers: ws.buffers(i),
                                     training: training, skipActivation: skipActivationAt == i)
             let wrote = ops[i].backward(step, params: params, threads: threads)
             if i == 0, let inputGradient, !wrote {
@@ -56,14 +56,14 @@ extension NetworkEngine {
         let rows = ws.rows, cols = outputWidth
         let training = ws.forwardMode ?? true
         let top = ops.count - 1
-        let output = top >= 0 ? ws.outputs[top] : ws.input
+        let output = top >= 0 ? UnsafePointer(ws.outputs[top]) : ws.source
         let l = loss.isCrossentropy ? logitsLayer(training: training) : nil
         let value: Double
         if let l {
-            value = try loss.compute(UnsafePointer(logits(of: l, in: ws)), targets, rows: rows, cols: cols,
+            value = try loss.compute(logits(of: l, in: ws), targets, rows: rows, cols: cols,
                                      fromLogits: true, gradient: backward ? ws.gradA : nil)
         } else {
-            value = try loss.compute(UnsafePointer(output), targets, rows: rows, cols: cols,
+            value = try loss.compute(output, targets, rows: rows, cols: cols,
                                      fromLogits: loss.spec.fromLogits, gradient: backward ? ws.gradA : nil)
         }
         if backward { self.backward(in: ws, top: l ?? top, skipActivationAt: l, inputGradient: inputGradient) }

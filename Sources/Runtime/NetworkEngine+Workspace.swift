@@ -1,7 +1,11 @@
 /// Buffers of one batch size, allocated once and reused by every training step of that size.
 final class Workspace<T: RuntimeScalar> {
     let rows: Int
+    /// The workspace's own copy of a forward pass's input (`[rows, inputWidth]`).
     let input: UnsafeMutablePointer<T>
+    /// The input the last forward pass read: `input`, or the caller's rows while it lends them
+    /// (``NetworkEngine/forward(_:rows:training:borrowInput:)``).
+    var source: UnsafePointer<T>
     /// Output of each layer (`[rows, width_i]`); identity layers alias their input.
     var outputs: [UnsafeMutablePointer<T>] = []
     /// Dense pre-activations (nil for linear activation: `z == y`).
@@ -26,6 +30,7 @@ final class Workspace<T: RuntimeScalar> {
         }
         let maxWidth = max(inputWidth, widths.max() ?? 0)
         input = alloc(rows * inputWidth)
+        source = UnsafePointer(input)
         gradA = alloc(rows * maxWidth)
         gradB = alloc(rows * maxWidth)
         owned = [input, gradA, gradB]

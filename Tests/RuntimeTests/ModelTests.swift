@@ -171,6 +171,34 @@ extension ModelTests {
         }
     }
 
+    /// A training step reads its batch in place (no copy into the workspace) and gives, bit for
+    /// bit, the gradients of the copying path (``Network/forward(_:training:)``, the loss' gradient,
+    /// ``Network/backward(lossGradient:)``); so does a network whose first layer passes its input
+    /// through (where the batch is copied after all). Afterwards the step is forgotten: a backward
+    /// pass needs a new forward pass instead of reading a batch that may be gone.
+    @Test func aTrainingStepReadsItsBatchInPlaceWithTheCopyingPathsGradients() throws {
+        var identityFirst = Self.denseFile()
+        identityFirst.model.layers.insert(LayerSpec(name: "pass", kind: .activation(.linear)), at: 0)  // aliases its input
+        identityFirst.tensors = identityFirst.tensors.map { t in
+            NamedTensor(name: t.name.replacingOccurrences(of: "layers.1.", with: "layers.2.").replacingOccurrences(of: "layers.0.", with: "layers.1."), tensor: t.tensor)
+        }
+        let loss = try Loss(LossSpec(name: .meanSquaredError))
+        for file in [Self.denseFile(), identityFirst] {
+            let inPlace = try Network(file), copying = try Network(file)
+            let x = Self.batch(rows: 5, cols: 2, seed: 7), y = Self.batch(rows: 5, cols: 1, seed: 8)
+            let step = try inPlace.trainStep(x, y, loss: loss)
+            let out = try copying.forward(x, training: true)
+            let reference = try loss.evaluate(predictions: out, targets: y)
+            try copying.backward(lossGradient: reference.gradient)
+            #expect(step.loss == reference.value)
+            for (a, b) in zip(inPlace.parameters, copying.parameters) {
+                #expect(a.gradient.map(\.bitPattern) == b.gradient.map(\.bitPattern), "\(a.name)")
+                #expect(a.gradient.contains { $0 != 0 }, "\(a.name): a gradient to compare")
+            }
+            #expect(throws: RuntimeError.backwardWithoutForward) { try inPlace.backward(lossGradient: reference.gradient) }
+        }
+    }
+
     @Test func backwardWithoutForwardIsAnError() throws {
         let net = try Network(Self.denseFile())
         #expect(throws: RuntimeError.backwardWithoutForward) { try net.backward(lossGradient: Matrix(rows: 2, cols: 1)) }
