@@ -8,11 +8,13 @@ public struct Metadata: Codable, Sendable, Equatable {
     public var sourceFile: String?
     /// Creation time, ISO 8601 UTC (`2026-11-29T12:00:00Z`).
     public var createdAt: String?
-    /// Names of the input columns, in order; `count` equals the input width when present.
+    /// Names of the input columns, in order; when present, `count` equals the input width and no
+    /// name appears twice (``ModelFile/validate()``).
     public var inputNames: [String]?
     /// Names of the outputs, in order; `count` equals the output width when present.
     public var outputNames: [String]?
-    /// Class label per output unit (classification models).
+    /// Class names in class-id order (classification models): one per output unit, or two (class 0,
+    /// then class 1) for a single sigmoid or logit output. Not checked against the output width.
     public var classLabels: [String]?
     /// Any other key/value strings, kept verbatim.
     public var extra: [String: String]

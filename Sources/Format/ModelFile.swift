@@ -23,7 +23,9 @@ public struct ModelFile: Sendable, Equatable {
 
     /// Checks that the tensors are exactly what the architecture needs, with the expected shapes,
     /// and that optimizer slot tensors name existing trainable parameters with the same shape.
-    /// Names must be unique. The training state's counters must lie in `0...TrainingState.maxCounter`.
+    /// Tensor names must be unique; `input_names` and `output_names`, when present, must have one
+    /// name per input and output, and `input_names` no name twice. The training state's counters
+    /// must lie in `0...TrainingState.maxCounter`.
     /// - Throws: ``ModelError`` naming the first offending tensor or layer.
     public func validate() throws {
         try Self.validate(model: model, table: tensors.map { ($0.name, $0.tensor.shape) }, metadata: metadata, training: training)

@@ -18,6 +18,11 @@ public enum FlagLimits {
     /// `--early-stopping PATIENCE`: 0 … 10^9.
     public static let patience = 0...TrainingConfiguration.maxEpochs
 
+    /// `range` as the tools' help states it: `1 to 1048576`.
+    public static func text(_ range: ClosedRange<Int>) -> String {
+        "\(range.lowerBound) to \(range.upperBound)"
+    }
+
     /// The usage message for `value` of `flag` outside `range`, or nil when it is inside.
     public static func violation(_ value: Int, _ flag: String, _ range: ClosedRange<Int>) -> String? {
         range.contains(value) ? nil : "\(flag) must be in \(range.lowerBound)...\(range.upperBound), found \(value)."

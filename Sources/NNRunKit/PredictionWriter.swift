@@ -92,8 +92,9 @@ public struct PredictionWriter {
     /// Predicts every row of `reader` and writes the CSV to `writer`, flushed after every batch.
     /// An input without any record (possible only when the reader does not look for a header) gives
     /// no output at all, not even a header.
-    /// - Parameter shouldStop: polled between batches; when it returns true the run stops with
-    ///   ``NNRunError/interrupted(saved:)``.
+    /// - Parameter shouldStop: polled before each batch and once more at the end of the input; when
+    ///   it returns true the run stops with ``NNRunError/interrupted(saved:)``. A read waiting for
+    ///   input is not cut short: the stop comes with the next rows or the end of the input.
     /// - Returns: the number of rows predicted.
     /// - Throws: ``CSVError`` for bad input (rows before the bad one may already be written to the
     ///   writer's sink), the batch function's errors, write errors.
@@ -148,6 +149,9 @@ public struct PredictionWriter {
             // Per batch, so that a process reading the output of a pipe gets each batch's rows now.
             try writer.flush()
         }
+        // A Ctrl-C that came while the last read waited for input (the terminal's Ctrl-C also ends
+        // the `cat` feeding a pipe): the input may be cut short, so this run is not a success.
+        if shouldStop() { throw NNRunError.interrupted(saved: nil) }
         try writer.flush()
         return total
     }

@@ -76,7 +76,9 @@ public struct Tool: Sendable {
     }
 
     /// "Did you mean …?" for a mistyped subcommand (`nnrun tran`) or option (`--epoch`): the nearest
-    /// visible subcommand or option name of the command, when one is close.
+    /// visible subcommand or option name of the command, when one is close. For a failed check
+    /// (`validate()`), which ArgumentParser reports before unknown options, the first unknown
+    /// option of the command line with its nearest name.
     static func didYouMean<Root: ParsableCommand>(_ error: Error, _ root: Root.Type) -> String? {
         let message = root.message(for: error)
         let args = Array(CommandLine.arguments.dropFirst())
@@ -86,8 +88,6 @@ public struct Tool: Sendable {
            !subcommands.map(name).contains(first), let near = nearest(first, in: subcommands.map(name)) {
             return "Did you mean '\(near)'?"
         }
-        guard !message.contains("Did you mean"), let range = message.range(of: "Unknown option '") else { return nil }
-        let option = String(message[range.upperBound...].prefix { $0 != "'" })
         let command: ParsableCommand.Type = args.first.flatMap { a in subcommands.first { name($0) == a } } ?? root
         // The command's long options, from its help text.
         let help = command.helpMessage(columns: 10_000)
@@ -98,6 +98,16 @@ public struct Tool: Sendable {
             if word.count > 2, !options.contains(String(word)) { options.append(String(word)) }
             rest = rest[r.upperBound...]
         }
+        guard let range = message.range(of: "Unknown option '") else {
+            // ArgumentParser reports a failed check (`--target is required`) before an unknown option,
+            // which may be the mistyped flag that check misses (`--taget y`): name it too.
+            guard root.exitCode(for: error) == .validationFailure else { return nil }
+            let words = args.prefix { $0 != "--" }.map { String($0.prefix { $0 != "=" }) }
+            guard let unknown = words.first(where: { $0.hasPrefix("--") && $0.count > 2 && !options.contains($0) }) else { return nil }
+            return "Unknown option '\(unknown)'." + (nearest(unknown, in: options).map { " Did you mean '\($0)'?" } ?? "")
+        }
+        guard !message.contains("Did you mean") else { return nil }
+        let option = String(message[range.upperBound...].prefix { $0 != "'" })
         return nearest(option, in: options).map { "Did you mean '\($0)'?" }
     }
 

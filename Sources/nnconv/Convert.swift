@@ -9,10 +9,14 @@ struct Convert: ParsableCommand {
         abstract: "Convert SRC to DST; the format is chosen by DST's extension (.nnf, .h5, .keras, .onnx).",
         discussion: """
             .nnf    nnkit's binary container (lossless)
-            .h5     the nnkit HDF5 container, loadable by Keras 3 and tf_keras load_model (lossless for nnkit)
-            .keras  a Keras 3 archive with compile config and optimizer state, for keras.models.load_model
-            .onnx   an ONNX model (IR 8, opset 17, symbolic batch dimension) for onnxruntime; an inference
-                    graph: Dropout is omitted, the training configuration is kept only as metadata
+            .h5     the nnkit HDF5 container (lossless for nnkit), which Keras 3
+                    and tf_keras load_model open
+            .keras  a Keras 3 archive with compile config and optimizer state,
+                    for keras.models.load_model
+            .onnx   an ONNX model (IR 8, opset 17, symbolic batch dimension)
+                    for onnxruntime; an inference graph: Dropout is omitted,
+                    the training configuration is kept only as metadata
+
             The output is written atomically: it appears whole or not at all.
             """
     )

@@ -4,8 +4,8 @@ import Format
 import Interop
 import _CLI
 
-/// `nnconv`: converts model files between `.nnf`, the nnkit HDF5 container and Keras' layouts,
-/// and shows what a model file holds. All logic lives in `Interop` and `Format`.
+/// `nnconv`: converts model files between `.nnf`, the nnkit HDF5 container, Keras' layouts and
+/// ONNX, and shows what a model file holds. All logic lives in `Interop` and `Format`.
 @main
 struct NNConv: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,9 +19,12 @@ struct NNConv: ParsableCommand {
 
             EXIT STATUS
               0  success
-              1  an input or output file could not be read or written (missing file, permissions, disk full)
-              2  usage error (bad arguments, unknown output extension, output exists without --force)
-              4  the model file is malformed or uses something nnkit does not support
+              1  an input or output file could not be read or written
+                 (missing file, permissions, disk full)
+              2  usage error (bad arguments, unknown output extension,
+                 output exists without --force, output = input)
+              4  the model file is malformed or uses something nnkit does
+                 not support
             """,
         version: "0.1.0",
         subcommands: [Convert.self, Inspect.self, ImportChild.self]

@@ -18,15 +18,15 @@ struct Bench: ParsableCommand {
     @Argument(help: "The model file.")
     var model: String
 
-    @OptionGroup var batch: BatchOptions
+    @OptionGroup var batch: BatchOptions<Bench>
 
-    @Option(parsing: .unconditional, help: "Total rows to predict (rounded up to whole batches).")
+    @Option(parsing: .unconditional, help: "Total rows to predict, \(FlagLimits.text(FlagLimits.rows)) (rounded up to whole batches).")
     var rows: Int = 100_000
 
-    @Option(parsing: .unconditional, help: "Threads one prediction may use (default: all cores; NNKIT_THREADS overrides the default).")
+    @Option(parsing: .unconditional, help: "Threads one prediction may use, \(FlagLimits.text(FlagLimits.threads)) (default: all cores; NNKIT_THREADS overrides the default).")
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: "Callers predicting at the same time on one shared model (default: 1).")
+    @Option(parsing: .unconditional, help: "Callers predicting at the same time on one shared model, \(FlagLimits.text(FlagLimits.threads)).")
     var concurrency: Int = 1
 
     @Option(help: "Measure reading this CSV file's input columns (as predict does) instead of predicting.")
@@ -40,10 +40,17 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if let csv {
-            print(try BenchCommand.readCSV(modelPath: model, csvPath: csv, batchSize: batch.batchSize ?? 1024, threads: threads).json())
+            print(try BenchCommand.readCSV(modelPath: model, csvPath: csv, batchSize: batch.batchSize ?? Self.csvRows, threads: threads).json())
             return
         }
-        let report = try BenchCommand.run(modelPath: model, batchSize: batch.batchSize ?? 32, rows: rows, threads: threads, concurrency: concurrency)
+        let report = try BenchCommand.run(modelPath: model, batchSize: batch.rows, rows: rows, threads: threads, concurrency: concurrency)
         print(report.json())
     }
+}
+
+extension Bench: BatchSizeDefault {
+    static let rows = 32
+    /// The batch of `--csv`, as predict reads.
+    static let csvRows = Predict.rows
+    static var help: String { "\(rows); with --csv \(csvRows), as predict" }
 }

@@ -16,7 +16,7 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var inputs: InputColumnOptions
 
-    @OptionGroup var batch: BatchOptions
+    @OptionGroup var batch: BatchOptions<Evaluate>
 
     @OptionGroup var metricOptions: MetricOptions
 
@@ -37,8 +37,12 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let result = try EvaluateCommand.run(modelPath: model, dataPath: data, targets: targets.target,
-                                             loss: loss, batchSize: batch.batchSize ?? 32, missing: targets.missing,
+                                             loss: loss, batchSize: batch.rows, missing: targets.missing,
                                              metrics: metricOptions.names, report: report, inputs: inputs.selection)
         print(json ? result.json() : result.text(), terminator: "")
     }
+}
+
+extension Evaluate: BatchSizeDefault {
+    static let rows = 32  // Keras evaluate's default
 }

@@ -12,10 +12,10 @@ struct Init: ParsableCommand {
         from --seed.
         """)
 
-    @Option(parsing: .unconditional, help: "Number of input features.")
+    @Option(parsing: .unconditional, help: "Number of input features, \(FlagLimits.text(FlagLimits.width)).")
     var inputs: Int
 
-    @Option(help: ArgumentHelp("Layers: UNITS:ACTIVATION (Dense; activation defaults to linear) or normalization, comma-separated.", valueName: "SPEC"))
+    @Option(help: ArgumentHelp("Layers: UNITS:ACTIVATION (Dense, \(FlagLimits.text(FlagLimits.width)) units; activation defaults to linear) or normalization, comma-separated.", valueName: "SPEC"))
     var layers: String
 
     @Option(parsing: .unconditional, help: "Seed of the weight initialisation.")

@@ -1,14 +1,30 @@
 import ArgumentParser
 import NNRunKit
 
-/// Options shared by the commands that run a model over a data file.
-struct BatchOptions: ParsableArguments {
-    @Option(name: .long, parsing: .unconditional, help: "Rows per batch (1 to 1048576).")
+/// A command's default `--batch-size`, stated in its help.
+protocol BatchSizeDefault {
+    /// The default, in rows.
+    static var rows: Int { get }
+    /// The default as the help states it (when it depends on other options).
+    static var help: String { get }
+}
+
+extension BatchSizeDefault {
+    static var help: String { "\(rows)" }
+}
+
+/// `--batch-size` of the commands that run a model over rows, with the command's default.
+struct BatchOptions<Default: BatchSizeDefault>: ParsableArguments {
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
+        "Rows per batch, \(FlagLimits.text(FlagLimits.batchSize)) (default: \(Default.help)).", valueName: "N"))
     var batchSize: Int?
 
     func validate() throws {
         if let b = batchSize, let m = FlagLimits.violation(b, "--batch-size", FlagLimits.batchSize) { throw ValidationError(m) }
     }
+
+    /// The rows per batch: the option's value, else the command's default.
+    var rows: Int { batchSize ?? Default.rows }
 }
 
 /// The data options of commands that compare predictions with target columns.

@@ -37,7 +37,7 @@ struct Predict: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Output CSV file (`-` or omitted: standard output).", valueName: "OUT.csv"))
     var output: String?
 
-    @OptionGroup var batch: BatchOptions
+    @OptionGroup var batch: BatchOptions<Predict>
 
     @Flag(help: "Add a `class` column: the arg-max output (label names from the model when it has them); for a single output, 1 when the probability is >= 0.5 (a sigmoid output) or the logit >= 0 (binary cross-entropy from_logits); refused for any other single output.")
     var classes = false
@@ -77,8 +77,12 @@ struct Predict: ParsableCommand {
         let interrupt = InterruptFlag()
         interrupt.install()
         var command = PredictCommand(modelPath: model, inputPath: input, outputPath: output,
-                                     batchSize: batch.batchSize ?? 1024, classes: classes, keep: keep, header: header)
+                                     batchSize: batch.rows, classes: classes, keep: keep, header: header)
         command.inputColumns = inputs.selection
         try command.run(shouldStop: { interrupt.isRaised })
     }
+}
+
+extension Predict: BatchSizeDefault {
+    static let rows = 1024
 }

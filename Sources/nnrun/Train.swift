@@ -53,17 +53,17 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the trained model; the extension picks the format: .nnf, .keras (Keras 3 archive) or .h5 (HDF5 that Keras load_model opens). Default: MODEL, replaced atomically.", valueName: "OUT.nnf|.keras|.h5"))
     var output: String?
 
-    @Option(parsing: .unconditional, help: "Number of passes over the data.")
+    @Option(parsing: .unconditional, help: "Number of passes over the data, \(FlagLimits.text(FlagLimits.epochs)).")
     var epochs: Int = 1
 
-    @OptionGroup var batch: BatchOptions
+    @OptionGroup var batch: BatchOptions<Train>
 
     @OptionGroup var metricOptions: MetricOptions
 
     @Option(help: "Optimizer: sgd, adam, adamw, rmsprop or adagrad (default: the file's, else adam).")
     var optimizer: String?
 
-    @Option(parsing: .unconditional, help: "Learning rate (default: the file's, else the optimizer's Keras default).")
+    @Option(parsing: .unconditional, help: "Learning rate, a number > 0 (default: the file's, else the optimizer's Keras default).")
     var learningRate: Double?
 
     @Option(name: .customLong("lr-schedule"), help: ArgumentHelp("Keras learning-rate schedule starting at the learning rate: exponential:decay_steps=N,decay_rate=R[,staircase] | inverse_time:decay_steps=N,decay_rate=R[,staircase] | piecewise:boundaries=B1/B2,values=V0/V1/V2 | polynomial:decay_steps=N[,end_learning_rate=E,power=P,cycle] | cosine:decay_steps=N[,alpha=A,warmup_target=T,warmup_steps=W] | cosine_restarts:first_decay_steps=N[,t_mul=T,m_mul=M,alpha=A] | constant (default: the file's).", valueName: "KIND:KEY=VALUE,…"))
@@ -78,7 +78,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the shuffling (and dropout).")
     var seed: UInt64 = 0
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Hold out this fraction of the rows (the last ones, as Keras does) for validation.", valueName: "F"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Hold out this fraction of the rows (0 < F < 1; the last ones, as Keras does) for validation.", valueName: "F"))
     var validationSplit: Double?
 
     @Flag(help: "With --validation-split: hold out randomly chosen rows (from --seed) instead of the last ones.")
@@ -90,16 +90,16 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Validation CSV file with the same columns.", valueName: "FILE"))
     var validation: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Stop when the monitored loss (val_loss if there is validation data, else loss) has not improved for this many epochs.", valueName: "PATIENCE"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop when the monitored loss (val_loss if there is validation data, else loss) has not improved for this many epochs (\(FlagLimits.text(FlagLimits.patience))).", valueName: "PATIENCE"))
     var earlyStopping: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("With --early-stopping: the least decrease of the monitored loss that counts as an improvement (default 0).", valueName: "X"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --early-stopping: the least decrease of the monitored loss that counts as an improvement, a number >= 0 (default 0).", valueName: "X"))
     var minDelta: Double?
 
     @Flag(help: "With --early-stopping: save the weights of the best epoch instead of the last (Keras restore_best_weights; off by default, as in Keras).")
     var restoreBest = false
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Least seconds between two checkpoints written after epochs (default 0: after every epoch). The first epoch and the end of the run are always written.", valueName: "SECONDS"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Least seconds (>= 0) between two checkpoints written after epochs; 0 writes after every epoch. The first epoch and the end of the run are always written.", valueName: "SECONDS"))
     var checkpointInterval: Double = 0
 
     @Option(help: ArgumentHelp("Write the per-epoch loss and metrics table as CSV.", valueName: "FILE.csv"))
@@ -120,7 +120,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Train as one rank of an Open MPI job started by mpirun: data-parallel, the same result as one process.")
     var distributed = false
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("With --distributed: the longest a rank waits in one collective (a gradient sum) for the others before it ends the job with status 6 (default 300).", valueName: "SECONDS"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --distributed: the longest a rank waits in one collective (a gradient sum) for the others before it ends the job with status 6, 1 to 86400 (default 300).", valueName: "SECONDS"))
     var collectiveTimeout: Double?
 
     func validate() throws {
@@ -153,7 +153,7 @@ struct Train: ParsableCommand {
         var options = TrainOptions(modelPath: model, dataPath: data, targets: targets.target)
         options.outputPath = output
         options.epochs = epochs
-        options.batchSize = batch.batchSize ?? 32
+        options.batchSize = batch.rows
         options.optimizer = optimizer
         options.learningRate = learningRate
         options.learningRateSchedule = lrSchedule
@@ -196,4 +196,8 @@ struct Train: ParsableCommand {
         }
         group.finalize()
     }
+}
+
+extension Train: BatchSizeDefault {
+    static let rows = 32  // Keras fit's default
 }

@@ -35,6 +35,30 @@ struct CommandRunner {
         return path
     }
 
+    /// A running `nnrun` whose standard input the test writes (and closes) itself.
+    struct Started {
+        var process: Process
+        var stdin: FileHandle
+        /// Standard output, for the caller to read (``ChildProcess/PipeCollector`` or its own loop).
+        var stdoutPipe: Pipe
+        var stderr: ChildProcess.PipeCollector
+    }
+
+    /// Starts `nnrun` with `arguments`, its standard error collected as it comes; the caller reads its
+    /// output, feeds its input, waits for its exit with a time limit and kills it if it is still running.
+    static func startNNRun(_ arguments: [String]) throws -> Started {
+        let p = Process()
+        p.executableURL = tool("nnrun")
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        signal(SIGPIPE, SIG_IGN)  // a child that exits without reading its input must not kill the test process
+        try p.run()
+        return Started(process: p, stdin: inp.fileHandleForWriting, stdoutPipe: out, stderr: ChildProcess.PipeCollector(err))
+    }
+
     static func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil, cwd: URL? = nil,
                     timeout: TimeInterval = ChildProcess.defaultTimeout) throws -> Result {
         let p = Process()
@@ -72,15 +96,8 @@ struct CommandRunner {
     /// keeping) the output lines, and samples the child's peak resident memory.
     static func nnrunStreaming(_ arguments: [String], header: String, rows: Int, timeout: TimeInterval = ChildProcess.defaultTimeout,
                                row: (Int) -> String) throws -> (result: Result, outputLines: Int) {
-        let p = Process()
-        p.executableURL = tool("nnrun")
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = inp
-        signal(SIGPIPE, SIG_IGN)  // a child that exits without reading its input must not kill the test process
-        try p.run()
+        let child = try startNNRun(arguments)
+        let p = child.process, out = child.stdoutPipe, errC = child.stderr, inp = child.stdin
         let started = Date()
         let pid = p.processIdentifier
         nonisolated(unsafe) var lines = 0
@@ -96,7 +113,6 @@ struct CommandRunner {
             }
             counted.signal()
         }
-        let errC = ChildProcess.PipeCollector(err)
         let sampler = Thread {
             while running {
                 if let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
@@ -114,7 +130,7 @@ struct CommandRunner {
         let watchdog = DispatchWorkItem { if p.isRunning { kill(pid, SIGKILL) } }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         defer { watchdog.cancel() }
-        let w = inp.fileHandleForWriting
+        let w = inp
         var chunk = header + "\n"
         for i in 0..<rows {
             chunk += row(i)

@@ -22,18 +22,9 @@ import TestSupport
         // An old modification time, so that a write changes it whatever the clock's granularity.
         var times = [timeval(tv_sec: 1_600_000_000, tv_usec: 0), timeval(tv_sec: 1_600_000_000, tv_usec: 0)]
         #expect(utimes(model.path, &times) == 0)
-        let p = Process()
-        p.executableURL = CommandRunner.tool("nnrun")
-        p.arguments = ["predict", model.path, "-", "--batch-size", "1"]
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = inp
-        signal(SIGPIPE, SIG_IGN)
-        try p.run()
-        let outC = ChildProcess.PipeCollector(out), errC = ChildProcess.PipeCollector(err)
+        let started = try CommandRunner.startNNRun(["predict", model.path, "-", "--batch-size", "1"])
+        let p = started.process, outC = ChildProcess.PipeCollector(started.stdoutPipe), errC = started.stderr, w = started.stdin
         let row = [String](repeating: "0.25", count: 64).joined(separator: ",") + "\n"
-        let w = inp.fileHandleForWriting
         try w.write(contentsOf: Data(row.utf8))
         // Output is buffered, so wait for the model's mapping to appear instead of the first row.
         let deadline = Date().addingTimeInterval(60)

@@ -403,13 +403,24 @@ import NNRunKit
         #expect(try NNF.read(contentsOf: URL(fileURLWithPath: out)).training?.epochs == 300)
     }
 
-    /// Mistyped subcommands get a suggestion; both tools have --version; a data file given as the
+    /// Mistyped subcommands and options get a suggestion, also when another check fails first;
+    /// both tools have --version; a data file given as the
     /// model is shown as text, not hex.
     @Test func suggestionsVersionsAndReadableMessages() throws {
         let tran = try CommandRunner.nnrun(["tran"])
         #expect(tran.status == 2 && tran.stderr.contains("Did you mean 'train'?"), "\(tran.stderr)")
         let conver = try CommandRunner.run(CommandRunner.tool("nnconv"), ["conver", "a", "b"])
         #expect(conver.status == 2 && conver.stderr.contains("Did you mean 'convert'?"), "\(conver.stderr)")
+        let epoch = try CommandRunner.nnrun(["train", "m.nnf", "d.csv", "--target", "y", "--epoch", "3"])
+        #expect(epoch.status == 2 && epoch.stderr.contains("Did you mean '--epochs'?"), "\(epoch.stderr)")
+        // A mistyped --target makes "--target is required" fail first: the unknown option is named too.
+        for command in ["train", "evaluate"] {
+            let taget = try CommandRunner.nnrun([command, "m.nnf", "d.csv", "--taget", "y"])
+            #expect(taget.status == 2 && taget.stderr.contains("--target is required"), "\(taget.stderr)")
+            #expect(taget.stderr.contains("Unknown option '--taget'. Did you mean '--target'?"), "\(taget.stderr)")
+        }
+        let forse = try CommandRunner.run(CommandRunner.tool("nnconv"), ["convert", "a.nnf", "b.txt", "--forse"])
+        #expect(forse.status == 2 && forse.stderr.contains("Unknown option '--forse'. Did you mean '--force'?"), "\(forse.stderr)")
         for tool in ["nnrun", "nnconv"] {
             let v = try CommandRunner.run(CommandRunner.tool(tool), ["--version"])
             #expect(v.status == 0 && v.stdout == "0.1.0\n", "\(tool): \(v.stdout) \(v.stderr)")

@@ -379,6 +379,52 @@ func nnfError(_ bytes: [UInt8], _ name: String = "bad.nnf") -> NNFError? {
         #expect(nnfError(try t.bytes()) == .invalidModel(file: "bad.nnf", .unexpectedTensor(name: "optimizer.velocity.layers.7.bias")))
     }
 
+    /// R24's other clauses: metadata name counts against the widths, no input name twice (inputs are
+    /// matched to CSV columns by name), `input_width` ≥ 1, layer options in range, and the training
+    /// counters in 0…2^53. Each is refused naming the field; class labels are not counted (one sigmoid
+    /// output has two, as the golden file's).
+    @Test func r24MetadataNamesLayerOptionsAndCountersAgreeWithTheModel() throws {
+        func withMetadata(_ key: String, _ value: Any) throws -> [UInt8] {
+            var s = try NNFSurgery.golden()
+            var m = try #require(s.header["metadata"] as? [String: Any])
+            m[key] = value
+            s.header["metadata"] = m
+            return try s.bytes()
+        }
+        let threeInputs = nnfError(try withMetadata("input_names", ["a", "b", "c"]))
+        #expect(threeInputs == .invalidModel(file: "bad.nnf", .metadataMismatch(field: "input_names", count: 3, expected: 2)))
+        expectMessage(threeInputs, contains: "input_names", "3 entries", "2")
+        let twice = nnfError(try withMetadata("input_names", ["a", "a"]))
+        #expect(twice == .invalidModel(file: "bad.nnf", .duplicateName(field: "input_names", name: "a")))
+        expectMessage(twice, contains: "input_names", "\"a\" more than once")
+        #expect(nnfError(try withMetadata("output_names", ["p", "q"]))
+                == .invalidModel(file: "bad.nnf", .metadataMismatch(field: "output_names", count: 2, expected: 1)))
+        #expect(try NNF.decode(try withMetadata("class_labels", ["x", "y", "z"]), fileName: "ok.nnf").metadata.classLabels == ["x", "y", "z"])
+
+        var width = try NNFSurgery.golden()
+        var model = try #require(width.header["model"] as? [String: Any])
+        model["input_width"] = 0
+        width.header["model"] = model
+        #expect(nnfError(try width.bytes()) == .invalidModel(file: "bad.nnf", .invalidInputWidth(0)))
+
+        var units = try NNFSurgery.golden()
+        try units.setLayer(1, "units", 0)
+        guard case .invalidModel(_, .invalidLayer(1, "output", let reason))? = nnfError(try units.bytes()) else {
+            Issue.record("units 0 not refused as layer 1"); return
+        }
+        #expect(reason.contains("units"))
+
+        for (field, value) in [("iterations", (1 << 53) + 1), ("epochs", -1)] {
+            var t = try NNFSurgery.golden()
+            var training = try #require(t.header["training"] as? [String: Any])
+            training[field] = value
+            t.header["training"] = training
+            let e = nnfError(try t.bytes())
+            #expect(e == .invalidModel(file: "bad.nnf", .invalidTrainingState(field: field, value: value, limit: 1 << 53)))
+            expectMessage(e, contains: "training.\(field)", "\(value)")
+        }
+    }
+
     /// Forward compatibility: a newer minor version with unknown keys anywhere is read.
     @Test func newerMinorVersionWithUnknownKeysIsAccepted() throws {
         var s = try NNFSurgery.golden()
