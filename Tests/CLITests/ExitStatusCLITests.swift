@@ -104,6 +104,28 @@ import _CLI
         }
     }
 
+    /// `nnrun bench --help` names every key of the JSON object bench prints, with and without --csv,
+    /// and no key it does not print.
+    @Test func benchHelpNamesExactlyTheKeysItPrints() throws {
+        let model = try CommandRunner.initModel(in: dir, inputs: 2, layers: "3:relu,1")
+        let data = path("d.csv")
+        try Data("a,b\n0,1\n1,1\n".utf8).write(to: URL(fileURLWithPath: data))
+        func keys(_ arguments: [String]) throws -> Set<String> {
+            let r = try CommandRunner.nnrun(["bench", model] + arguments)
+            #expect(r.status == 0, "\(r.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return Set(object.keys)
+        }
+        let predicting = try keys(["--rows", "64"]), reading = try keys(["--csv", data])
+        let help = try CommandRunner.nnrun(["bench", "--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
+        let overview = try #require(help.components(separatedBy: "USAGE:").first)
+        let words = Set(overview.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init))
+        let snakeCase = words.filter { $0.contains("_") && $0 == $0.lowercased() }
+        let printed = predicting.union(reading)
+        #expect(printed.subtracting(words).isEmpty, "printed but not in --help: \(printed.subtracting(words).sorted())")
+        #expect(snakeCase.subtracting(printed).isEmpty, "in --help but not printed: \(snakeCase.subtracting(printed).sorted())")
+    }
+
     /// Whether `pid` catches SIGINT now (`SigCgt` in /proc): `InterruptFlag.install()` has run.
     static func catchesSIGINT(_ pid: Int32) -> Bool {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
