@@ -19,7 +19,7 @@ struct NNRun: ParsableCommand {
 
         Exit status: 0 success; 1 other I/O failure; 2 usage error; 3 bad input data (CSV); \
         4 bad or unsupported model file; 5 training diverged; 6 distributed training job failed \
-        (train --distributed); 130 interrupted (Ctrl-C).
+        (train --distributed); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C).
         """,
         version: "0.1.0",
         subcommands: [Predict.self, Train.self, Evaluate.self, Init.self, Inspect.self, Bench.self, ImportChild.self]
