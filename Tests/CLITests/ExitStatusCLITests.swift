@@ -1,3 +1,4 @@
+import Format
 import Foundation
 import Testing
 import TestSupport
@@ -42,6 +43,35 @@ import _CLI
         let paragraph = String(threat[section.upperBound...]).components(separatedBy: "\n\n")[0].replacingOccurrences(of: "\n", with: " ")
         let inSpec = Set(paragraph.split(separator: ";").compactMap { Int32($0.split(separator: " ").first ?? "") })
         #expect(inSpec == all, "spec/threat-model.md: \(paragraph)")
+    }
+
+    /// A training state whose numbers Keras would not compute with reads (inspect, predict: exit 0)
+    /// but is refused by train and evaluate with exit 4, naming the model file and the field
+    /// (spec/nnf.md, "Training state"); `evaluate --loss` replaces a bad loss.
+    @Test(arguments: [
+        (LossSpec(name: .binaryCrossentropy, labelSmoothing: 5), OptimizerSpec(name: .adam), "label_smoothing"),
+        (LossSpec(name: .huber, delta: 0), OptimizerSpec(name: .adam), "huber delta"),
+        (LossSpec(name: .binaryCrossentropy), OptimizerSpec(name: .adam, learningRate: -1), "learning_rate"),
+    ]) func outOfRangeTrainingNumbersAreABadModelForTrainAndEvaluate(_ loss: LossSpec, _ optimizer: OptimizerSpec, _ field: String) throws {
+        let model = try CommandRunner.initModel(in: dir, inputs: 2, layers: "1:sigmoid")
+        var file = try NNF.read(contentsOf: URL(fileURLWithPath: model))
+        file.training = TrainingState(loss: loss, optimizer: optimizer)
+        try NNF.write(file, to: URL(fileURLWithPath: model))
+        let data = path("d.csv")
+        try Data("a,b,y\n0,1,1\n1,1,0\n".utf8).write(to: URL(fileURLWithPath: data))
+
+        #expect(try CommandRunner.nnrun(["inspect", model]).status == 0)
+        #expect(try CommandRunner.nnrun(["predict", model, data, "--input-columns", "a,b"]).status == 0)
+        let train = try CommandRunner.nnrun(["train", model, data, "--target", "y", "-o", path("t.nnf"), "--quiet"])
+        #expect(train.status == 4 && train.stderr.hasPrefix("nnrun: \(model): training.") && train.stderr.contains(field), "\(train.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path("t.nnf")))
+        let evaluate = try CommandRunner.nnrun(["evaluate", model, data, "--target", "y"])
+        if field == "learning_rate" {
+            #expect(evaluate.status == 0, "evaluate does not use the optimizer: \(evaluate.stderr)")
+        } else {
+            #expect(evaluate.status == 4 && evaluate.stderr.hasPrefix("nnrun: \(model): training.loss") && evaluate.stderr.contains(field), "\(evaluate.stderr)")
+            #expect(try CommandRunner.nnrun(["evaluate", model, data, "--target", "y", "--loss", "mse"]).status == 0)
+        }
     }
 
     /// Whether `pid` catches SIGINT now (`SigCgt` in /proc): `InterruptFlag.install()` has run.

@@ -27,4 +27,20 @@ import TestSupport
         let tuned = try NNF.read(contentsOf: dir.appendingPathComponent("tuned.nnf"))
         #expect(tuned.training?.iterations == 50 + 10, "Keras stopped after 50 Adam steps; 10 more full batches")
     }
+
+    /// The test above is the README's example: every line of README.md's Swift block is a line of
+    /// this file, except the two that name files (here the fixture and a temporary folder).
+    @Test func theReadmeExampleIsTheOneThisSuiteRuns() throws {
+        let readme = try String(contentsOf: Fixtures.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "```swift\n"))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        let lines = readme[start.upperBound..<end.lowerBound].split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let naming = lines.filter { $0.contains("URL(fileURLWithPath:") }
+        #expect(naming.count == 2, "\(naming)")
+        for line in lines where !line.isEmpty && !line.contains("URL(fileURLWithPath:") && !line.hasPrefix("import ") {
+            #expect(source.contains(line), "README line not in ReadmeExampleTests: \(line)")
+        }
+    }
 }
