@@ -287,7 +287,7 @@ public struct TrainCommand {
             progress.note(text + ".")
         case .requested:
             // In a distributed run every rank stopped after the same batch: end together.
-            let error = NNRunError.interrupted(saved: outputPath)
+            let error = NNRunError.interrupted(saved: outputPath, signal: interrupt.signal)
             throw group == nil ? error : DistributedExit(status: error.exitStatus.rawValue, error: error)
         case .completed, .nonFinite:
             if result.restoredBestWeights, let best = result.bestEpoch {

@@ -19,7 +19,7 @@ struct NNRun: ParsableCommand {
 
         Exit status: 0 success; 1 other I/O failure; 2 usage error; 3 bad input data (CSV); \
         4 bad or unsupported model file; 5 training diverged; 6 distributed training job failed \
-        (train --distributed); 130 interrupted (Ctrl-C).
+        (train --distributed); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C).
 
         Environment: NNKIT_THREADS (threads of a prediction and of the CSV reader, a positive integer, \
         above 1024 counting as 1024; default: all cores, divided among the ranks of train --distributed on one machine), NNKIT_MEMORY_BUDGET (the most one allocation computed from a file's or \

@@ -79,7 +79,11 @@ struct Predict: ParsableCommand {
         var command = PredictCommand(modelPath: model, inputPath: input, outputPath: output,
                                      batchSize: batch.rows, classes: classes, keep: keep, header: header)
         command.inputColumns = inputs.selection
-        try command.run(shouldStop: { interrupt.isRaised })
+        do {
+            try command.run(shouldStop: { interrupt.isRaised })
+        } catch NNRunError.interrupted(let saved, _) {
+            throw NNRunError.interrupted(saved: saved, signal: interrupt.signal)
+        }
     }
 }
 
