@@ -152,8 +152,10 @@ public struct LabelledData {
         let inputColumns = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: modelInputNames, excluding: targetColumns,
                                                     selection: inputs)
         if let overlap = inputColumns.first(where: targetSet.contains) {
-            throw CSVError.columnCountMismatch(file: file, found: reader.columnCount, expected: inputWidth + targetColumns.count,
-                                               detail: "column \(reader.columnLabel(overlap)) is both an input of the model and a target")
+            // (--input-columns naming a target is refused by InputColumns.resolve.)
+            let why = modelInputNames != nil ? "the model records it among its input names" : "it is also one of the model's inputs"
+            throw CSVError.invalidColumn(file: file, column: overlap + 1, columnName: reader.columnName(overlap),
+                                         detail: "--target selects it, but \(why); a column cannot be both an input and a target")
         }
         let encoding = loss.map { TargetEncoding.choose(loss: $0, outputWidth: outputWidth ?? 0, selectedColumns: targetColumns.count) } ?? .numeric
         var x: [Float] = [], numericTargets: [Float] = [], labelText: [String] = [], lines: [Int] = []

@@ -343,7 +343,13 @@ import NNRunKit
         let hint = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y"])
         #expect(hint.status == 3 && hint.stderr.hasSuffix("; --input-columns names the model's inputs (the other columns are left out))\n"), "\(hint.stderr)")
         let overlap = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y", "--input-columns", "a,y"])
-        #expect(overlap.status == 3 && overlap.stderr.contains("--input-columns selects column y, which is also a kept or target column"), "\(overlap.stderr)")
+        #expect(overlap.status == 3 && overlap.stderr.contains("column 5 (\"y\"): --input-columns selects it, but it is also a kept or target column; a column cannot be both"), "\(overlap.stderr)")
+        // A target the model records among its input names: named as such, not as a column count.
+        let named = dir.appendingPathComponent("named.nnf").path
+        #expect(try CommandRunner.nnrun(["train", m, withID, "--target", "y", "--input-columns", "a,b", "-o", named, "--quiet"]).status == 0)
+        let both = try CommandRunner.nnrun(["evaluate", named, withID, "--target", "a,y"])
+        #expect(both.status == 3 && both.stderr.hasSuffix("column 4 (\"a\"): --target selects it, but the model records it among its input names; "
+                                                          + "a column cannot be both an input and a target\n"), "\(both.stderr)")
     }
 
     /// Blank lines (before the header, between rows, at the end; LF or CRLF) are skipped as pandas'
