@@ -32,7 +32,7 @@ struct Train: ParsableCommand {
 
         --distributed trains as one rank of an Open MPI job (`mpirun -np N nnrun train ... --distributed`): \
         each rank parses its own byte range of DATA, each batch of --batch-size rows is split over the ranks, their gradients are summed \
-        (MPI_Allreduce) and every rank applies the same update, so the result equals one process's \
+        (MPI_Iallreduce, under the --collective-timeout watchdog) and every rank applies the same update, so the result equals one process's \
         up to the order of the sums. Rank 0 writes the outputs and prints progress. A rank that dies \
         ends the job; a collective that waits longer than --collective-timeout ends it with status 6. \
         Running the same command again continues from the last checkpoint of an unfinished run. \

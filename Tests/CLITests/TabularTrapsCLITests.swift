@@ -526,6 +526,52 @@ import NNRunKit
     }
 }
 
+extension ValidationSplitTests {
+    /// `--validation-shuffle` holds out the rows `ValidationSplit` picks from `--seed`: training on the
+    /// other rows with those as `--validation FILE` gives the same history and weights (1e-6 relative;
+    /// the validation rows may be summed in another order).
+    @Test func cliValidationShuffleHoldsOutTheSeedsRows() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let iris = Fixtures.url("data/iris_train.csv").path
+        #expect(try CommandRunner.nnrun(["init", "--inputs", "4", "--layers", "3:softmax", "--seed", "2", "-o", path("m.nnf")]).status == 0)
+        let common = ["--target", "species", "--loss", "sparse_categorical_crossentropy", "--optimizer", "sgd", "--learning-rate", "0.05",
+                      "--no-shuffle", "--epochs", "3", "--batch-size", "16", "--quiet"]
+        let split = try CommandRunner.nnrun(["train", path("m.nnf"), iris, "--validation-split", "0.25", "--validation-shuffle", "--seed", "7",
+                                             "-o", path("a.nnf"), "--history", path("a.csv")] + common)
+        #expect(split.status == 0, "\(split.stderr)")
+
+        let data = try LabelledData(path: iris, targets: ["species"], inputWidth: 4, modelInputNames: nil,
+                                    loss: .sparseCategoricalCrossentropy, outputWidth: 3)
+        let (train, held) = try ValidationSplit.rows(data, fraction: 0.25, mode: .shuffled, seed: 7, file: "iris")
+        #expect(held != Array(90..<120), "not Keras' last rows")
+        let lines = try String(contentsOfFile: iris, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true)
+        try #require(lines.count == 121)
+        func write(_ rows: [Int], _ name: String) throws {
+            try Data(([lines[0]] + rows.map { lines[$0 + 1] }).joined(separator: "\n").appending("\n").utf8).write(to: URL(fileURLWithPath: path(name)))
+        }
+        try write(train, "train.csv")
+        try write(held, "held.csv")
+        let files = try CommandRunner.nnrun(["train", path("m.nnf"), path("train.csv"), "--validation", path("held.csv"),
+                                             "-o", path("b.nnf"), "--history", path("b.csv")] + common)
+        #expect(files.status == 0, "\(files.stderr)")
+
+        func table(_ name: String) throws -> [[Double]] {
+            try String(contentsOfFile: path(name), encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+        }
+        let a = try table("a.csv"), b = try table("b.csv")
+        #expect(a.count == 3 && b.count == 3)
+        for (x, y) in zip(a.joined(), b.joined()) { #expect(abs(x - y) <= 1e-6 * max(1, abs(y)), "\(a) vs \(b)") }
+        let wa = try NNF.read(contentsOf: URL(fileURLWithPath: path("a.nnf"))), wb = try NNF.read(contentsOf: URL(fileURLWithPath: path("b.nnf")))
+        for name in ["layers.0.kernel", "layers.0.bias"] {
+            for (x, y) in zip(try #require(wa.tensor(named: name)).floats(), try #require(wb.tensor(named: name)).floats()) {
+                #expect(abs(x - y) <= 1e-6 * max(1, abs(y)), "\(name)")
+            }
+        }
+    }
+}
+
 /// The terminal progress bar's ETA: mean time per batch so far times the batches left.
 @Suite struct ProgressETATests {
     @Test func etaExtrapolatesTheMeanBatchTime() {
