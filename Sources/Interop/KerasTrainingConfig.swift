@@ -186,7 +186,7 @@ enum KerasTrainingConfig {
             "optimizer": optimizerJSON(t.optimizer),
             "loss": lossJSON(t.loss),
             "loss_weights": .null,
-            "metrics": t.metrics.isEmpty ? .null : .array(t.metrics.map { KerasMetricName($0).json(.keras3) }),
+            "metrics": { let m = t.metrics.filter { !KerasMetricName.isUnreproducible($0) }; return m.isEmpty ? .null : .array(m.map { KerasMetricName($0).json(.keras3) }) }(),
             "weighted_metrics": .null,
             "run_eagerly": false,
             "steps_per_execution": 1,

@@ -45,6 +45,28 @@ import TestSupport
         }
     }
 
+    /// Metric objects with an argument nnkit does not reproduce (AUC from logits or per label, a
+    /// threshold other than 0.5, one class of several) are skipped with a warning naming the argument,
+    /// instead of being reported under Keras' name with other numbers (an AUC of logits thresholded as
+    /// probabilities); the plain metrics are computed, and a trained output does not carry them.
+    @Test func metricsWithArgumentsNNKitDoesNotReproduceAreSkippedWithAWarning() throws {
+        let model = Fixtures.url("cli/compile/metric_arguments.keras").path
+        let e = try CommandRunner.nnrun(["evaluate", model, Self.data, "--target", "cls", "--json"])
+        #expect(e.status == 0, "\(e.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
+        #expect(Set(json.keys) == ["loss", "accuracy", "rows"], "\(json)")
+        for skipped in ["auc{from_logits: true}", "ml_auc{multi_label: true}", "precision{thresholds: 0.7}", "recall{class_id: 1}",
+                        "binary_accuracy{threshold: 0.3}"] {
+            #expect(e.stderr.contains("nnrun: warning: metric \"\(skipped)\" is not computed by nnkit and is skipped"), "\(e.stderr)")
+        }
+        let dir = try Fixtures.temporaryDirectory()
+        let out = dir.appendingPathComponent("o.keras").path
+        let t = try CommandRunner.nnrun(["train", model, Self.data, "--target", "cls", "--quiet", "-o", out])
+        #expect(t.status == 0, "\(t.stderr)")
+        let i = try CommandRunner.nnrun(["inspect", out])
+        #expect(i.status == 0 && i.stdout.contains("metrics: accuracy\n"), "\(i.stdout)")
+    }
+
     /// A setting that changes the loss Keras trains is not dropped: train refuses the file's
     /// training configuration (exit 4, naming the setting) and writes nothing; predict still runs,
     /// and --loss with --optimizer trains the model with a new configuration.

@@ -172,6 +172,17 @@ import NNRunKit
                     + "targets are read as numbers; class labels need a classification loss: --loss categorical_crossentropy or "
                     + "sparse_categorical_crossentropy for a softmax output with one unit per class, binary_crossentropy for one sigmoid output\n")
         }
+        // A classification loss that does not fit the output says what does, rather than asking for a classification loss.
+        let bce = try CommandRunner.nnrun(["train", m, csv, "--target", "kind", "-o", out, "--quiet", "--loss", "binary_crossentropy"])
+        #expect(bce.status == 3 && bce.stderr == "nnrun: \(csv), column 3 (\"kind\"): text such as \"cat\" in the target column, but binary_crossentropy "
+                + "reads two class labels only for a model with one sigmoid output, and this model has several outputs; for a softmax output "
+                + "with one unit per class use --loss sparse_categorical_crossentropy or categorical_crossentropy\n", "\(bce.stderr)")
+        let one = try model(["--inputs", "2", "--layers", "4:relu,1:sigmoid"], in: dir, name: "one.nnf")
+        let two = try file("a,b,kind\n1,2,cat\n2,1,dog\n0,0,dog\n", "two.csv", in: dir)
+        let cce = try CommandRunner.nnrun(["evaluate", one, two, "--target", "kind", "--loss", "categorical_crossentropy"])
+        #expect(cce.status == 3 && cce.stderr.contains("categorical_crossentropy reads class labels only for a softmax output with one unit per "
+                                                       + "class, and this model has one output; for two labels and one sigmoid output use --loss binary_crossentropy"), "\(cce.stderr)")
+        #expect(try CommandRunner.nnrun(["evaluate", one, two, "--target", "kind", "--loss", "binary_crossentropy"]).status == 0)
         let ok = try CommandRunner.nnrun(["train", m, csv, "--target", "kind", "-o", out, "--quiet", "--loss", "categorical_crossentropy"])
         #expect(ok.status == 0, "\(ok.stderr)")
         let r1 = try model(["--inputs", "2", "--layers", "1"], in: dir, name: "r.nnf")
@@ -332,7 +343,13 @@ import NNRunKit
         let hint = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y"])
         #expect(hint.status == 3 && hint.stderr.hasSuffix("; --input-columns names the model's inputs (the other columns are left out))\n"), "\(hint.stderr)")
         let overlap = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y", "--input-columns", "a,y"])
-        #expect(overlap.status == 3 && overlap.stderr.contains("--input-columns selects column y, which is also a kept or target column"), "\(overlap.stderr)")
+        #expect(overlap.status == 3 && overlap.stderr.contains("column 5 (\"y\"): --input-columns selects it, but it is also a kept or target column; a column cannot be both"), "\(overlap.stderr)")
+        // A target the model records among its input names: named as such, not as a column count.
+        let named = dir.appendingPathComponent("named.nnf").path
+        #expect(try CommandRunner.nnrun(["train", m, withID, "--target", "y", "--input-columns", "a,b", "-o", named, "--quiet"]).status == 0)
+        let both = try CommandRunner.nnrun(["evaluate", named, withID, "--target", "a,y"])
+        #expect(both.status == 3 && both.stderr.hasSuffix("column 4 (\"a\"): --target selects it, but the model records it among its input names; "
+                                                          + "a column cannot be both an input and a target\n"), "\(both.stderr)")
     }
 
     /// Blank lines (before the header, between rows, at the end; LF or CRLF) are skipped as pandas'
