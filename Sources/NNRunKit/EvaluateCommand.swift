@@ -77,15 +77,19 @@ public enum EvaluateCommand {
             let p: Matrix
             do { p = try net.predict(x) } catch let e as NNFError { throw e } catch { throw NNRunError.usage("\(dataPath): \(error)") }
             try net.verifyWeightFiles()
-            result.report = makeReport(predictions: p, data: data, loss: spec.name, labels: data.classLabels ?? file.metadata.classLabels,
+            result.report = makeReport(predictions: p, data: data, loss: spec, labels: data.classLabels ?? file.metadata.classLabels,
                                        outputNames: file.metadata.outputNames ?? data.targetNames)
         }
         return result
     }
 
-    /// A classification report for cross-entropy models (one sigmoid output, or several outputs with
-    /// categorical or sparse cross-entropy), a regression report otherwise.
-    static func makeReport(predictions p: Matrix, data: LabelledData, loss: LossSpec.Name, labels: [String]?, outputNames: [String]?) -> EvaluationReport {
+    /// A classification report for cross-entropy models (one output with binary cross-entropy, or
+    /// several outputs with categorical or sparse cross-entropy), a regression report otherwise. One
+    /// output is class 1 from 0.5, or from 0 when the loss reads it as a logit (`from_logits`), as
+    /// `predict --classes` splits it.
+    static func makeReport(predictions p: Matrix, data: LabelledData, loss spec: LossSpec, labels: [String]?, outputNames: [String]?) -> EvaluationReport {
+        let loss = spec.name
+        let threshold: Float = loss == .binaryCrossentropy && spec.fromLogits ? 0 : 0.5
         let rows = p.rows, cols = p.cols
         func argmax(_ v: ArraySlice<Float>) -> Int {
             var best = v.startIndex
@@ -104,7 +108,7 @@ public enum EvaluateCommand {
         for r in 0..<rows {
             if cols == 1 {
                 truth.append(data.y[r] >= 0.5 ? 1 : 0)
-                predicted.append(p.values[r] >= 0.5 ? 1 : 0)
+                predicted.append(p.values[r] >= threshold ? 1 : 0)
             } else {
                 predicted.append(argmax(p.values[(r * cols)..<((r + 1) * cols)]))
                 truth.append(data.targetWidth == 1 ? Int(data.y[r]) : argmax(data.y[(r * cols)..<((r + 1) * cols)]))
