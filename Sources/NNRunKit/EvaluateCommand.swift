@@ -1,5 +1,6 @@
 import Foundation
 import Format
+import Interop
 import Runtime
 
 /// `nnrun evaluate`: loss and metrics of a model on labelled data.
@@ -40,6 +41,12 @@ public enum EvaluateCommand {
         let file = try ModelIO.load(modelPath, loading: .map)
         let net: Network
         do { net = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
+        // A Keras file whose training configuration was left out at import (an optimizer or loss setting
+        // nnkit cannot use) has no known loss: mse would be a guess, and labels would then fail as numbers.
+        if file.training == nil, loss == nil, let why = file.metadata.extra[KerasImporter.trainingNotImportedKey] {
+            let text = "its training configuration was not imported (\(why)), so the loss to report is not known; give --loss (and --metrics)"
+            throw NNRunError.model(file: modelPath, underlying: ErrorText(stringLiteral: text))
+        }
         var spec = file.training?.loss ?? LossSpec(name: .meanSquaredError)
         if let l = loss.flatMap(TrainOptions.loss(named:)), l != spec.name { spec = LossSpec(name: l) }
         let data = try LabelledData(path: dataPath, targets: targets, inputWidth: net.inputWidth, modelInputNames: file.metadata.inputNames,

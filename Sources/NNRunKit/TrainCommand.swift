@@ -235,6 +235,10 @@ public struct TrainCommand {
         }
         func finishOutputs() throws { try finishOutputs(best: nil) }
 
+        // Ctrl-C or SIGTERM while the model and data were read: nothing was trained, so nothing is
+        // written (the trainer would otherwise take one batch and save it as a whole epoch). A
+        // distributed run stops only where every rank stops, after a batch.
+        if group == nil, interrupt.isRaised { throw NNRunError.interrupted(saved: nil, signal: interrupt.signal) }
         let result: TrainingResult
         do {
             result = try trainer.fit(x: x, y: y, onBatch: { p in

@@ -16,7 +16,8 @@ struct Train: ParsableCommand {
         atomically, so it is always a complete model: after every epoch by default; with \
         --checkpoint-interval S only after an epoch when S seconds have passed since the last write (the \
         first epoch and the end of the run are always written). Ctrl-C finishes the current batch, closes the epoch (it counts as an epoch, as when a \
-        Keras callback stops training), saves, and exits with status 130; SIGTERM does the same and exits with 143.
+        Keras callback stops training), saves, and exits with status 130 (before the first batch it stops without writing \
+        anything); SIGTERM does the same and exits with 143.
 
         If a loss or weight becomes NaN or infinite, training stops with status 5 and the last good model \
         (weights and optimizer state from before the failing batch) is written to the output, which the \

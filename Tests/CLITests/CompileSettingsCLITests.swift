@@ -68,8 +68,9 @@ import TestSupport
     }
 
     /// A setting that changes the loss Keras trains is not dropped: train refuses the file's
-    /// training configuration (exit 4, naming the setting) and writes nothing; predict still runs,
-    /// and --loss with --optimizer trains the model with a new configuration.
+    /// training configuration (exit 4, naming the setting) and writes nothing; evaluate, which
+    /// would otherwise guess mse, asks for --loss the same way; predict still runs, evaluate with
+    /// --loss too, and --loss with --optimizer trains the model with a new configuration.
     @Test(arguments: [("loss_weights.keras", "loss_weights [3]"), ("loss_weights_tfk.h5", "loss_weights [3]"),
                       ("reduction_none.keras", "loss reduction None"), ("ignore_class.keras", "ignore_class 0")])
     func settingsThatChangeTheLossAreRefused(file: String, setting: String) throws {
@@ -82,6 +83,11 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: out))
         let p = try CommandRunner.nnrun(["predict", model, Self.data, "--input-columns", "x0-x3"])
         #expect(p.status == 0, "\(p.stderr)")
+        let e = try CommandRunner.nnrun(["evaluate", model, Self.data, "--target", "cls"])
+        #expect(e.status == 4 && e.stderr.contains("\(file): its training configuration was not imported (")
+                && e.stderr.contains("unsupported \(setting)") && e.stderr.hasSuffix("so the loss to report is not known; give --loss (and --metrics)\n"), "\(e.stderr)")
+        let withLoss = try CommandRunner.nnrun(["evaluate", model, Self.data, "--target", "cls", "--loss", "sparse_categorical_crossentropy"])
+        #expect(withLoss.status == 0 && withLoss.stdout.hasPrefix("loss: "), "\(withLoss.stderr)")
         let ok = try CommandRunner.nnrun(["train", model, Self.data, "--target", "cls", "--quiet", "-o", out,
                                           "--loss", "sparse_categorical_crossentropy", "--optimizer", "sgd"])
         #expect(ok.status == 0, "\(ok.stderr)")

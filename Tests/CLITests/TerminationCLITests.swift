@@ -55,6 +55,31 @@ import Glibc
         #expect(try leftovers(keeping: ["m.nnf", "xor.csv", "out.nnf"]) == [])
     }
 
+    /// Ctrl-C or SIGTERM while the data is still being read (here: standard input, held open) stops
+    /// the run before any training: the model trained in place is left as it was and the status is
+    /// the signal's. It used to train one batch, count it as a whole epoch and save it over the model.
+    @Test(arguments: [SIGINT, SIGTERM]) func aSignalBeforeTrainingStartsLeavesTheModelUntouched(signal: Int32) throws {
+        let model = try CommandRunner.initModel(in: dir, inputs: 2, layers: "4:tanh,1:sigmoid")
+        let before = try Data(contentsOf: URL(fileURLWithPath: model))
+        let started = try CommandRunner.startNNRun(["train", model, "-", "--target", "y", "--epochs", "5", "--batch-size", "1"])
+        let p = started.process
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        try started.stdin.write(contentsOf: Data("x1,x2,y\n0,0,0\n0,1,1\n".utf8))
+        let deadline = Date().addingTimeInterval(60)
+        while !Self.catches(p.processIdentifier, signal) && p.isRunning && Date() < deadline { usleep(20_000) }
+        try #require(Self.catches(p.processIdentifier, signal), "nnrun never installed its signal handler: \(started.stderr.text)")
+        kill(p.processIdentifier, signal)
+        usleep(200_000)
+        try started.stdin.write(contentsOf: Data("1,0,1\n1,1,0\n".utf8))
+        try started.stdin.close()
+        try #require(ChildProcess.waitForExit(p, timeout: 60), "nnrun train did not end within 60 s of the end of its input")
+        _ = started.stderr.waitForEnd(timeout: 30)
+        #expect(p.terminationReason == .exit && p.terminationStatus == (signal == SIGINT ? 130 : 143), "\(p.terminationStatus) \(started.stderr.text)")
+        #expect(!started.stderr.text.contains("Epoch") && !started.stderr.text.contains("saved"), "\(started.stderr.text)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == before)
+        #expect(try leftovers(keeping: ["m.nnf"]) == [])
+    }
+
     @Test func sigtermDuringPredictLeavesNoOutputAndNoTemporaryFile() throws {
         let model = try CommandRunner.initModel(in: dir, inputs: 2, layers: "1:sigmoid")
         let out = dir.appendingPathComponent("scores.csv").path
