@@ -285,7 +285,9 @@ public struct TrainCommand {
             let monitor = validation == .none ? "loss" : "val_loss"
             // Counted from the start of the run (a continued distributed run counts its first part too).
             let runStart = resume?.startEpochs ?? firstEpoch
-            var text = "Early stopping after epoch \(epoch - runStart + 1): \(monitor) has not improved for \(o.earlyStoppingPatience ?? 0) epoch\(o.earlyStoppingPatience == 1 ? "" : "s")"
+            // Keras stops once the epochs without improvement reach the patience: with patience 0, after the first.
+            let idle = max(o.earlyStoppingPatience ?? 0, 1)
+            var text = "Early stopping after epoch \(epoch - runStart + 1): \(monitor) has not improved for \(idle) epoch\(idle == 1 ? "" : "s")"
             if let best = result.bestEpoch { text += " (best: epoch \(best - runStart + 1))" }
             if result.restoredBestWeights { text += "; saved the best epoch's weights" }
             progress.note(text + ".")
