@@ -109,8 +109,8 @@ public struct TrainCommand {
                                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched,
                                                     inputs: o.inputColumns)
         prefetched = nil
-        data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
+        data.report(to: progress)  // warnings about the targets only when they fit the model
         var (x, y) = try data.matrices()
         var validation = TrainingConfiguration.Validation.none
         var heldOut = false
@@ -145,8 +145,8 @@ public struct TrainCommand {
             let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames,
                                      loss: state.loss.name, outputWidth: outputWidth, classLabels: data.classLabels, missing: o.missing,
                                      inputs: o.inputColumns.map { data.inputNames ?? $0 })  // the training file's selected names
-            v.report(to: progress)
             try v.requireTargets(for: loss, outputWidth: outputWidth, file: path)
+            v.report(to: progress)
             let (vx, vy) = try v.matrices()
             validation = .data(x: vx, y: vy)
         }
