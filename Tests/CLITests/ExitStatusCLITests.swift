@@ -82,6 +82,31 @@ import _CLI
         return mask & (1 << (UInt64(SIGINT) - 1)) != 0
     }
 
+    /// nnconv's statuses (0, 1, 2, 4: it reads no CSV and trains nothing) are the same in its
+    /// `--help`, README.md's nnconv section and spec/keras-import.md's table, and each is one of
+    /// ``ExitStatus``'s.
+    @Test func nnconvsExitStatusesAreDocumentedAlike() throws {
+        let expected: Set<Int32> = [0, 1, 2, 4]
+        #expect(expected.isSubset(of: Set(ExitStatus.allCases.map(\.rawValue))))
+        let help = try CommandRunner.run(CommandRunner.tool("nnconv"), ["--help"]).stdout
+        let section = try #require(help.components(separatedBy: "EXIT STATUS\n").dropFirst().first?.components(separatedBy: "\n\n").first)
+        let inHelp = section.split(separator: "\n").compactMap { line -> Int32? in
+            let first = line.split(separator: " ").first.map(String.init) ?? ""
+            return line.hasPrefix("  ") && !line.hasPrefix("     ") ? Int32(first) : nil
+        }
+        #expect(Set(inHelp) == expected, "nnconv --help: \(section)")
+
+        let readme = try String(contentsOf: Fixtures.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let sentence = try #require(readme.range(of: "Exit status: 0 success, 1 I/O failure[^.]*\\.", options: .regularExpression).map { readme[$0] })
+        let inReadme = sentence.dropFirst("Exit status:".count).split(separator: ",").compactMap { Int32($0.split(separator: " ").first ?? "") }
+        #expect(Set(inReadme) == expected, "README.md: \(sentence)")
+
+        let spec = try String(contentsOf: Fixtures.root.appendingPathComponent("spec/keras-import.md"), encoding: .utf8)
+        let start = try #require(spec.range(of: "| exit | meaning |"))
+        let table = String(spec[start.lowerBound...]).components(separatedBy: "\n\n")[0]
+        #expect(Set(Self.tableStatuses(Substring(table))) == expected, "spec/keras-import.md: \(table)")
+    }
+
     /// Ctrl-C while `predict` waits for input (a streaming filter between rows, or the terminal's
     /// Ctrl-C ending the `cat` that feeds it) is exit 130 once the input ends, and `-o` is not
     /// written: it used to be lost, and the output of the rows read so far was renamed into place
