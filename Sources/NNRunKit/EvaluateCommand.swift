@@ -52,7 +52,6 @@ public enum EvaluateCommand {
         let data = try LabelledData(path: dataPath, targets: targets, inputWidth: net.inputWidth, modelInputNames: file.metadata.inputNames,
                                     loss: spec.name, outputWidth: net.outputWidth, classLabels: file.metadata.classLabels, missing: missing,
                                     inputs: inputs)
-        data.report(to: ProgressReporter(mode: .lines))
         let (metricNames, skipped) = MetricSelection.split(metrics ?? file.training?.metrics ?? [])
         for n in skipped { ProgressReporter(mode: .lines).warn(n) }
         let lossFunction: Loss, metrics: [Metric]
@@ -64,6 +63,7 @@ public enum EvaluateCommand {
             throw NNRunError.usage("\(error)")
         }
         try data.requireTargets(for: lossFunction, outputWidth: net.outputWidth, file: dataPath)
+        data.report(to: ProgressReporter(mode: .lines))  // warnings about the targets only when they fit the model
         let (x, y) = try data.matrices()
         let r: EvaluationResult
         do {

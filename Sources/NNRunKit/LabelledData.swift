@@ -158,6 +158,11 @@ public struct LabelledData {
                                          detail: "--target selects it, but \(why); a column cannot be both an input and a target")
         }
         let encoding = loss.map { TargetEncoding.choose(loss: $0, outputWidth: outputWidth ?? 0, selectedColumns: targetColumns.count) } ?? .numeric
+        if case .classIndex(let k) = encoding, k < 2 {
+            // One output has one class id, 0: every other label would be reported row by row as out of range.
+            throw NNRunError.usage("\(file): sparse_categorical_crossentropy reads class ids for a softmax output with one unit per class, "
+                                   + "and the model has \(k) output; for two classes and one sigmoid output use --loss binary_crossentropy")
+        }
         var x: [Float] = [], numericTargets: [Float] = [], labelText: [String] = [], lines: [Int] = []
         var errors: [CSVError] = [], errorCount = 0, dropped = 0, targetTexts = 0
         func record(_ e: CSVError) {

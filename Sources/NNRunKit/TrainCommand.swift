@@ -109,8 +109,8 @@ public struct TrainCommand {
                                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched,
                                                     inputs: o.inputColumns)
         prefetched = nil
-        data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
+        data.report(to: progress)  // warnings about the targets only when they fit the model
         var (x, y) = try data.matrices()
         var validation = TrainingConfiguration.Validation.none
         var heldOut = false
@@ -145,8 +145,8 @@ public struct TrainCommand {
             let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames,
                                      loss: state.loss.name, outputWidth: outputWidth, classLabels: data.classLabels, missing: o.missing,
                                      inputs: o.inputColumns.map { data.inputNames ?? $0 })  // the training file's selected names
-            v.report(to: progress)
             try v.requireTargets(for: loss, outputWidth: outputWidth, file: path)
+            v.report(to: progress)
             let (vx, vy) = try v.matrices()
             validation = .data(x: vx, y: vy)
         }
@@ -285,7 +285,9 @@ public struct TrainCommand {
             let monitor = validation == .none ? "loss" : "val_loss"
             // Counted from the start of the run (a continued distributed run counts its first part too).
             let runStart = resume?.startEpochs ?? firstEpoch
-            var text = "Early stopping after epoch \(epoch - runStart + 1): \(monitor) has not improved for \(o.earlyStoppingPatience ?? 0) epoch\(o.earlyStoppingPatience == 1 ? "" : "s")"
+            // Keras stops once the epochs without improvement reach the patience: with patience 0, after the first.
+            let idle = max(o.earlyStoppingPatience ?? 0, 1)
+            var text = "Early stopping after epoch \(epoch - runStart + 1): \(monitor) has not improved for \(idle) epoch\(idle == 1 ? "" : "s")"
             if let best = result.bestEpoch { text += " (best: epoch \(best - runStart + 1))" }
             if result.restoredBestWeights { text += "; saved the best epoch's weights" }
             progress.note(text + ".")

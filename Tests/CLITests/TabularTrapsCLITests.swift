@@ -183,6 +183,16 @@ import NNRunKit
         #expect(cce.status == 3 && cce.stderr.contains("categorical_crossentropy reads class labels only for a softmax output with one unit per "
                                                        + "class, and this model has one output; for two labels and one sigmoid output use --loss binary_crossentropy"), "\(cce.stderr)")
         #expect(try CommandRunner.nnrun(["evaluate", one, two, "--target", "kind", "--loss", "binary_crossentropy"]).status == 0)
+        // Class ids under binary cross-entropy on a 3-unit output: the one error, without the warning
+        // that the targets lie outside [0, 1] (which would only matter if they fitted the model).
+        let misfit = try CommandRunner.nnrun(["evaluate", m, try file("a,b,y\n1,2,2\n2,1,0\n", "k.csv", in: dir), "--target", "y", "--loss", "binary_crossentropy"])
+        #expect(misfit.status == 2 && misfit.stderr.hasSuffix("k.csv: --target selects 1 column; the model's 3 outputs with loss binary_crossentropy need 3\n")
+                && misfit.stderr.split(separator: "\n").count == 1, "\(misfit.stderr)")
+        // Sparse class ids need one output per class: one line, not one "not an integer class id in [0, 1)" per row.
+        let ids = try file("a,b,y\n1,2,1\n2,1,0\n0,0,1\n", "ids.csv", in: dir)
+        let sparse = try CommandRunner.nnrun(["train", one, ids, "--target", "y", "--loss", "sparse_categorical_crossentropy", "-o", out, "--quiet"])
+        #expect(sparse.status == 2 && sparse.stderr == "nnrun: \(ids): sparse_categorical_crossentropy reads class ids for a softmax output with one "
+                + "unit per class, and the model has 1 output; for two classes and one sigmoid output use --loss binary_crossentropy\n", "\(sparse.stderr)")
         let ok = try CommandRunner.nnrun(["train", m, csv, "--target", "kind", "-o", out, "--quiet", "--loss", "categorical_crossentropy"])
         #expect(ok.status == 0, "\(ok.stderr)")
         let r1 = try model(["--inputs", "2", "--layers", "1"], in: dir, name: "r.nnf")
