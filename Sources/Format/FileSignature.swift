@@ -37,6 +37,11 @@ public enum FileSignature: Equatable, Sendable {
         }
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: url) } catch {
+            // Foundation's sentence ("The operation could not be completed. The file doesn’t
+            // exist.") names no cause a user can act on; open(2)'s errno does.
+            let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 { throw .cannotOpen(reason: String(cString: strerror(errno))) }
+            _ = close(fd)
             throw .cannotOpen(reason: (error as NSError).localizedDescription)
         }
         defer { try? handle.close() }

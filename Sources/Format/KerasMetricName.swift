@@ -53,6 +53,9 @@ extension KerasMetricName {
     /// The nnkit metric names of a Keras `metrics` entry (the inverse of ``init(_:)`` and ``json(_:)``):
     /// strings as they are; metric objects by their `config.name`, else their class name in snake case,
     /// with `AUC(curve="PR")` as `pr_auc` and `TopKCategoricalAccuracy(k≠5)` as `…@k`. Unknown shapes are skipped.
+    /// A metric object with an argument nnkit does not reproduce (``unsupportedArguments``) becomes
+    /// `name{key: value}`, a name nnkit does not compute, so training and evaluation skip it with a
+    /// warning instead of reporting other numbers under Keras' name; it is not written back to Keras files.
     public static func names(keras v: JSONValue?) -> [String] {
         guard let v else { return [] }
         switch v {
@@ -60,6 +63,12 @@ extension KerasMetricName {
         case .array(let a): return a.flatMap { names(keras: $0) }
         case .object:
             let cls = v["class_name"]?.string ?? ""
+            let config = v["config"] ?? .object(JSONObject())
+            for (key, allowed) in unsupportedArguments[cls] ?? [] {
+                if let value = config[key], !allowed.contains(where: { $0 == value || ($0.double != nil && $0.double == value.double) }) {
+                    return ["\(config["name"]?.string ?? KerasNaming.snakeCase(cls)){\(key): \(value.text)}"]
+                }
+            }
             if cls == "AUC", v["config"]?["curve"]?.string == "PR" {
                 let n = v["config"]?["name"]?.string ?? "pr_auc"
                 return [n.hasPrefix("auc") ? "pr_" + n : n]
@@ -73,4 +82,23 @@ extension KerasMetricName {
         default: return []
         }
     }
+
+    /// Arguments of Keras metric classes that change the numbers and that nnkit does not implement,
+    /// each with the values that equal nnkit's computation (Keras' defaults: the 0.5 threshold,
+    /// AUC's 200 interpolated thresholds over one label of probabilities).
+    static let unsupportedArguments: [String: [(String, [JSONValue])]] = {
+        let threshold: [JSONValue] = [.null, .double(0.5), .array([.double(0.5)])]
+        return [
+            "AUC": [("num_thresholds", [.int(200)]), ("summation_method", [.string("interpolation")]), ("thresholds", [.null]),
+                    ("multi_label", [.bool(false)]), ("label_weights", [.null]), ("from_logits", [.bool(false)])],
+            "Precision": [("thresholds", threshold), ("top_k", [.null]), ("class_id", [.null])],
+            "Recall": [("thresholds", threshold), ("top_k", [.null]), ("class_id", [.null])],
+            "BinaryAccuracy": [("threshold", [.double(0.5)])],
+            "R2Score": [("class_aggregation", [.string("uniform_average")]), ("num_regressors", [.int(0)])],
+        ]
+    }()
+
+    /// Whether `name` is one ``names(keras:)`` made of a metric with an argument nnkit does not
+    /// reproduce (`auc{multi_label: true}`): kept in the training state, left out of Keras files.
+    public static func isUnreproducible(_ name: String) -> Bool { name.contains("{") }
 }

@@ -10,7 +10,7 @@
 /// - summaries (`nnrun inspect`, `nnconv inspect`): the Keras class, the activation, the one-line configuration.
 ///
 /// Every `switch` here is exhaustive, so a new case of ``LayerKind`` does not compile until it has a
-/// row; `SchemaTableTests` walks every kind through every dialect. ONNX is one more member of
+/// row; `LayerSchemaTests` (InteropTests) walks every kind through every dialect. ONNX is one more member of
 /// ``LayerSchema`` filled in each row (``onnx``; `ONNXExporter` writes it, `spec/onnx.md`).
 public struct LayerSchema: Sendable {
     /// The kind; its raw value is the `kind` string of `.nnf` files.

@@ -6,9 +6,10 @@ import Foundation
 /// decompressed datasets. A claim above it is refused with a message naming the override, before
 /// anything is allocated.
 ///
-/// Default: half the machine's physical memory (`ProcessInfo.physicalMemory / 2`). Override:
-/// the environment variable `NNKIT_MEMORY_BUDGET`, a byte count with an optional `K`, `M`, `G` or `T`
-/// suffix (powers of 1024), e.g. `NNKIT_MEMORY_BUDGET=64G`.
+/// Default: half the machine's physical memory (`ProcessInfo.physicalMemory / 2`), at least 1 GiB.
+/// Override: the environment variable `NNKIT_MEMORY_BUDGET`, a positive byte count with an optional
+/// `K`, `M`, `G` or `T` suffix (powers of 1024), e.g. `NNKIT_MEMORY_BUDGET=64G`; a value that does
+/// not parse (or overflows) is ignored.
 public enum MemoryBudget {
     /// The environment variable that overrides the budget.
     public static let variable = "NNKIT_MEMORY_BUDGET"

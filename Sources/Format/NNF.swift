@@ -44,7 +44,8 @@ public enum NNF {
     ///     lie (no copy); a file truncated by another program gives an error, never a SIGBUS crash,
     ///     and users of the tensors check ``Tensor/mapping``'s ``MappedFile/verifyUnchanged()``
     ///     before trusting results. Falls back to copying when the file cannot be mapped.
-    /// - Throws: ``NNFError`` naming the file and the offending place.
+    /// - Throws: ``NNFError`` naming the file and the offending place; ``MemoryBudgetError`` when
+    ///   the tensors, all within the file, add up to more than ``MemoryBudget`` allows (a sparse file).
     public static func read(contentsOf url: URL, loading: TensorLoading = .copy) throws -> ModelFile {
         let path = url.path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -66,13 +67,13 @@ public enum NNF {
     /// - Parameters:
     ///   - bytes: the whole file.
     ///   - fileName: used in error messages only.
-    /// - Throws: ``NNFError``.
+    /// - Throws: ``NNFError`` (or ``MemoryBudgetError``, as ``read(contentsOf:loading:)``).
     public static func decode(_ bytes: [UInt8], fileName: String) throws -> ModelFile {
         try bytes.withUnsafeBytes { try NNFReader(buffer: $0, file: fileName).read() }
     }
 
     /// Decodes the bytes of a `.nnf` file held in `Data` (possibly memory-mapped).
-    /// - Throws: ``NNFError``.
+    /// - Throws: ``NNFError`` (or ``MemoryBudgetError``, as ``read(contentsOf:loading:)``).
     public static func decode(_ data: Data, fileName: String) throws -> ModelFile {
         try data.withUnsafeBytes { try NNFReader(buffer: $0, file: fileName).read() }
     }

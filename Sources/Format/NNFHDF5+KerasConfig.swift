@@ -83,7 +83,7 @@ extension NNFHDF5 {
         if let c = o.clipvalue { fields["clipvalue"] = .double(c) }
         if let c = o.globalClipnorm { fields["global_clipnorm"] = .double(c) }
         return JSONValue.object(JSONObject([
-            "loss": loss, "metrics": .array(t.metrics.map { KerasMetricName($0).json(.legacyH5) }), "weighted_metrics": .null, "loss_weights": .null,
+            "loss": loss, "metrics": .array(t.metrics.filter { !KerasMetricName.isUnreproducible($0) }.map { KerasMetricName($0).json(.legacyH5) }), "weighted_metrics": .null, "loss_weights": .null,
             "optimizer_config": .object(JSONObject(["class_name": .string(cls), "config": .object(fields)])),
         ])).text
     }

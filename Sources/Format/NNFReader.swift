@@ -196,6 +196,9 @@ struct NNFReader {
             header = try JSONDecoder().decode(NNFHeader.self, from: json)
         } catch let error as DecodingError {
             throw mapDecodingError(error, json: json)
+        } catch let error as LearningRateScheduleError {
+            // The one decoder of the header that checks values itself; its only place in a header.
+            throw NNFError.invalidField(file: file, path: "training.optimizer.learning_rate_schedule", reason: "\(error)")
         }
         // R9: no object repeats a key (Python's json keeps the last value, Foundation the first).
         if let d = json.withUnsafeBytes({ JSONDuplicateKeys.first(in: $0) }) {

@@ -24,6 +24,9 @@ import Darwin
 ///   `fstat(0)`), unless it is `allowInput` (in-place training), and not the same file as another output.
 /// - The target's directory must exist and accept a new file: a temporary file is created and
 ///   removed there, so an unwritable, missing or read-only location is found before any work.
+/// - A target that exists must be writable: not write-protected (no `w` bit in its mode, as `chmod
+///   a-w` leaves it; also for root, as `rm` asks before removing such a file) and writable by this
+///   process (`access(W_OK)`). The rename would otherwise replace a file its owner protected.
 public struct OutputFile: Sendable, Equatable {
     /// The path as the user gave it (used in messages).
     public let path: String
@@ -62,6 +65,15 @@ public struct OutputFile: Sendable, Equatable {
             let same: Bool
             if exists, let id = identity(of: other.url.path) { same = id == FileIdentity(st) } else { same = other.url == url }
             if same { throw OutputFileError.sameAsOtherOutput(path: path, option: option, other: other.path, otherOption: other.option) }
+        }
+        if exists {
+            let mode = "0" + String(st.st_mode & 0o7777, radix: 8)
+            if st.st_mode & 0o222 == 0 {
+                throw OutputFileError.readOnly(path: path, option: option, reason: "is write-protected (mode \(mode)); make it writable (chmod u+w) or write elsewhere")
+            }
+            if access(url.path, W_OK) != 0 {
+                throw OutputFileError.readOnly(path: path, option: option, reason: "may not be written by this user (mode \(mode), owner uid \(st.st_uid)); write elsewhere")
+            }
         }
         try probeWritable(url, path: path, option: option)
         return OutputFile(path: path, url: url, option: option)
@@ -171,12 +183,14 @@ public enum OutputFileError: Error, CustomStringConvertible, Equatable, Sendable
     case notWritable(path: String, option: String, reason: String)
     /// Another process holds the file's lock (it is training it).
     case locked(path: String)
+    /// The target exists and is write-protected or not writable by this process (`reason` says which).
+    case readOnly(path: String, option: String, reason: String)
 
     /// Whether the error is the user's request (exit 2) rather than the file system's state (exit 1).
     public var isUsage: Bool {
         switch self {
         case .emptyPath, .endsInSlash, .standardOutputNotSupported, .notRegularFile, .sameAsInput, .sameAsOtherOutput: true
-        case .badSymbolicLink, .notWritable, .locked: false
+        case .badSymbolicLink, .notWritable, .locked, .readOnly: false
         }
     }
 
@@ -193,6 +207,8 @@ public enum OutputFileError: Error, CustomStringConvertible, Equatable, Sendable
             return "\(p): \(o) is the same file as \(oo) \(other); choose different names"
         case .badSymbolicLink(let p, let o, let r): return "\(p): \(o) is a symbolic link that cannot be written through: \(r)"
         case .notWritable(let p, let o, let r): return "\(p): \(o) cannot be written: \(r); nothing was done"
+        case .readOnly(let p, let o, let r):
+            return "\(p): \(o) exists and \(r)" + (o == "MODEL" ? " with -o" : "") + "; nothing was done"
         case .locked(let p): return "\(p): another process is training this model (it holds the file's lock); wait for it to finish or write elsewhere with -o"
         }
     }

@@ -64,6 +64,9 @@ public struct IsolatedImport: Sendable {
             if let directory { try? FileManager.default.removeItem(at: directory) }
             _exit(143)
         }
+        // The parent catches SIGTERM by ignoring it and reading it from a dispatch source; an ignored
+        // signal stays ignored across exec and would be discarded, never reaching the sigwait below.
+        signal(SIGTERM, SIG_DFL)
         var terms = sigset_t()
         sigemptyset(&terms)
         sigaddset(&terms, SIGTERM)

@@ -37,7 +37,7 @@ public enum KerasExporter {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy-MM-dd@HH:mm:ss"
         var metadataObject = JSONObject(["keras_version": .string(kerasVersion), "date_saved": .string(formatter.string(from: Date()))])
-        if let names = nnkitNames(model.metadata) { metadataObject[nnkitMetadataKey] = names }
+        if let names = nnkitNames(model) { metadataObject[nnkitMetadataKey] = names }
         let metadata = JSONValue.object(metadataObject)
 
         try AtomicFile.replace(at: url) { temp in
@@ -55,18 +55,21 @@ public enum KerasExporter {
         }
     }
 
-    /// The key of `metadata.json` under which the archive carries nnkit's column names and class
-    /// labels (`{"input_names": […], "output_names": […], "class_labels": […]}`), which Keras has no
-    /// place for; Keras' `load_model` ignores it, ``KerasImporter`` reads it back.
+    /// The key of `metadata.json` under which the archive carries nnkit's column names, class labels
+    /// and completed epochs (`{"input_names": […], "output_names": […], "class_labels": […], "epochs": N}`),
+    /// which Keras has no place for; Keras' `load_model` ignores it, ``KerasImporter`` reads it back.
+    /// The epochs (written when the model has a training state and has trained) keep a continued run's
+    /// epoch numbers, and so its shuffling, those of one uninterrupted run; Keras stores only `iterations`.
     static let nnkitMetadataKey = "nnkit"
 
-    /// The names and labels of `metadata` as JSON, or nil when it has none.
-    static func nnkitNames(_ metadata: Metadata) -> JSONValue? {
+    /// The names, labels and epoch count of `model` as JSON, or nil when it has none.
+    static func nnkitNames(_ model: ModelFile) -> JSONValue? {
         var o = JSONObject()
         func strings(_ a: [String]) -> JSONValue { .array(a.map(JSONValue.string)) }
-        if let n = metadata.inputNames { o["input_names"] = strings(n) }
-        if let n = metadata.outputNames { o["output_names"] = strings(n) }
-        if let n = metadata.classLabels { o["class_labels"] = strings(n) }
+        if let n = model.metadata.inputNames { o["input_names"] = strings(n) }
+        if let n = model.metadata.outputNames { o["output_names"] = strings(n) }
+        if let n = model.metadata.classLabels { o["class_labels"] = strings(n) }
+        if let e = model.training?.epochs, e > 0 { o["epochs"] = .int(e) }
         return o.keys.isEmpty ? nil : .object(o)
     }
 

@@ -91,7 +91,7 @@ public enum KerasImporter {
                                           file: configURL.path, place: "model configuration")
             if options.includeTraining, let cc = modelJSON["compile_config"], !cc.isNull {
                 training = try lenientTraining(&trainingNote) {
-                    try KerasTrainingConfig.parse(loss: cc["loss"], optimizer: cc["optimizer"], metrics: cc["metrics"], file: configURL.path, place: "compile_config")
+                    try KerasTrainingConfig.parse(cc, optimizerKey: "optimizer", file: configURL.path, place: "compile_config")
                 }
             }
         } else {
@@ -103,8 +103,7 @@ public enum KerasImporter {
             if options.includeTraining, let tc = try root.kerasString("training_config") {
                 let t = try parseJSON(Data(tc.utf8), file: file, place: "training_config attribute")
                 training = try lenientTraining(&trainingNote) {
-                    try KerasTrainingConfig.parse(loss: t["loss"], optimizer: t["optimizer_config"], metrics: t["metrics"],
-                                                  file: file, place: "training_config attribute")
+                    try KerasTrainingConfig.parse(t, optimizerKey: "optimizer_config", file: file, place: "training_config attribute")
                 }
             }
             config = try KerasModelConfig(json: modelJSON, kerasMajor: KerasLayout.kerasMajor(version), file: file, place: "model_config attribute")
@@ -222,7 +221,7 @@ public enum KerasImporter {
         var trainingNote: String? = nil
         if options.includeTraining, let cc = modelJSON["compile_config"], !cc.isNull {
             training = try lenientTraining(&trainingNote) {
-                try KerasTrainingConfig.parse(loss: cc["loss"], optimizer: cc["optimizer"], metrics: cc["metrics"], file: configFile, place: "compile_config")
+                try KerasTrainingConfig.parse(cc, optimizerKey: "optimizer", file: configFile, place: "compile_config")
             }
         }
         let root = try h5.root
@@ -292,9 +291,10 @@ public enum KerasImporter {
         return m
     }
 
-    /// Puts the column names and class labels nnkit wrote into an archive's `metadata.json`
+    /// Puts the column names, class labels and epoch count nnkit wrote into an archive's `metadata.json`
     /// (``KerasExporter/nnkitMetadataKey``) back into `model`; a list whose length does not fit the
-    /// model is ignored with an import note.
+    /// model, or an epoch count that is not an integer in `0...TrainingState.maxCounter`, is ignored
+    /// with an import note (the epochs also when the model has no training state).
     static func readNNKitNames(_ names: JSONValue, into model: inout ModelFile) {
         func strings(_ key: String) -> [String]? {
             guard let a = names[key]?.array else { return nil }
@@ -310,6 +310,13 @@ public enum KerasImporter {
             if n.count == outputs { model.metadata.outputNames = n } else { notes.append("metadata.json: \(n.count) output names for \(outputs) outputs ignored") }
         }
         if let n = strings("class_labels") { model.metadata.classLabels = n }
+        if let e = names["epochs"], model.training != nil {
+            if let epochs = e.int, (0...TrainingState.maxCounter).contains(epochs) {
+                model.training?.epochs = epochs
+            } else {
+                notes.append("metadata.json: epochs \(e.text) ignored (expected an integer in 0...\(TrainingState.maxCounter))")
+            }
+        }
         if !notes.isEmpty {
             model.metadata.extra["import_notes"] = ((model.metadata.extra["import_notes"].map { [$0] } ?? []) + notes).joined(separator: "; ")
         }

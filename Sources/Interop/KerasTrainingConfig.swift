@@ -16,14 +16,29 @@ enum KerasTrainingConfig {
     /// The training state a training or compile configuration describes (iterations 0, epochs 0).
     /// Returns nil when the configuration names no loss (a model compiled without one cannot be trained).
     /// - Parameters:
-    ///   - optimizerJSON: the optimizer entry (`optimizer_config` or `compile_config.optimizer`); nil
-    ///     means Keras' default for `compile()` (RMSprop, learning rate 0.001).
-    static func parse(loss lossJSON: JSONValue?, optimizer optimizerJSON: JSONValue?, metrics metricsJSON: JSONValue?,
-                      file: String, place: String) throws -> TrainingState? {
-        guard let lossJSON, !lossJSON.isNull else { return nil }
+    ///   - config: the `compile_config` object (Keras 3) or the `training_config` attribute (legacy `.h5`):
+    ///     `loss` (a name, a serialized loss, or a one-element list of either for the single output),
+    ///     `loss_weights` (null, or 1 as a number or one-element list or object; another weight scales the
+    ///     loss and its gradients, which nnkit does not do, so it is refused), `metrics` and
+    ///     `weighted_metrics` (without sample weights Keras computes the latter as plain metrics, so both are read).
+    ///   - optimizerKey: where the optimizer is (`optimizer` or `optimizer_config`); absent or null means
+    ///     Keras' default for `compile()` (RMSprop, learning rate 0.001).
+    static func parse(_ config: JSONValue, optimizerKey: String, file: String, place: String) throws -> TrainingState? {
+        guard var lossJSON = config["loss"], !lossJSON.isNull else { return nil }
+        if let list = lossJSON.array, list.count == 1 { lossJSON = list[0] }  // loss=["mse"] for a single-output model
         let loss = try parseLoss(lossJSON, file: file, place: "\(place): loss")
+        if let w = config["loss_weights"], !w.isNull {
+            let weights = w.array ?? w.object.map { o in o.keys.compactMap { o[$0] } } ?? [w]
+            guard weights.count == 1, weights[0].double == 1 else {
+                throw KerasImportError.unsupportedTraining(file: file, place: place, value: "loss_weights \(w.text)",
+                                                           supported: "null or 1 (nnkit trains the loss unweighted)")
+            }
+        }
+        let optimizerJSON = config[optimizerKey].flatMap { $0.isNull ? nil : $0 }
         let optimizer = try optimizerJSON.map { try parseOptimizer($0, file: file, place: "\(place): optimizer") } ?? OptimizerSpec(name: .rmsprop)
-        return TrainingState(loss: loss, optimizer: optimizer, metrics: KerasMetricName.names(keras: metricsJSON))
+        var metrics = KerasMetricName.names(keras: config["metrics"])
+        for m in KerasMetricName.names(keras: config["weighted_metrics"]) where !metrics.contains(m) { metrics.append(m) }
+        return TrainingState(loss: loss, optimizer: optimizer, metrics: metrics)
     }
 
     static func parseLoss(_ v: JSONValue, file: String, place: String) throws -> LossSpec {
@@ -42,8 +57,13 @@ enum KerasTrainingConfig {
         guard let n = LossSpec.Name(keras: cls) else { throw unsupported("loss \(cls)") }
         var spec = LossSpec(name: n)
         let c = v["config"] ?? .object(JSONObject())
-        if let r = c["reduction"]?.string, !["auto", "sum_over_batch_size"].contains(r) {
-            throw KerasImportError.unsupportedTraining(file: file, place: place, value: "loss reduction \(r)", supported: "sum_over_batch_size")
+        // Keras 3 writes `reduction: null` for reduction=None (per-row losses, which fit sums).
+        if let r = c["reduction"], r.string.map({ !["auto", "sum_over_batch_size"].contains($0) }) ?? true {
+            throw KerasImportError.unsupportedTraining(file: file, place: place, value: "loss reduction \(r.string ?? (r.isNull ? "None" : r.text))",
+                                                       supported: "sum_over_batch_size")
+        }
+        if let i = c["ignore_class"], !i.isNull {
+            throw KerasImportError.unsupportedTraining(file: file, place: place, value: "ignore_class \(i.text)", supported: "None")
         }
         if let a = c["axis"], !a.isNull, a.int != -1, a.int != 1 {
             throw KerasImportError.unsupportedTraining(file: file, place: place, value: "loss axis \(a.text)", supported: "-1")
@@ -166,7 +186,7 @@ enum KerasTrainingConfig {
             "optimizer": optimizerJSON(t.optimizer),
             "loss": lossJSON(t.loss),
             "loss_weights": .null,
-            "metrics": t.metrics.isEmpty ? .null : .array(t.metrics.map { KerasMetricName($0).json(.keras3) }),
+            "metrics": { let m = t.metrics.filter { !KerasMetricName.isUnreproducible($0) }; return m.isEmpty ? .null : .array(m.map { KerasMetricName($0).json(.keras3) }) }(),
             "weighted_metrics": .null,
             "run_eagerly": false,
             "steps_per_execution": 1,

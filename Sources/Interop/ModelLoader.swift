@@ -74,8 +74,11 @@ public enum ModelLoader {
     ///     optimizer slots of every kind of file (nnkit files included).
     ///   - loading: how an `.nnf` file's tensors get into memory (``NNF/read(contentsOf:loading:)``);
     ///     every other kind is read into memory of its own.
-    /// - Throws: ``KerasImportError`` for Keras files; the container reader's error (`NNFError`,
-    ///   `NNFHDF5Error`) for nnkit files.
+    /// - Throws: ``KerasImportError`` for a file that cannot be read (`io`) or is of no supported
+    ///   kind (`unknownLayout`, ``detect(contentsOf:)``) and for Keras files; ``ONNXImportError`` for
+    ///   ONNX files; the container
+    ///   reader's error (`NNFError`, `NNFHDF5Error`, `MemoryBudgetError`) for nnkit files; `HDF5Error`
+    ///   when an HDF5-based file needs libhdf5 and it cannot be loaded.
     public static func load(contentsOf url: URL, config: URL? = nil, options: KerasImporter.Options = .init(),
                             loading: TensorLoading = .copy) throws -> ModelFile {
         var model: ModelFile

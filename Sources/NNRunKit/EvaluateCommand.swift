@@ -1,5 +1,6 @@
 import Foundation
 import Format
+import Interop
 import Runtime
 
 /// `nnrun evaluate`: loss and metrics of a model on labelled data.
@@ -40,12 +41,17 @@ public enum EvaluateCommand {
         let file = try ModelIO.load(modelPath, loading: .map)
         let net: Network
         do { net = try Network(file) } catch { throw NNRunError.model(file: modelPath, underlying: error) }
+        // A Keras file whose training configuration was left out at import (an optimizer or loss setting
+        // nnkit cannot use) has no known loss: mse would be a guess, and labels would then fail as numbers.
+        if file.training == nil, loss == nil, let why = file.metadata.extra[KerasImporter.trainingNotImportedKey] {
+            let text = "its training configuration was not imported (\(why)), so the loss to report is not known; give --loss (and --metrics)"
+            throw NNRunError.model(file: modelPath, underlying: ErrorText(stringLiteral: text))
+        }
         var spec = file.training?.loss ?? LossSpec(name: .meanSquaredError)
         if let l = loss.flatMap(TrainOptions.loss(named:)), l != spec.name { spec = LossSpec(name: l) }
         let data = try LabelledData(path: dataPath, targets: targets, inputWidth: net.inputWidth, modelInputNames: file.metadata.inputNames,
                                     loss: spec.name, outputWidth: net.outputWidth, classLabels: file.metadata.classLabels, missing: missing,
                                     inputs: inputs)
-        data.report(to: ProgressReporter(mode: .lines))
         let (metricNames, skipped) = MetricSelection.split(metrics ?? file.training?.metrics ?? [])
         for n in skipped { ProgressReporter(mode: .lines).warn(n) }
         let lossFunction: Loss, metrics: [Metric]
@@ -57,6 +63,7 @@ public enum EvaluateCommand {
             throw NNRunError.usage("\(error)")
         }
         try data.requireTargets(for: lossFunction, outputWidth: net.outputWidth, file: dataPath)
+        data.report(to: ProgressReporter(mode: .lines))  // warnings about the targets only when they fit the model
         let (x, y) = try data.matrices()
         let r: EvaluationResult
         do {
@@ -70,15 +77,19 @@ public enum EvaluateCommand {
             let p: Matrix
             do { p = try net.predict(x) } catch let e as NNFError { throw e } catch { throw NNRunError.usage("\(dataPath): \(error)") }
             try net.verifyWeightFiles()
-            result.report = makeReport(predictions: p, data: data, loss: spec.name, labels: data.classLabels ?? file.metadata.classLabels,
+            result.report = makeReport(predictions: p, data: data, loss: spec, labels: data.classLabels ?? file.metadata.classLabels,
                                        outputNames: file.metadata.outputNames ?? data.targetNames)
         }
         return result
     }
 
-    /// A classification report for cross-entropy models (one sigmoid output, or several outputs with
-    /// categorical or sparse cross-entropy), a regression report otherwise.
-    static func makeReport(predictions p: Matrix, data: LabelledData, loss: LossSpec.Name, labels: [String]?, outputNames: [String]?) -> EvaluationReport {
+    /// A classification report for cross-entropy models (one output with binary cross-entropy, or
+    /// several outputs with categorical or sparse cross-entropy), a regression report otherwise. One
+    /// output is class 1 from 0.5, or from 0 when the loss reads it as a logit (`from_logits`), as
+    /// `predict --classes` splits it.
+    static func makeReport(predictions p: Matrix, data: LabelledData, loss spec: LossSpec, labels: [String]?, outputNames: [String]?) -> EvaluationReport {
+        let loss = spec.name
+        let threshold: Float = loss == .binaryCrossentropy && spec.fromLogits ? 0 : 0.5
         let rows = p.rows, cols = p.cols
         func argmax(_ v: ArraySlice<Float>) -> Int {
             var best = v.startIndex
@@ -97,7 +108,7 @@ public enum EvaluateCommand {
         for r in 0..<rows {
             if cols == 1 {
                 truth.append(data.y[r] >= 0.5 ? 1 : 0)
-                predicted.append(p.values[r] >= 0.5 ? 1 : 0)
+                predicted.append(p.values[r] >= threshold ? 1 : 0)
             } else {
                 predicted.append(argmax(p.values[(r * cols)..<((r + 1) * cols)]))
                 truth.append(data.targetWidth == 1 ? Int(data.y[r]) : argmax(data.y[(r * cols)..<((r + 1) * cols)]))

@@ -4,11 +4,12 @@ import Format
 /// `nnrun evaluate --report`: what scikit-learn's `classification_report`, `confusion_matrix` and
 /// `roc_auc_score` say about a classifier's predictions, or RMSE/MAE/R² for a regressor.
 ///
-/// Classifiers: the predicted class is the arg-max output (first maximum), or for one sigmoid
-/// output `p >= 0.5` (as `predict --classes`). Per class: precision `tp / (tp + fp)`, recall
+/// Classifiers (one output under binary cross-entropy, several under categorical or sparse
+/// categorical cross-entropy): the predicted class is the arg-max output (first maximum), or for one
+/// output `p >= 0.5`, `p >= 0` when it is a logit (`from_logits`), as `predict --classes`. Per class: precision `tp / (tp + fp)`, recall
 /// `tp / (tp + fn)`, F1 their harmonic mean (each 0 when its denominator is 0, scikit-learn's
 /// `zero_division=0`), support (true rows); then accuracy and the macro and support-weighted
-/// averages. For a single sigmoid output, the exact ROC AUC of the probabilities (the Mann–Whitney
+/// averages. For a single output, the exact ROC AUC of its values (probabilities or logits alike) (the Mann–Whitney
 /// statistic, ties counted half, as `roc_auc_score`), unlike the `auc` metric, which is Keras'
 /// 200-threshold approximation.
 public enum EvaluationReport: Equatable, Sendable {

@@ -17,15 +17,16 @@ public enum InputColumns {
 
     /// - Parameter selection: `--input-columns`: the inputs, as ``ColumnSelector`` references (names,
     ///   numbers from 1, ranges) in the model's input order; nil matches by name or position as above.
-    /// - Throws: ``CSVError/missingColumn(file:name:available:)`` or ``CSVError/columnCountMismatch(file:found:expected:detail:)``.
+    /// - Throws: ``CSVError/missingColumn(file:name:available:)``, ``CSVError/columnCountMismatch(file:found:expected:detail:)``,
+    ///   or ``CSVError/invalidColumn(file:column:columnName:detail:)`` for a selected column that is also excluded.
     public static func resolve(reader: NumericCSVReader, inputWidth: Int, inputNames: [String]?, excluding excluded: [Int] = [],
                                selection: [String]? = nil) throws -> [Int] {
         if let selection {
             var chosen: [Int] = [], seen = Set<Int>()
             for s in selection { for c in try ColumnSelector(s).resolve(in: reader) where seen.insert(c).inserted { chosen.append(c) } }
             if let c = chosen.first(where: Set(excluded).contains) {
-                throw CSVError.columnCountMismatch(file: reader.fileName, found: chosen.count, expected: inputWidth,
-                                                   detail: "--input-columns selects column \(reader.columnLabel(c)), which is also a kept or target column")
+                throw CSVError.invalidColumn(file: reader.fileName, column: c + 1, columnName: reader.columnName(c),
+                                             detail: "--input-columns selects it, but it is also a kept or target column; a column cannot be both")
             }
             guard chosen.count == inputWidth else {
                 throw CSVError.columnCountMismatch(file: reader.fileName, found: chosen.count, expected: inputWidth,

@@ -114,11 +114,23 @@ public struct LabelledData {
         func textTargetError(loss: LossSpec.Name?) -> CSVError? {
             guard encoding == .numeric, targetColumns.count == 1, targetTexts * 2 > lines.count, let (column, name) = targetPlaces.first else { return nil }
             for case .notNumeric(_, _, let c, _, let text) in errors where c == column {
-                let reading = loss.map { "with the loss \($0.rawValue) targets are read as numbers" } ?? "targets are read as numbers"
-                return .invalidColumn(file: file, column: column, columnName: name,
-                    detail: "text such as \(CSVError.quoted(text)) in the target column, but \(reading); class labels need a classification loss: "
+                let found = "text such as \(CSVError.quoted(text)) in the target column, but "
+                let detail: String
+                switch loss {
+                // A classification loss reads labels only for the output it fits (TargetEncoding.choose).
+                case .binaryCrossentropy?:
+                    detail = found + "binary_crossentropy reads two class labels only for a model with one sigmoid output, and this model has "
+                        + "several outputs; for a softmax output with one unit per class use --loss sparse_categorical_crossentropy or categorical_crossentropy"
+                case .categoricalCrossentropy?:
+                    detail = found + "categorical_crossentropy reads class labels only for a softmax output with one unit per class, and this model "
+                        + "has one output; for two labels and one sigmoid output use --loss binary_crossentropy"
+                default:
+                    let reading = loss.map { "with the loss \($0.rawValue) targets are read as numbers" } ?? "targets are read as numbers"
+                    detail = found + "\(reading); class labels need a classification loss: "
                         + "--loss categorical_crossentropy or sparse_categorical_crossentropy for a softmax output with one unit per class, "
-                        + "binary_crossentropy for one sigmoid output")
+                        + "binary_crossentropy for one sigmoid output"
+                }
+                return .invalidColumn(file: file, column: column, columnName: name, detail: detail)
             }
             return nil
         }
@@ -140,10 +152,17 @@ public struct LabelledData {
         let inputColumns = try InputColumns.resolve(reader: reader, inputWidth: inputWidth, inputNames: modelInputNames, excluding: targetColumns,
                                                     selection: inputs)
         if let overlap = inputColumns.first(where: targetSet.contains) {
-            throw CSVError.columnCountMismatch(file: file, found: reader.columnCount, expected: inputWidth + targetColumns.count,
-                                               detail: "column \(reader.columnLabel(overlap)) is both an input of the model and a target")
+            // (--input-columns naming a target is refused by InputColumns.resolve.)
+            let why = modelInputNames != nil ? "the model records it among its input names" : "it is also one of the model's inputs"
+            throw CSVError.invalidColumn(file: file, column: overlap + 1, columnName: reader.columnName(overlap),
+                                         detail: "--target selects it, but \(why); a column cannot be both an input and a target")
         }
         let encoding = loss.map { TargetEncoding.choose(loss: $0, outputWidth: outputWidth ?? 0, selectedColumns: targetColumns.count) } ?? .numeric
+        if case .classIndex(let k) = encoding, k < 2 {
+            // One output has one class id, 0: every other label would be reported row by row as out of range.
+            throw NNRunError.usage("\(file): sparse_categorical_crossentropy reads class ids for a softmax output with one unit per class, "
+                                   + "and the model has \(k) output; for two classes and one sigmoid output use --loss binary_crossentropy")
+        }
         var x: [Float] = [], numericTargets: [Float] = [], labelText: [String] = [], lines: [Int] = []
         var errors: [CSVError] = [], errorCount = 0, dropped = 0, targetTexts = 0
         func record(_ e: CSVError) {

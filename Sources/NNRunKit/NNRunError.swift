@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import _CLI
 
 /// Failures of an `nnrun` command, each carrying its documented exit status (``ExitStatus``).
@@ -11,8 +14,9 @@ public enum NNRunError: ExitStatusError {
     /// file's earlier epochs) and `batch` (1-based); `cause` says what became non-finite. `saved` is
     /// where the last good model (the weights from before that batch) was written, if anywhere.
     case diverged(epoch: Int, batch: Int, cause: String, saved: String?)
-    /// SIGINT arrived; the work was stopped cleanly (exit 130). `saved` is the checkpoint written, if any.
-    case interrupted(saved: String?)
+    /// SIGINT (exit 130) or SIGTERM (exit 143) arrived; the work was stopped cleanly. `saved` is the
+    /// checkpoint written, if any; `signal` the signal that stopped it.
+    case interrupted(saved: String?, signal: Int32 = SIGINT)
     /// Reading or writing a file failed (exit 1).
     case io(String)
     /// A distributed run could not start or go on: Open MPI missing or failing, a collective timed
@@ -24,11 +28,14 @@ public enum NNRunError: ExitStatusError {
         case .usage: .usage
         case .model: .badModel
         case .diverged: .diverged
-        case .interrupted: .interrupted
+        case .interrupted(_, let signal): Self.interruptedStatus(signal: signal)
         case .io: .io
         case .distributed: .distributed
         }
     }
+
+    /// The exit status of a run stopped by `signal`: 143 for SIGTERM, else 130.
+    public static func interruptedStatus(signal: Int32) -> ExitStatus { signal == SIGTERM ? .terminated : .interrupted }
 
     public var description: String {
         switch self {
@@ -43,8 +50,8 @@ public enum NNRunError: ExitStatusError {
             return "training diverged in epoch \(epoch), batch \(batch): \(cause)"
                 + (saved.map { "; the last good model (the weights from before that batch) was saved to \($0)" } ?? "")
                 + "; try a smaller --learning-rate, or check the data for huge values"
-        case .interrupted(let saved):
-            return "interrupted" + (saved.map { "; the model as of the last completed batch was saved to \($0)" } ?? "")
+        case .interrupted(let saved, let signal):
+            return (signal == SIGTERM ? "terminated (SIGTERM)" : "interrupted") + (saved.map { "; the model as of the last completed batch was saved to \($0)" } ?? "")
         case .io(let m), .distributed(let m): return m
         }
     }

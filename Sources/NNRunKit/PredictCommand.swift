@@ -45,7 +45,7 @@ public struct PredictCommand {
         if classes && network.outputWidth == 1 {
             guard let t = PredictionWriter.binaryThreshold(for: file) else {
                 throw NNRunError.usage("\(modelPath): --classes needs a classifier, and this model's one output is neither a probability "
-                    + "(a sigmoid last activation: class 1 from 0.5) nor the logit of a binary cross-entropy from_logits (class 1 from 0); "
+                    + "(a sigmoid or hard_sigmoid last activation: class 1 from 0.5) nor the logit of a binary cross-entropy from_logits (class 1 from 0); "
                     + "with several outputs --classes takes the largest")
             }
             writer.binaryThreshold = t

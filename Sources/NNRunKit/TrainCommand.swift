@@ -30,7 +30,7 @@ public struct TrainCommand {
     }
 
     /// Runs the training.
-    /// - Throws: ``NNRunError``: ``NNRunError/interrupted(saved:)`` after saving when `interrupt`
+    /// - Throws: ``NNRunError``: ``NNRunError/interrupted(saved:signal:)`` after saving when `interrupt`
     ///   was raised; ``NNRunError/diverged(epoch:batch:cause:saved:)`` after saving the last good
     ///   model when a loss or weight stops being finite; usage, data, model and I/O errors.
     /// - Parameter group: in a distributed run (`--distributed`), the job's ranks: rank 0 alone checks,
@@ -109,8 +109,8 @@ public struct TrainCommand {
                                                     loss: state.loss.name, outputWidth: outputWidth, classLabels: original.metadata.classLabels, missing: o.missing, prefetched: prefetched,
                                                     inputs: o.inputColumns)
         prefetched = nil
-        data.report(to: progress)
         try data.requireTargets(for: loss, outputWidth: outputWidth, file: o.dataPath)
+        data.report(to: progress)  // warnings about the targets only when they fit the model
         var (x, y) = try data.matrices()
         var validation = TrainingConfiguration.Validation.none
         var heldOut = false
@@ -145,8 +145,8 @@ public struct TrainCommand {
             let v = try LabelledData(path: path, targets: o.targets, inputWidth: inputWidth, modelInputNames: original.metadata.inputNames ?? data.inputNames,
                                      loss: state.loss.name, outputWidth: outputWidth, classLabels: data.classLabels, missing: o.missing,
                                      inputs: o.inputColumns.map { data.inputNames ?? $0 })  // the training file's selected names
-            v.report(to: progress)
             try v.requireTargets(for: loss, outputWidth: outputWidth, file: path)
+            v.report(to: progress)
             let (vx, vy) = try v.matrices()
             validation = .data(x: vx, y: vy)
         }
@@ -235,6 +235,10 @@ public struct TrainCommand {
         }
         func finishOutputs() throws { try finishOutputs(best: nil) }
 
+        // Ctrl-C or SIGTERM while the model and data were read: nothing was trained, so nothing is
+        // written (the trainer would otherwise take one batch and save it as a whole epoch). A
+        // distributed run stops only where every rank stops, after a batch.
+        if group == nil, interrupt.isRaised { throw NNRunError.interrupted(saved: nil, signal: interrupt.signal) }
         let result: TrainingResult
         do {
             result = try trainer.fit(x: x, y: y, onBatch: { p in
@@ -281,13 +285,15 @@ public struct TrainCommand {
             let monitor = validation == .none ? "loss" : "val_loss"
             // Counted from the start of the run (a continued distributed run counts its first part too).
             let runStart = resume?.startEpochs ?? firstEpoch
-            var text = "Early stopping after epoch \(epoch - runStart + 1): \(monitor) has not improved for \(o.earlyStoppingPatience ?? 0) epoch\(o.earlyStoppingPatience == 1 ? "" : "s")"
+            // Keras stops once the epochs without improvement reach the patience: with patience 0, after the first.
+            let idle = max(o.earlyStoppingPatience ?? 0, 1)
+            var text = "Early stopping after epoch \(epoch - runStart + 1): \(monitor) has not improved for \(idle) epoch\(idle == 1 ? "" : "s")"
             if let best = result.bestEpoch { text += " (best: epoch \(best - runStart + 1))" }
             if result.restoredBestWeights { text += "; saved the best epoch's weights" }
             progress.note(text + ".")
         case .requested:
             // In a distributed run every rank stopped after the same batch: end together.
-            let error = NNRunError.interrupted(saved: outputPath)
+            let error = NNRunError.interrupted(saved: outputPath, signal: interrupt.signal)
             throw group == nil ? error : DistributedExit(status: error.exitStatus.rawValue, error: error)
         case .completed, .nonFinite:
             if result.restoredBestWeights, let best = result.bestEpoch {

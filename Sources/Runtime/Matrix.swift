@@ -24,6 +24,8 @@ public struct Matrix: Sendable, Equatable {
     }
 
     /// A `rows × cols` matrix filled with `value`.
+    /// - Precondition: `rows` and `cols` are ≥ 0 and `rows × cols` does not overflow; otherwise it
+    ///   traps, so callers check sizes that come from a file or a flag first.
     public init(rows: Int, cols: Int, repeating value: Float = 0) {
         precondition(rows >= 0 && cols >= 0, "negative matrix dimension")
         self.rows = rows

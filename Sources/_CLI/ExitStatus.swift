@@ -22,6 +22,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case distributed = 6
     /// SIGINT arrived and the work was stopped cleanly.
     case interrupted = 130
+    /// SIGTERM arrived and the work was stopped cleanly, as for SIGINT (128 + 15, what a shell
+    /// reports for a process SIGTERM ends).
+    case terminated = 143
 
     /// The status of a library error that was read from a model or data file and does not carry
     /// its own (``ExitStatusError``): ``io`` when the file could not be read, ``badData`` for bad CSV,

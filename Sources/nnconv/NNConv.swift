@@ -25,6 +25,18 @@ struct NNConv: ParsableCommand {
                  output exists without --force, output = input)
               4  the model file is malformed or uses something nnkit does
                  not support
+
+            ENVIRONMENT
+              NNKIT_MEMORY_BUDGET   the most one allocation computed from a file's
+                                    claims may take: bytes, or a number with K, M,
+                                    G or T (default: half the physical memory, at
+                                    least 1G)
+              NNKIT_IMPORT_TIMEOUT  seconds the child process that reads a model
+                                    other than .nnf may take (default: 60 plus 1
+                                    per MiB of the file)
+              NNKIT_LIBHDF5         the libhdf5 to load (a path or a library name)
+            A value of NNKIT_MEMORY_BUDGET or NNKIT_IMPORT_TIMEOUT that does not
+            parse is ignored (the default applies).
             """,
         version: "0.1.0",
         subcommands: [Convert.self, Inspect.self, ImportChild.self]

@@ -5,14 +5,16 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prediction throughput and latency in process on synthetic inputs.",
         discussion: """
-        Prints one JSON object: rows_per_second, batch latency percentiles (p50, p90, p99, in \
-        milliseconds), the same per row (microseconds), batch_size, threads, concurrency, rows, and the machine \
-        (blas_kernel, blas_kernel_source, cpu). Inputs are uniform random in [-1, 1) from a fixed seed; a warm-up \
-        batch is not counted. With --csv FILE it instead reads FILE's input columns into float32 batches as \
-        predict does (on --threads threads, default as predict: all cores), without predicting, and prints \
-        csv_bytes, csv_rows, csv_columns, csv_threads, csv_seconds, csv_megabytes_per_second (the CSV reader's \
-        throughput), csv_cpu_seconds and csv_path (the instruction set of the number parsing: avx512, avx2, \
-        sse2 or scalar; NNKIT_CSV_PATH chooses a lower one).
+        Prints one JSON object: rows_per_second, batch_latency_ms (p50, p90, p99 and mean of one batch, \
+        in milliseconds), row_latency_us (the same per row, in microseconds), batch_size, threads, \
+        concurrency, rows (predicted: --rows rounded up to whole batches), seconds (their wall time), and \
+        the machine (blas_kernel, blas_kernel_source, cpu). Inputs are uniform random in [-1, 1) from a \
+        fixed seed; a warm-up batch is not counted. With --csv FILE it instead reads FILE's input columns \
+        into float32 batches as predict does (on --threads threads, default as predict: all cores), without \
+        predicting, and prints csv_file, csv_bytes, csv_rows, csv_columns, csv_threads, csv_seconds, \
+        csv_megabytes_per_second (the CSV reader's throughput), csv_cpu_seconds, \
+        csv_megabytes_per_cpu_second, cpu and csv_path (the instruction set of the number parsing: avx512, \
+        avx2, sse2 or scalar; NNKIT_CSV_PATH chooses a lower one).
         """)
 
     @Argument(help: "The model file.")

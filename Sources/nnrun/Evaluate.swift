@@ -26,7 +26,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
-    @Flag(help: "Add a report: for classifiers a confusion matrix and per-class precision, recall, F1 and support (as scikit-learn's classification_report) and, for one sigmoid output, the exact ROC AUC; for regressors RMSE, MAE and R² per output.")
+    @Flag(help: "Add a report: for classifiers (one output under binary cross-entropy, several under categorical or sparse categorical cross-entropy) a confusion matrix and per-class precision, recall, F1 and support (as scikit-learn's classification_report; one output is class 1 from 0.5, or from 0 for a logit, as predict --classes) and, for one output, the exact ROC AUC; for other models RMSE, MAE and R² per output.")
     var report = false
 
     func validate() throws {

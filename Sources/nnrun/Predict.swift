@@ -39,7 +39,7 @@ struct Predict: ParsableCommand {
 
     @OptionGroup var batch: BatchOptions<Predict>
 
-    @Flag(help: "Add a `class` column: the arg-max output (label names from the model when it has them); for a single output, 1 when the probability is >= 0.5 (a sigmoid output) or the logit >= 0 (binary cross-entropy from_logits); refused for any other single output.")
+    @Flag(help: "Add a `class` column: the arg-max output (label names from the model when it has them); for a single output, 1 when the probability is >= 0.5 (a sigmoid or hard_sigmoid output) or the logit >= 0 (binary cross-entropy from_logits); refused for any other single output.")
     var classes = false
 
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Copy these columns to the output, before the predictions, as text (an id to join the rows back on): header names, numbers counted from 1, number or name ranges, comma-separated or repeated (id, 1, 2-3). With --no-header: numbers only. In positional input, kept columns are not inputs.", valueName: "COLUMNS"))
@@ -79,7 +79,11 @@ struct Predict: ParsableCommand {
         var command = PredictCommand(modelPath: model, inputPath: input, outputPath: output,
                                      batchSize: batch.rows, classes: classes, keep: keep, header: header)
         command.inputColumns = inputs.selection
-        try command.run(shouldStop: { interrupt.isRaised })
+        do {
+            try command.run(shouldStop: { interrupt.isRaised })
+        } catch NNRunError.interrupted(let saved, _) {
+            throw NNRunError.interrupted(saved: saved, signal: interrupt.signal)
+        }
     }
 }
 

@@ -16,7 +16,8 @@ struct Train: ParsableCommand {
         atomically, so it is always a complete model: after every epoch by default; with \
         --checkpoint-interval S only after an epoch when S seconds have passed since the last write (the \
         first epoch and the end of the run are always written). Ctrl-C finishes the current batch, closes the epoch (it counts as an epoch, as when a \
-        Keras callback stops training), saves, and exits with status 130.
+        Keras callback stops training), saves, and exits with status 130 (before the first batch it stops without writing \
+        anything); SIGTERM does the same and exits with 143.
 
         If a loss or weight becomes NaN or infinite, training stops with status 5 and the last good model \
         (weights and optimizer state from before the failing batch) is written to the output, which the \
@@ -32,7 +33,7 @@ struct Train: ParsableCommand {
 
         --distributed trains as one rank of an Open MPI job (`mpirun -np N nnrun train ... --distributed`): \
         each rank parses its own byte range of DATA, each batch of --batch-size rows is split over the ranks, their gradients are summed \
-        (MPI_Allreduce) and every rank applies the same update, so the result equals one process's \
+        (MPI_Iallreduce, under the --collective-timeout watchdog) and every rank applies the same update, so the result equals one process's \
         up to the order of the sums. Rank 0 writes the outputs and prints progress. A rank that dies \
         ends the job; a collective that waits longer than --collective-timeout ends it with status 6. \
         Running the same command again continues from the last checkpoint of an unfinished run. \

@@ -72,6 +72,32 @@ import TestSupport
 
     /// The regression half of `--report` (RMSE, MAE, R²) against scikit-learn on the breast-cancer
     /// probabilities as a regression of the 0/1 target (`--loss mse` makes the model a regressor).
+    /// A single output that is the logit of a binary cross-entropy `from_logits` is class 1 from 0,
+    /// in `evaluate --report` as in `predict --classes` (the report used 0.5 on the logits). The
+    /// model computes y = x, so the classes of x = −1, −0.2, 0.2, 1 are 0, 0, 1, 1 (by hand).
+    @Test func reportOfALogitOutputSplitsItsClassesAtZeroAsPredictDoes() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try CommandRunner.initModel(in: dir, inputs: 1, layers: "1")
+        var file = try NNF.read(contentsOf: URL(fileURLWithPath: model))
+        file.tensors = [NamedTensor(name: "layers.0.kernel", tensor: Tensor(shape: [1, 1], values: [1])),
+                        NamedTensor(name: "layers.0.bias", tensor: Tensor(shape: [1], values: [0]))]
+        file.training = TrainingState(loss: LossSpec(name: .binaryCrossentropy, fromLogits: true), optimizer: OptimizerSpec(name: .adam))
+        try NNF.write(file, to: URL(fileURLWithPath: model))
+        let data = try temporaryFile("x,y\n-1,0\n-0.2,1\n0.2,0\n1,1\n", "d.csv", in: dir)
+
+        let predicted = try CommandRunner.nnrun(["predict", model, data, "--input-columns", "x", "--classes"])
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        #expect(predicted.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").last.map(String.init) } == ["0", "0", "1", "1"])
+        let r = try CommandRunner.nnrun(["evaluate", model, data, "--target", "y", "--report", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try #require(try json(r.stdout)["report"] as? [String: Any])
+        let matrix = try #require(report["confusion_matrix"] as? [[Int]])
+        #expect(matrix == [[1, 1], [1, 1]], "rows: true class 0, 1; columns: predicted 0, 1")
+        #expect(report["accuracy"] as? Double == 0.5)
+        #expect(report["roc_auc"] as? Double == 0.75, "AUC of the logits, a rank statistic: 3 of 4 pairs ordered")
+    }
+
     @Test func regressionReportAgreesWithScikitLearn() throws {
         let ref = try #require((reference["breast_cancer"] as? [String: Any])?["regression"] as? [String: Double])
         let dir = try Fixtures.temporaryDirectory()

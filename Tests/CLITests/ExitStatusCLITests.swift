@@ -1,3 +1,4 @@
+import Format
 import Foundation
 import Testing
 import TestSupport
@@ -44,12 +45,66 @@ import _CLI
         #expect(inSpec == all, "spec/threat-model.md: \(paragraph)")
     }
 
+    /// A training state whose numbers Keras would not compute with reads (inspect, predict: exit 0)
+    /// but is refused by train and evaluate with exit 4, naming the model file and the field
+    /// (spec/nnf.md, "Training state"); `evaluate --loss` replaces a bad loss.
+    @Test(arguments: [
+        (LossSpec(name: .binaryCrossentropy, labelSmoothing: 5), OptimizerSpec(name: .adam), "label_smoothing"),
+        (LossSpec(name: .huber, delta: 0), OptimizerSpec(name: .adam), "huber delta"),
+        (LossSpec(name: .binaryCrossentropy), OptimizerSpec(name: .adam, learningRate: -1), "learning_rate"),
+    ]) func outOfRangeTrainingNumbersAreABadModelForTrainAndEvaluate(_ loss: LossSpec, _ optimizer: OptimizerSpec, _ field: String) throws {
+        let model = try CommandRunner.initModel(in: dir, inputs: 2, layers: "1:sigmoid")
+        var file = try NNF.read(contentsOf: URL(fileURLWithPath: model))
+        file.training = TrainingState(loss: loss, optimizer: optimizer)
+        try NNF.write(file, to: URL(fileURLWithPath: model))
+        let data = path("d.csv")
+        try Data("a,b,y\n0,1,1\n1,1,0\n".utf8).write(to: URL(fileURLWithPath: data))
+
+        #expect(try CommandRunner.nnrun(["inspect", model]).status == 0)
+        #expect(try CommandRunner.nnrun(["predict", model, data, "--input-columns", "a,b"]).status == 0)
+        let train = try CommandRunner.nnrun(["train", model, data, "--target", "y", "-o", path("t.nnf"), "--quiet"])
+        #expect(train.status == 4 && train.stderr.hasPrefix("nnrun: \(model): training.") && train.stderr.contains(field), "\(train.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path("t.nnf")))
+        let evaluate = try CommandRunner.nnrun(["evaluate", model, data, "--target", "y"])
+        if field == "learning_rate" {
+            #expect(evaluate.status == 0, "evaluate does not use the optimizer: \(evaluate.stderr)")
+        } else {
+            #expect(evaluate.status == 4 && evaluate.stderr.hasPrefix("nnrun: \(model): training.loss") && evaluate.stderr.contains(field), "\(evaluate.stderr)")
+            #expect(try CommandRunner.nnrun(["evaluate", model, data, "--target", "y", "--loss", "mse"]).status == 0)
+        }
+    }
+
     /// Whether `pid` catches SIGINT now (`SigCgt` in /proc): `InterruptFlag.install()` has run.
     static func catchesSIGINT(_ pid: Int32) -> Bool {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
               let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
         return mask & (1 << (UInt64(SIGINT) - 1)) != 0
+    }
+
+    /// nnconv's statuses (0, 1, 2, 4: it reads no CSV and trains nothing) are the same in its
+    /// `--help`, README.md's nnconv section and spec/keras-import.md's table, and each is one of
+    /// ``ExitStatus``'s.
+    @Test func nnconvsExitStatusesAreDocumentedAlike() throws {
+        let expected: Set<Int32> = [0, 1, 2, 4]
+        #expect(expected.isSubset(of: Set(ExitStatus.allCases.map(\.rawValue))))
+        let help = try CommandRunner.run(CommandRunner.tool("nnconv"), ["--help"]).stdout
+        let section = try #require(help.components(separatedBy: "EXIT STATUS\n").dropFirst().first?.components(separatedBy: "\n\n").first)
+        let inHelp = section.split(separator: "\n").compactMap { line -> Int32? in
+            let first = line.split(separator: " ").first.map(String.init) ?? ""
+            return line.hasPrefix("  ") && !line.hasPrefix("     ") ? Int32(first) : nil
+        }
+        #expect(Set(inHelp) == expected, "nnconv --help: \(section)")
+
+        let readme = try String(contentsOf: Fixtures.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let sentence = try #require(readme.range(of: "Exit status: 0 success, 1 I/O failure[^.]*\\.", options: .regularExpression).map { readme[$0] })
+        let inReadme = sentence.dropFirst("Exit status:".count).split(separator: ",").compactMap { Int32($0.split(separator: " ").first ?? "") }
+        #expect(Set(inReadme) == expected, "README.md: \(sentence)")
+
+        let spec = try String(contentsOf: Fixtures.root.appendingPathComponent("spec/keras-import.md"), encoding: .utf8)
+        let start = try #require(spec.range(of: "| exit | meaning |"))
+        let table = String(spec[start.lowerBound...]).components(separatedBy: "\n\n")[0]
+        #expect(Set(Self.tableStatuses(Substring(table))) == expected, "spec/keras-import.md: \(table)")
     }
 
     /// Ctrl-C while `predict` waits for input (a streaming filter between rows, or the terminal's

@@ -95,6 +95,7 @@ import TestSupport
         let missing = dir.appendingPathComponent("missing.h5")
         let r = try nnconv(["inspect", missing.path])
         #expect(r.status == 1 && r.stderr.contains(missing.path))
+        #expect(r.stderr == "nnconv: \(missing.path): cannot open: No such file or directory\n", "\(r.stderr)")
         let garbage = dir.appendingPathComponent("garbage.h5")
         try Data("not a model".utf8).write(to: garbage)
         let r2 = try nnconv(["convert", garbage.path, dir.appendingPathComponent("g.nnf").path])

@@ -137,6 +137,32 @@ import Glibc
         expectOneLine(h, status: 1, "does not exist")
     }
 
+    /// A write-protected model (`chmod a-w`) is not replaced by an in-place training, nor any
+    /// write-protected -o, --history or nnconv DST (even with --force), though the rename would
+    /// succeed in a writable directory (and root may write anything): exit 1, one line saying how
+    /// to go on, the file unchanged. Writable again, it trains.
+    @Test func aWriteProtectedOutputIsNotReplaced() throws {
+        defer { cleanUp() }
+        #expect(chmod(model, 0o444) == 0)
+        let before = try bytes(model)
+        let r = try CommandRunner.nnrun(["train", model, data, "--target", "y", "--epochs", "1", "--quiet"])
+        expectOneLine(r, status: 1, "m.nnf: MODEL exists and is write-protected (mode 0444); make it writable (chmod u+w) or write elsewhere with -o; nothing was done")
+        #expect(try bytes(model) == before)
+        let other = dir.appendingPathComponent("other.nnf").path
+        #expect(try CommandRunner.nnrun(["init", "--inputs", "2", "--layers", "1", "-o", other]).status == 0)
+        #expect(chmod(other, 0o400) == 0)
+        let otherBefore = try bytes(other)
+        expectOneLine(try CommandRunner.nnrun(["train", model, data, "--target", "y", "--quiet", "-o", other]), status: 1,
+                      "other.nnf: -o exists and is write-protected (mode 0400)")
+        expectOneLine(try CommandRunner.nnrun(["train", model, data, "--target", "y", "--quiet", "-o", dir.appendingPathComponent("o.nnf").path,
+                                               "--history", other]), status: 1, "--history exists and is write-protected")
+        expectOneLine(try CommandRunner.run(CommandRunner.tool("nnconv"), ["convert", model, other, "--force"]), status: 1, "DST exists and is write-protected")
+        #expect(try bytes(other) == otherBefore && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("o.nnf").path))
+        #expect(chmod(model, 0o644) == 0)
+        #expect(try CommandRunner.nnrun(["train", model, data, "--target", "y", "--epochs", "1", "--quiet"]).status == 0)
+        #expect(try bytes(model) != before)
+    }
+
     @Test func trainingThroughASymbolicLinkReplacesTheModelItPointsAt() throws {
         defer { cleanUp() }
         let linkPath = dir.appendingPathComponent("link.nnf").path

@@ -172,6 +172,27 @@ import NNRunKit
                     + "targets are read as numbers; class labels need a classification loss: --loss categorical_crossentropy or "
                     + "sparse_categorical_crossentropy for a softmax output with one unit per class, binary_crossentropy for one sigmoid output\n")
         }
+        // A classification loss that does not fit the output says what does, rather than asking for a classification loss.
+        let bce = try CommandRunner.nnrun(["train", m, csv, "--target", "kind", "-o", out, "--quiet", "--loss", "binary_crossentropy"])
+        #expect(bce.status == 3 && bce.stderr == "nnrun: \(csv), column 3 (\"kind\"): text such as \"cat\" in the target column, but binary_crossentropy "
+                + "reads two class labels only for a model with one sigmoid output, and this model has several outputs; for a softmax output "
+                + "with one unit per class use --loss sparse_categorical_crossentropy or categorical_crossentropy\n", "\(bce.stderr)")
+        let one = try model(["--inputs", "2", "--layers", "4:relu,1:sigmoid"], in: dir, name: "one.nnf")
+        let two = try file("a,b,kind\n1,2,cat\n2,1,dog\n0,0,dog\n", "two.csv", in: dir)
+        let cce = try CommandRunner.nnrun(["evaluate", one, two, "--target", "kind", "--loss", "categorical_crossentropy"])
+        #expect(cce.status == 3 && cce.stderr.contains("categorical_crossentropy reads class labels only for a softmax output with one unit per "
+                                                       + "class, and this model has one output; for two labels and one sigmoid output use --loss binary_crossentropy"), "\(cce.stderr)")
+        #expect(try CommandRunner.nnrun(["evaluate", one, two, "--target", "kind", "--loss", "binary_crossentropy"]).status == 0)
+        // Class ids under binary cross-entropy on a 3-unit output: the one error, without the warning
+        // that the targets lie outside [0, 1] (which would only matter if they fitted the model).
+        let misfit = try CommandRunner.nnrun(["evaluate", m, try file("a,b,y\n1,2,2\n2,1,0\n", "k.csv", in: dir), "--target", "y", "--loss", "binary_crossentropy"])
+        #expect(misfit.status == 2 && misfit.stderr.hasSuffix("k.csv: --target selects 1 column; the model's 3 outputs with loss binary_crossentropy need 3\n")
+                && misfit.stderr.split(separator: "\n").count == 1, "\(misfit.stderr)")
+        // Sparse class ids need one output per class: one line, not one "not an integer class id in [0, 1)" per row.
+        let ids = try file("a,b,y\n1,2,1\n2,1,0\n0,0,1\n", "ids.csv", in: dir)
+        let sparse = try CommandRunner.nnrun(["train", one, ids, "--target", "y", "--loss", "sparse_categorical_crossentropy", "-o", out, "--quiet"])
+        #expect(sparse.status == 2 && sparse.stderr == "nnrun: \(ids): sparse_categorical_crossentropy reads class ids for a softmax output with one "
+                + "unit per class, and the model has 1 output; for two classes and one sigmoid output use --loss binary_crossentropy\n", "\(sparse.stderr)")
         let ok = try CommandRunner.nnrun(["train", m, csv, "--target", "kind", "-o", out, "--quiet", "--loss", "categorical_crossentropy"])
         #expect(ok.status == 0, "\(ok.stderr)")
         let r1 = try model(["--inputs", "2", "--layers", "1"], in: dir, name: "r.nnf")
@@ -332,7 +353,13 @@ import NNRunKit
         let hint = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y"])
         #expect(hint.status == 3 && hint.stderr.hasSuffix("; --input-columns names the model's inputs (the other columns are left out))\n"), "\(hint.stderr)")
         let overlap = try CommandRunner.nnrun(["evaluate", m, withID, "--target", "y", "--input-columns", "a,y"])
-        #expect(overlap.status == 3 && overlap.stderr.contains("--input-columns selects column y, which is also a kept or target column"), "\(overlap.stderr)")
+        #expect(overlap.status == 3 && overlap.stderr.contains("column 5 (\"y\"): --input-columns selects it, but it is also a kept or target column; a column cannot be both"), "\(overlap.stderr)")
+        // A target the model records among its input names: named as such, not as a column count.
+        let named = dir.appendingPathComponent("named.nnf").path
+        #expect(try CommandRunner.nnrun(["train", m, withID, "--target", "y", "--input-columns", "a,b", "-o", named, "--quiet"]).status == 0)
+        let both = try CommandRunner.nnrun(["evaluate", named, withID, "--target", "a,y"])
+        #expect(both.status == 3 && both.stderr.hasSuffix("column 4 (\"a\"): --target selects it, but the model records it among its input names; "
+                                                          + "a column cannot be both an input and a target\n"), "\(both.stderr)")
     }
 
     /// Blank lines (before the header, between rows, at the end; LF or CRLF) are skipped as pandas'
@@ -506,6 +533,52 @@ import NNRunKit
         #expect(bad.status == 2 && bad.stderr.contains("--stratify needs class targets"), "\(bad.stderr)")
         let noSplit = try CommandRunner.nnrun(["train", m2, xor, "--target", "y", "--stratify"])
         #expect(noSplit.status == 2)
+    }
+}
+
+extension ValidationSplitTests {
+    /// `--validation-shuffle` holds out the rows `ValidationSplit` picks from `--seed`: training on the
+    /// other rows with those as `--validation FILE` gives the same history and weights (1e-6 relative;
+    /// the validation rows may be summed in another order).
+    @Test func cliValidationShuffleHoldsOutTheSeedsRows() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let iris = Fixtures.url("data/iris_train.csv").path
+        #expect(try CommandRunner.nnrun(["init", "--inputs", "4", "--layers", "3:softmax", "--seed", "2", "-o", path("m.nnf")]).status == 0)
+        let common = ["--target", "species", "--loss", "sparse_categorical_crossentropy", "--optimizer", "sgd", "--learning-rate", "0.05",
+                      "--no-shuffle", "--epochs", "3", "--batch-size", "16", "--quiet"]
+        let split = try CommandRunner.nnrun(["train", path("m.nnf"), iris, "--validation-split", "0.25", "--validation-shuffle", "--seed", "7",
+                                             "-o", path("a.nnf"), "--history", path("a.csv")] + common)
+        #expect(split.status == 0, "\(split.stderr)")
+
+        let data = try LabelledData(path: iris, targets: ["species"], inputWidth: 4, modelInputNames: nil,
+                                    loss: .sparseCategoricalCrossentropy, outputWidth: 3)
+        let (train, held) = try ValidationSplit.rows(data, fraction: 0.25, mode: .shuffled, seed: 7, file: "iris")
+        #expect(held != Array(90..<120), "not Keras' last rows")
+        let lines = try String(contentsOfFile: iris, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true)
+        try #require(lines.count == 121)
+        func write(_ rows: [Int], _ name: String) throws {
+            try Data(([lines[0]] + rows.map { lines[$0 + 1] }).joined(separator: "\n").appending("\n").utf8).write(to: URL(fileURLWithPath: path(name)))
+        }
+        try write(train, "train.csv")
+        try write(held, "held.csv")
+        let files = try CommandRunner.nnrun(["train", path("m.nnf"), path("train.csv"), "--validation", path("held.csv"),
+                                             "-o", path("b.nnf"), "--history", path("b.csv")] + common)
+        #expect(files.status == 0, "\(files.stderr)")
+
+        func table(_ name: String) throws -> [[Double]] {
+            try String(contentsOfFile: path(name), encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+        }
+        let a = try table("a.csv"), b = try table("b.csv")
+        #expect(a.count == 3 && b.count == 3)
+        for (x, y) in zip(a.joined(), b.joined()) { #expect(abs(x - y) <= 1e-6 * max(1, abs(y)), "\(a) vs \(b)") }
+        let wa = try NNF.read(contentsOf: URL(fileURLWithPath: path("a.nnf"))), wb = try NNF.read(contentsOf: URL(fileURLWithPath: path("b.nnf")))
+        for name in ["layers.0.kernel", "layers.0.bias"] {
+            for (x, y) in zip(try #require(wa.tensor(named: name)).floats(), try #require(wb.tensor(named: name)).floats()) {
+                #expect(abs(x - y) <= 1e-6 * max(1, abs(y)), "\(name)")
+            }
+        }
     }
 }
 

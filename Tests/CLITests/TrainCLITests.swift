@@ -125,6 +125,10 @@ private let xorCSV = Fixtures.url("data/xor.csv").path
         #expect(s.status == 0, "\(s.stderr)")
         #expect(s.stderr.contains("Early stopping after epoch 2: val_loss has not improved for 1 epoch"), "\(s.stderr)")
         #expect(try String(contentsOf: h, encoding: .utf8).split(separator: "\n").count == 3)
+        // Patience 0 (Keras: stop at the first epoch without improvement) counts that one epoch.
+        let z = try CommandRunner.nnrun(["train", model, data.path, "--target", "y", "--validation-split", "0.25", "--epochs", "20",
+                                         "--early-stopping", "0", "--min-delta", "1e9", "-o", dir.appendingPathComponent("z.nnf").path])
+        #expect(z.status == 0 && z.stderr.contains("Early stopping after epoch 2: val_loss has not improved for 1 epoch (best: epoch 1)."), "\(z.stderr)")
     }
 
     @Test func sigintDuringTrainingSavesALoadableCheckpointAndExits130() throws {

@@ -238,6 +238,29 @@ func nnfError(_ bytes: [UInt8], _ name: String = "bad.nnf") -> NNFError? {
         guard case .invalidField(_, "tensors[0].name", _)? = nnfError(try t.bytes()) else { Issue.record("number as name accepted"); return }
     }
 
+    /// A learning-rate schedule of a class nnkit does not know, or with a value Keras refuses, is an
+    /// R11 refusal at its path naming the file (it escaped as a bare schedule error: `nnconv inspect`
+    /// printed it without the file's name).
+    @Test(arguments: [
+        (#"{"class_name": "Foo", "config": {}}"#, "unknown learning-rate schedule \"Foo\""),
+        (#"{"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": -1, "decay_rate": 0.5}}"#,
+         "decay_steps is -1.0, expected a number > 0"),
+    ]) func r11AnUnknownOrInvalidLearningRateScheduleIsNamedByItsPath(_ json: String, _ reason: String) throws {
+        let schedule = try JSONSerialization.jsonObject(with: Data(json.utf8))
+        var n = try NNFSurgery.golden()
+        var training = try #require(n.header["training"] as? [String: Any])
+        var optimizer = try #require(training["optimizer"] as? [String: Any])
+        optimizer["learning_rate_schedule"] = schedule
+        training["optimizer"] = optimizer
+        n.header["training"] = training
+        let e = nnfError(try n.bytes())
+        guard case .invalidField("bad.nnf", "training.optimizer.learning_rate_schedule", let r)? = e else {
+            Issue.record("got \(String(describing: e))"); return
+        }
+        #expect(r.contains(reason), "\(r)")
+        expectMessage(e, contains: "training.optimizer.learning_rate_schedule", reason)
+    }
+
     /// Issue 12 item 8: a float that no Float/Double holds (`1e-400`, `1e999`) was reported as
     /// "header field (unknown)". Foundation gives no path for it; the reader finds the literal.
     @Test(arguments: ["1e-400", "-2.5e999"]) func r11AFloatOutsideFloat64IsNamedByItsKey(_ literal: String) throws {
