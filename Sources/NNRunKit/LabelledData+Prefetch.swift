@@ -11,7 +11,7 @@ extension LabelledData {
     /// It holds what most training files are: every field of every data row a finite number (the
     /// header, if any, aside), the target columns selected by `--target` (which needs no model), and the
     /// inputs among the other columns. Reading stops at the first field that is not such a number, a
-    /// ragged row or any other error, and nothing is kept: ``LabelledData/init(path:targets:inputWidth:modelInputNames:loss:outputWidth:classLabels:missing:prefetched:)``
+    /// ragged row or any other error, and nothing is kept: ``LabelledData/init(path:targets:inputWidth:modelInputNames:loss:outputWidth:classLabels:missing:prefetched:fastPath:inputs:)``
     /// then reads the file the ordinary way, after the model, so errors are reported exactly as
     /// without prefetching (a bad model first, then every bad value). The values are parsed by the
     /// same reader and number parser as the ordinary path, so they are the same floats.

@@ -93,7 +93,7 @@ public struct PredictionWriter {
     /// An input without any record (possible only when the reader does not look for a header) gives
     /// no output at all, not even a header.
     /// - Parameter shouldStop: polled before each batch and once more at the end of the input; when
-    ///   it returns true the run stops with ``NNRunError/interrupted(saved:)``. A read waiting for
+    ///   it returns true the run stops with ``NNRunError/interrupted(saved:signal:)``. A read waiting for
     ///   input is not cut short: the stop comes with the next rows or the end of the input.
     /// - Returns: the number of rows predicted.
     /// - Throws: ``CSVError`` for bad input (rows before the bad one may already be written to the

@@ -30,7 +30,7 @@ public struct TrainCommand {
     }
 
     /// Runs the training.
-    /// - Throws: ``NNRunError``: ``NNRunError/interrupted(saved:)`` after saving when `interrupt`
+    /// - Throws: ``NNRunError``: ``NNRunError/interrupted(saved:signal:)`` after saving when `interrupt`
     ///   was raised; ``NNRunError/diverged(epoch:batch:cause:saved:)`` after saving the last good
     ///   model when a loss or weight stops being finite; usage, data, model and I/O errors.
     /// - Parameter group: in a distributed run (`--distributed`), the job's ranks: rank 0 alone checks,
