@@ -1,6 +1,7 @@
 /// Descriptive strings carried with a model. All fields are optional.
 public struct Metadata: Codable, Sendable, Equatable {
-    /// The program that wrote the file, e.g. `nnkit 0.1.0`.
+    /// The program that created the model, kept by conversion and training: `nnrun 0.1.0` after
+    /// `nnrun init`, `Keras 3.15.1` for a model imported from Keras.
     public var producer: String?
     /// Format the model was converted from, e.g. `keras3-h5`, `keras2-h5`, `keras`, `nnf`.
     public var sourceFormat: String?
