@@ -58,7 +58,11 @@ public enum AtomicFile {
         let directory = target.deletingLastPathComponent()
         let temp = try createTemporary(next: target)
         var renamed = false
-        defer { if !renamed { _ = unlink(temp.path) } }
+        Scratch.register(temp.path)
+        defer {
+            if !renamed { _ = unlink(temp.path) }
+            Scratch.unregister(temp.path)
+        }
 
         try body(temp)
         try copyPermissions(from: target, to: temp)
@@ -122,6 +126,28 @@ public enum AtomicFile {
             }
         }
         throw AtomicFileError(call: "open", path: directory.path, errno: EEXIST, detail: "no unused temporary name after 16 tries")
+    }
+
+    /// The temporary files (and folders) a write in progress has made: ``AtomicFile`` registers each
+    /// temporary file until it is renamed or removed, writers their scratch folders. A command that
+    /// is stopped by a signal while writing (`nnconv convert`, which does not write in batches that
+    /// could stop cleanly) removes them with ``removeAll()`` before it exits, so no partial
+    /// `.<name>.tmp-…` file is left next to the output.
+    public enum Scratch {
+        private static let lock = NSLock()
+        nonisolated(unsafe) private static var paths: Set<String> = []
+
+        public static func register(_ path: String) { lock.lock(); paths.insert(path); lock.unlock() }
+        public static func unregister(_ path: String) { lock.lock(); paths.remove(path); lock.unlock() }
+
+        /// Removes every registered file or folder (with its contents) and forgets them.
+        public static func removeAll() {
+            lock.lock()
+            let all = paths
+            paths.removeAll()
+            lock.unlock()
+            for p in all { try? FileManager.default.removeItem(atPath: p) }
+        }
     }
 
     /// Gives `temp` the permission bits of `target` when the target exists.

@@ -28,7 +28,11 @@ public enum KerasExporter {
         let config = try configJSON(model)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("nnkit-keras-out-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        defer { try? FileManager.default.removeItem(at: work) }
+        AtomicFile.Scratch.register(work.path)
+        defer {
+            try? FileManager.default.removeItem(at: work)
+            AtomicFile.Scratch.unregister(work.path)
+        }
         let weights = work.appendingPathComponent(KerasArchive.weightsName)
         try writeKeras3Weights(model, to: weights, file: url.path)
 

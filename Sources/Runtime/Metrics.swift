@@ -170,10 +170,11 @@ public enum Metric: Sendable, Equatable {
             state[0] += tp
             state[1] += other
         case .auc:
-            // Keras counts a threshold's tp/fp/tn/fn with labels > 0.5 as positives.
+            // Keras counts a threshold's tp/fp/tn/fn with labels > 0.5 as positives, after clipping the
+            // predictions to [0, 1] (logits and other outputs beyond it: 0 is above the first threshold, -1e-7).
             let thresholds = Self.aucThresholds, m = Self.aucThresholdCount
             for i in 0..<n {
-                let v = p[i], positive = target(i) > 0.5
+                let v = p[i].isNaN ? p[i] : Swift.min(Swift.max(p[i], 0), 1), positive = target(i) > 0.5
                 for j in 0..<m {
                     let above = v > thresholds[j]
                     if positive { state[above ? j : 3 * m + j] += 1 } else { state[above ? m + j : 2 * m + j] += 1 }

@@ -38,6 +38,25 @@ struct Convert: ParsableCommand {
         }
     }
 
+    /// Ctrl-C (SIGINT) or SIGTERM during a conversion: the partial temporary output (and a `.keras`
+    /// writer's scratch folder) is removed, DST is left as it was, and nnconv then dies of the signal
+    /// as before (no exit status of its own: the shell reports 130 or 143).
+    static func removeScratchOnSignals() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: DispatchQueue.global())
+            source.setEventHandler {
+                AtomicFile.Scratch.removeAll()
+                FileHandle.standardError.write(Data("nnconv: \(number == SIGTERM ? "terminated (SIGTERM)" : "interrupted"); nothing was written\n".utf8))
+                signal(number, SIG_DFL)
+                kill(getpid(), number)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+    nonisolated(unsafe) static var signalSources: [DispatchSourceSignal] = []
+
     func run() throws {
         let src = URL(fileURLWithPath: source), dst = URL(fileURLWithPath: destination)
         guard let format = ModelSaveFormat(path: destination) else { return }
@@ -49,6 +68,7 @@ struct Convert: ParsableCommand {
         if FileManager.default.fileExists(atPath: dst.path) && !force {
             throw ToolFailure("\(destination): exists; pass --force to replace it", .usage)
         }
+        Self.removeScratchOnSignals()
         let model = try CommandModelLoader.load(source, input.request).model
         printNotes(model)
         if format == .h5 {

@@ -67,6 +67,24 @@ import TestSupport
         #expect(i.status == 0 && i.stdout.contains("metrics: accuracy\n"), "\(i.stdout)")
     }
 
+    /// AUC of an output beyond [0, 1] (the logits of a from_logits model; 36 of the 37 rows here) is
+    /// Keras' AUC, which clips predictions to [0, 1] first: nnkit compared the raw values with the
+    /// thresholds and reported 0.0 where Keras `evaluate` reports 0.54. Loss, accuracy, AUC and PR AUC
+    /// within 1e-6 + 1e-5·|x| of Keras (fixtures/cli/keras_compile_variants.py, `logits_auc`).
+    @Test func aucOfLogitsIsKerasAUC() throws {
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.url("cli/compile_variants.json"))) as? [String: Any])
+        let ref = try #require(json["logits_auc"] as? [String: Double])
+        #expect((ref["logits_outside_0_1"] ?? 0) > 30)
+        let e = try CommandRunner.nnrun(["evaluate", Fixtures.url("cli/compile/logits_auc.keras").path, Fixtures.url("cli/compile/binary.csv").path,
+                                         "--target", "y", "--json"])
+        #expect(e.status == 0, "\(e.stderr)")
+        let got = try #require(try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Double])
+        for key in ["loss", "accuracy", "auc", "pr_auc"] {
+            let want = try #require(ref[key]), value = try #require(got[key], "\(key) missing: \(got)")
+            #expect(abs(value - want) <= 1e-6 + 1e-5 * abs(want), "\(key): \(value) vs Keras \(want)")
+        }
+    }
+
     /// A setting that changes the loss Keras trains is not dropped: train refuses the file's
     /// training configuration (exit 4, naming the setting) and writes nothing; evaluate, which
     /// would otherwise guess mse, asks for --loss the same way; predict still runs, evaluate with

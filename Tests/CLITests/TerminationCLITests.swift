@@ -80,6 +80,33 @@ import Glibc
         #expect(try leftovers(keeping: ["m.nnf"]) == [])
     }
 
+    /// SIGTERM while `nnconv convert` writes a `.keras` archive: the partial `.big.keras.tmp-…` next
+    /// to DST and the writer's scratch folder in TMPDIR are removed (both were left behind, up to the
+    /// model's size each), DST is not created, and nnconv still dies of the signal.
+    @Test func sigtermDuringAConversionLeavesNoTemporaryFiles() throws {
+        let model = try CommandRunner.initModel(in: dir, inputs: 1500, layers: "1500,1500,1", name: "big.nnf")
+        let tmp = dir.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: false)
+        let p = Process()
+        p.executableURL = CommandRunner.tool("nnconv")
+        p.arguments = ["convert", model, dir.appendingPathComponent("big.keras").path]
+        p.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": tmp.path]) { $1 }
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(60)
+        func writing() -> Bool {
+            ((try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? []).contains { $0.hasPrefix("nnkit-keras-out-") }
+        }
+        while !writing() && p.isRunning && Date() < deadline { usleep(2_000) }
+        try #require(p.isRunning && writing(), "the conversion ended before it was caught writing (a smaller machine is faster?)")
+        kill(p.processIdentifier, SIGTERM)
+        try #require(ChildProcess.waitForExit(p, timeout: 60), "nnconv did not end within 60 s of SIGTERM")
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGTERM)
+        #expect(try leftovers(keeping: ["m.nnf", "big.nnf", "tmp"]) == [])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path) == [])
+    }
+
     @Test func sigtermDuringPredictLeavesNoOutputAndNoTemporaryFile() throws {
         let model = try CommandRunner.initModel(in: dir, inputs: 2, layers: "1:sigmoid")
         let out = dir.appendingPathComponent("scores.csv").path
