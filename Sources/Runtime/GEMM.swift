@@ -88,9 +88,7 @@ extension RuntimeScalar {
                           a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                           beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, threads: Int, minFlops: Int = splitGemmFlops) {
         let parts = min(threads, max(m, n) / 16)
-        // One row is a matrix-vector product: it reads every weight for one multiply-add, about
-        // four times a GEMM's time per flop.
-        guard parts > 1, 2 * (m == 1 ? 4 : m) * n * k >= minFlops else {
+        guard parts > 1, 2 * m * n * k >= minFlops else {
             gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                  beta: beta, c: c, ldc: ldc)
             return

@@ -37,13 +37,13 @@ extension NetworkEngine {
     /// Reads the parameters only; scratch comes from a locked pool, so concurrent calls are safe.
     func predict(_ x: UnsafePointer<T>, rows: Int, into out: UnsafeMutablePointer<T>) {
         guard rows > 0 else { return }
-        if splitsColumns(rows: rows) {
-            predictChunk(x, rows: rows, into: out, threads: threads)
-            return
-        }
         let (chunks, per) = chunking(rows: rows)
         if chunks == 1 {
             predictChunk(x, rows: rows, into: out)
+            return
+        }
+        if splitsColumns(rows: rows) {
+            predictChunk(x, rows: rows, into: out, threads: threads)
             return
         }
         if threads == 1 {
@@ -66,7 +66,10 @@ extension NetworkEngine {
     /// splits each layer's GEMM by columns instead (``RuntimeScalar/splitGemm``): OpenBLAS packs the
     /// whole weight matrix in every call, so two 16-row chunks each pack all of it for half the rows
     /// (sgemm 16×784·784×512 runs at 66 GFLOP/s against 80 at 32 rows, one thread, AMD EPYC,
-    /// Cooperlake), while two column halves of the 32-row product each pack half.
+    /// Cooperlake), while two column halves of the 32-row product each pack half. Measured on issue
+    /// 10's P1 (784-512-256-10, `nnrun bench`, two threads, AMD EPYC, Cooperlake, load ≈ 1): batch 16
+    /// 86–94k → 110–112k rows/s, batch 32 117–121k → 117–131k. One row (a matrix-vector product)
+    /// split by columns gained nothing (30–33k either way) and is left on one thread.
     static var columnSplitRows: Int { 32 }
 
     /// Multiply-adds ×2 from which a layer's GEMM is split by columns in that mode (≈ 20 µs of one
@@ -77,9 +80,8 @@ extension NetworkEngine {
     /// by columns over the threads (a batch worth splitting, with fewer than ``columnSplitRows``
     /// rows for each thread). Each element is still the same dot product in the same order.
     func splitsColumns(rows: Int) -> Bool {
-        guard threads > 1, rows <= chunkRows, Double(rows) * Double(costPerRow) >= Self.parallelCost else { return false }
         let (chunks, per) = chunking(rows: rows)
-        return chunks == 1 ? rows == 1 : per < Self.columnSplitRows
+        return threads > 1 && chunks > 1 && per < Self.columnSplitRows && rows <= chunkRows
     }
 
     /// How ``predict(_:rows:into:)`` cuts `rows`: the number of chunks and the rows per chunk
