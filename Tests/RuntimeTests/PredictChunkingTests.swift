@@ -76,22 +76,29 @@ struct PredictChunkingTests {
     }
 
     /// A small batch worth two threads (fewer than 32 rows each) stays one chunk whose layers are
-    /// split by columns; its predictions are the one-thread predictions (each element the same dot
-    /// product in the same order: compared bit for bit).
+    /// split by columns; its predictions are the one-thread predictions within 1e-5 relative (bit for
+    /// bit at 17 and 32 rows under Cooperlake, not asserted: it depends on OpenBLAS' kernels).
     @Test func smallParallelBatchesSplitColumnsWithTheOneThreadResults() throws {
         let (two, one) = try Self.engines(inputs: 784, hidden: 512, 256)
-        #expect(two.splitsColumns(rows: 2) && two.splitsColumns(rows: 17) && two.splitsColumns(rows: 32))
+        #expect(two.splitsColumns(rows: 8) && two.splitsColumns(rows: 17) && two.splitsColumns(rows: 32))
+        #expect(!two.splitsColumns(rows: 2))  // its first GEMM, 1.6 Mflop, is below columnSplitFlops
         #expect(!two.splitsColumns(rows: 33) && !two.splitsColumns(rows: 1024))  // chunks of 32 rows or more
         #expect(!two.splitsColumns(rows: 1) && !one.splitsColumns(rows: 32))
+        // 64-256-256-10: at batch 32 only the middle GEMM is large enough to split; row chunks then.
+        let (smallTwo, _) = try Self.engines(inputs: 64, hidden: 256, 256)
+        #expect(!smallTwo.splitsColumns(rows: 32) && Self.plan(smallTwo, 32) == [2, 16])
         var rng = SplitMix64(seed: 5)
-        for rows in [2, 17, 32] {
+        for rows in [8, 17, 32] {
             let x = (0..<(rows * 784)).map { _ in rng.nextUnitFloat() * 2 - 1 }
             var a = [Float](repeating: .nan, count: rows * 10), b = a
             x.withUnsafeBufferPointer { xp in
                 a.withUnsafeMutableBufferPointer { two.predict(xp.baseAddress!, rows: rows, into: $0.baseAddress!) }
                 b.withUnsafeMutableBufferPointer { one.predict(xp.baseAddress!, rows: rows, into: $0.baseAddress!) }
             }
-            #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(rows) rows")
+            // OpenBLAS may sum a half that falls below its small-matrix size with its small kernel
+            // (8 rows here): the last bits may then differ, as between batch sizes already.
+            let worst = zip(a, b).map { Double(abs($0 - $1)) / (1e-7 + Double(abs($1))) }.max() ?? .nan
+            #expect(worst <= 1e-5, "\(rows) rows: relative difference \(worst)")
         }
     }
 
