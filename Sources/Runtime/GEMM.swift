@@ -83,7 +83,9 @@ extension RuntimeScalar {
     ///
     /// C is cut along its longer side: row slabs (rows of op(A)) or column slabs (columns of
     /// op(B)), each a multiple of 16 but the last. Every element of C is still the same dot
-    /// product over the whole k, in the same order, so the result does not depend on the split.
+    /// product over the whole k; OpenBLAS sums it in the same order unless a slab falls below its
+    /// small-matrix size (a few million multiply-adds), whose kernel may round the last bit
+    /// differently (seen at 8 rows × 256 columns × 784, Cooperlake).
     static func splitGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                           a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                           beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, threads: Int, minFlops: Int = splitGemmFlops) {
