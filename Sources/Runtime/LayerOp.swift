@@ -44,13 +44,13 @@ enum LayerOp: Sendable {
         }
     }
 
-    @inline(__always)
     /// Inference of one layer; a Dense layer's GEMM may be split over `threads` (by its longer side)
     /// when it has at least `splitFlops` multiply-adds ×2.
+    @inline(__always)
     func predict<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W],
                                  threads: Int = 1, splitFlops: Int = .max) {
         switch self {
-        case .dense(let o): o.forward(x, y, rows: rows, params: params, pre: nil, threads: threads, splitFlops: splitFlops)
+        case .dense(let o): o.predict(x, y, rows: rows, params: params, threads: threads, splitFlops: splitFlops)
         case .activation(let o): o.predict(x, y, rows: rows, params: params)
         case .dropout(let o): o.predict(x, y, rows: rows, params: params)
         case .batchNorm(let o): o.predict(x, y, rows: rows, params: params)

@@ -33,7 +33,7 @@ extension NetworkEngine {
     /// (``Network/backward(lossGradient:)`` then throws ``RuntimeError/backwardWithoutForward``)
     /// instead of reading memory that may be gone.
     func forgetForward() {
-        current?.source = UnsafePointer(current!.input)
+        if let ws = current { ws.source = UnsafePointer(ws.input) }
         current = nil
     }
 }

@@ -101,9 +101,15 @@ extension DenseLayer: LayerOperation {
     var computesAtInference: Bool { true }
     func logitsRole(training: Bool) -> LogitsRole { activation.isLogitsActivation ? .logits(inPreActivation: true) : .opaque }
 
-    /// Inference runs single-threaded per chunk: its chunks are parallel already.
+    /// Inference on one thread (the usual case: the chunks are parallel already).
     func predict<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W]) {
-        forward(x, y, rows: rows, params: params, pre: nil)
+        predict(x, y, rows: rows, params: params, threads: 1, splitFlops: .max)
+    }
+    /// Inference whose GEMM is split over `threads` when it has at least `splitFlops` (2·m·n·k): a
+    /// small batch run as one chunk (``NetworkEngine/splitsColumns(rows:)``).
+    func predict<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W],
+                                 threads: Int, splitFlops: Int) {
+        forward(x, y, rows: rows, params: params, pre: nil, threads: threads, splitFlops: splitFlops)
     }
     func forward<W: WeightStore>(_ x: UnsafePointer<W.Scalar>, _ y: UnsafeMutablePointer<W.Scalar>, rows: Int, params: [W],
                                  buffers: LayerBuffers<W.Scalar>, training: Bool, rng: inout SplitMix64, threads: Int) {
